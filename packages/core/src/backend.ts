@@ -1,0 +1,83 @@
+import type { Availability, DeviceConfig, DeviceStatus } from './types.js';
+
+/** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
+export interface PartialApplyDetails {
+  /** Indexes into `config.peers` of operations that were applied before the failure. */
+  appliedPeers: number[];
+  /** Indexes of operations that were not applied. */
+  failedPeers: number[];
+  /** Whether the device-level fields (key, port, fwmark, replacePeers) were applied. */
+  deviceApplied: boolean;
+}
+
+/**
+ * The contract every WireGuard backend implements: kernel (netlink), userspace (UAPI) and
+ * Windows (tunnel service). Obligations common to all methods:
+ *
+ * - Input is validated with `@lanrage/core`'s validators before any native call, process or
+ *   socket write; invalid input throws the matching INVALID_* code and changes nothing.
+ * - A name that is not an existing interface gives INTERFACE_NOT_FOUND; an existing link that
+ *   is not WireGuard gives NOT_WIREGUARD. Missing privileges give PERMISSION_DENIED.
+ * - No secret key ever appears in an error, a log record, an argv or an environment variable.
+ * - Calls on one interface are applied in the order they were made.
+ */
+export interface WireGuardBackend {
+  /** Short stable name: `kernel`, `userspace`, `windows`, `memory`. */
+  readonly kind: string;
+
+  /** Whether this backend can work here; when not, `reason` says why and what to do. Never throws. */
+  isAvailable(): Promise<Availability>;
+
+  /** Names of the WireGuard interfaces this backend manages or can see. */
+  listDevices(): Promise<string[]>;
+
+  /**
+   * Creates the interface (down, no key, no peers). Throws INTERFACE_EXISTS if it exists,
+   * so callers that want "create or adopt" check `listDevices()` first.
+   */
+  createInterface(name: string): Promise<void>;
+
+  /** Deletes the interface. Idempotent: deleting a missing interface succeeds. */
+  deleteInterface(name: string): Promise<void>;
+
+  /** Reads the whole device: keys (hidden when printed), port, fwmark, every peer with stats. */
+  getDevice(name: string): Promise<DeviceStatus>;
+
+  /**
+   * Applies a change with any number of peer operations in one call (see DeviceConfig for the
+   * semantics of absent fields). Setting the same config twice is idempotent. When the
+   * implementation fails part-way, it throws PARTIAL_APPLY whose `details` is a
+   * PartialApplyDetails saying what was applied; it never reports success for a partial change.
+   */
+  setDevice(name: string, config: DeviceConfig): Promise<void>;
+
+  /**
+   * Makes the interface's addresses exactly `cidrs` (`10.66.0.1/16`, host bits kept):
+   * missing ones are added, others removed. Idempotent.
+   */
+  setAddresses(name: string, cidrs: string[]): Promise<void>;
+
+  /** Sets the MTU (576–65535, ≥1280 with IPv6). Idempotent. */
+  setMtu(name: string, mtu: number): Promise<void>;
+
+  /** Brings the link up or down. Idempotent. */
+  setUp(name: string, up: boolean): Promise<void>;
+
+  /**
+   * Optional: routes through the interface for these prefixes (what wg-quick does with
+   * `ip route`); makes the interface's routes exactly `cidrs`. Idempotent.
+   */
+  setRoutes?(name: string, cidrs: string[]): Promise<void>;
+
+  /** Optional: the addresses currently on the interface. */
+  getAddresses?(name: string): Promise<string[]>;
+
+  /**
+   * Optional: one ICMP echo round trip to `ip` in milliseconds, or null on timeout. Backends
+   * that can probe without a subprocess implement it; otherwise the system ping is used.
+   */
+  measureLatency?(ip: string, timeoutMs: number): Promise<number | null>;
+
+  /** Optional: releases sockets, child processes and handles held by the backend. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,116 @@
+import { LanrageError } from './errors.js';
+import { Key } from './keys/key.js';
+import { publicKeyFrom } from './keys/x25519.js';
+import { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
+import type { DeviceConfig, KeyInput, PeerConfig } from './types.js';
+import { type Cidr, normalizeAllowedIPs } from './validation/cidr.js';
+import { type Endpoint, parseEndpoint } from './validation/endpoint.js';
+import { validateFwmark, validateKeepalive, validateListenPort } from './validation/numbers.js';
+
+/** A validated peer operation: keys parsed, prefixes canonical, endpoint parsed. */
+export interface NormalizedPeer {
+  publicKey: Key;
+  remove: boolean;
+  updateOnly: boolean;
+  /** undefined = unchanged, null = remove. */
+  presharedKey?: Key | null;
+  endpoint?: Endpoint;
+  persistentKeepalive?: number;
+  /** Clear the peer's allowed IPs before adding `allowedIPs`. */
+  replaceAllowedIPs: boolean;
+  allowedIPs: Cidr[];
+  allowedIPsRemove: Cidr[];
+}
+
+export interface NormalizedDeviceConfig {
+  /** undefined = unchanged, null = remove. */
+  privateKey?: Key | null;
+  listenPort?: number;
+  fwmark?: number;
+  replacePeers: boolean;
+  peers: NormalizedPeer[];
+}
+
+function secretKey(value: KeyInput, kind: 'private' | 'preshared', what: string): Key {
+  const key = Key.from(value, kind, what);
+  // An all-zero key means "remove" to netlink and the UAPI: removal must be asked for with null (K6).
+  if (key.isZero) throw new LanrageError('INVALID_KEY', `${what} is all zeros; pass null to remove the key instead`);
+  return key;
+}
+
+export function normalizePeer(peer: PeerConfig, index = 0): NormalizedPeer {
+  if (peer === null || typeof peer !== 'object') throw new LanrageError('INVALID_ARGUMENT', `peer #${index} is not an object`);
+  const publicKey = Key.from(peer.publicKey, 'public', `public key of peer #${index}`);
+  if (publicKey.isLowOrder) {
+    throw new LanrageError('WEAK_PUBLIC_KEY', `public key of peer #${index} (${publicKey}) is a low-order point`, { details: { publicKey: publicKey.toBase64() } });
+  }
+  const out: NormalizedPeer = {
+    publicKey,
+    remove: peer.remove === true,
+    updateOnly: peer.updateOnly === true,
+    replaceAllowedIPs: false,
+    allowedIPs: [],
+    allowedIPsRemove: [],
+  };
+  if (out.remove) return out;
+  if (peer.presharedKey !== undefined) {
+    out.presharedKey = peer.presharedKey === null ? null : secretKey(peer.presharedKey, 'preshared', `preshared key of peer ${publicKey}`);
+  }
+  if (peer.endpoint !== undefined) out.endpoint = parseEndpoint(peer.endpoint);
+  if (peer.persistentKeepalive !== undefined) out.persistentKeepalive = validateKeepalive(peer.persistentKeepalive);
+  if (peer.allowedIPs !== undefined) {
+    if (peer.allowedIPsAdd !== undefined || peer.allowedIPsRemove !== undefined) {
+      throw new LanrageError('INVALID_ARGUMENT', `peer ${publicKey}: give either allowedIPs (replace) or allowedIPsAdd/allowedIPsRemove, not both`);
+    }
+    out.replaceAllowedIPs = true;
+    out.allowedIPs = normalizeAllowedIPs(peer.allowedIPs);
+  } else {
+    if (peer.allowedIPsAdd !== undefined) out.allowedIPs = normalizeAllowedIPs(peer.allowedIPsAdd);
+    if (peer.allowedIPsRemove !== undefined) out.allowedIPsRemove = normalizeAllowedIPs(peer.allowedIPsRemove);
+  }
+  return out;
+}
+
+/**
+ * Validates and normalises a DeviceConfig before anything native runs. Throws a typed
+ * LanrageError (never echoing a key) for: bad keys (INVALID_KEY), all-zero secret keys
+ * (K6), low-order peer keys (WEAK_PUBLIC_KEY, K8), a peer equal to the private key's own
+ * public key in the same config (PEER_IS_SELF, K9), bad ports, marks, keepalives,
+ * endpoints and prefixes. Host names stay unresolved (see prepareDeviceConfig).
+ */
+export function normalizeDeviceConfig(config: DeviceConfig): NormalizedDeviceConfig {
+  if (config === null || typeof config !== 'object') throw new LanrageError('INVALID_ARGUMENT', 'device config must be an object');
+  const out: NormalizedDeviceConfig = { replacePeers: config.replacePeers === true, peers: [] };
+  if (config.privateKey !== undefined) {
+    out.privateKey = config.privateKey === null ? null : secretKey(config.privateKey, 'private', 'private key');
+  }
+  if (config.listenPort !== undefined) out.listenPort = validateListenPort(config.listenPort);
+  if (config.fwmark !== undefined) out.fwmark = validateFwmark(config.fwmark);
+  if (config.peers !== undefined) {
+    if (!Array.isArray(config.peers)) throw new LanrageError('INVALID_ARGUMENT', 'peers must be a list');
+    out.peers = config.peers.map((p, i) => normalizePeer(p, i));
+  }
+  if (out.privateKey) {
+    const own = publicKeyFrom(out.privateKey);
+    const self = out.peers.find((p) => !p.remove && p.publicKey.equals(own));
+    if (self) throw new LanrageError('PEER_IS_SELF', `peer ${self.publicKey} is this device's own public key`);
+  }
+  return out;
+}
+
+/** Resolves host-name endpoints of a normalised config (in parallel, each bounded). */
+export async function resolveDeviceConfig(config: NormalizedDeviceConfig, opts?: ResolveOptions): Promise<NormalizedDeviceConfig> {
+  const pending = config.peers.filter((p) => p.endpoint?.family === 0);
+  if (pending.length === 0) return config;
+  await Promise.all(
+    pending.map(async (p) => {
+      p.endpoint = await resolveEndpoint(p.endpoint as Endpoint, opts);
+    }),
+  );
+  return config;
+}
+
+/** normalizeDeviceConfig, then resolveDeviceConfig: what every backend does first. */
+export async function prepareDeviceConfig(config: DeviceConfig, opts?: ResolveOptions): Promise<NormalizedDeviceConfig> {
+  return resolveDeviceConfig(normalizeDeviceConfig(config), opts);
+}

@@ -1,0 +1,1 @@
+export { type MemoryBackendOptions, type MemoryCall, MemoryBackend } from './memory-backend.js';

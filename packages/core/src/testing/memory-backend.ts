@@ -1,0 +1,278 @@
+import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
+import { LanrageError } from '../errors.js';
+import type { Key } from '../keys/key.js';
+import { publicKeyFrom } from '../keys/x25519.js';
+import { prepareDeviceConfig } from '../normalize.js';
+import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from '../types.js';
+import { parseInterfaceAddress } from '../validation/cidr.js';
+import { validateInterfaceName } from '../validation/interface-name.js';
+import { validateMtu } from '../validation/numbers.js';
+
+interface MemoryPeer {
+  publicKey: Key;
+  presharedKey: Key | null;
+  endpoint: string | null;
+  persistentKeepalive: number;
+  allowedIPs: string[];
+  lastHandshake: Date | null;
+  rxBytes: bigint;
+  txBytes: bigint;
+}
+
+interface MemoryDevice {
+  privateKey: Key | null;
+  publicKey: Key | null;
+  listenPort: number;
+  fwmark: number;
+  peers: Map<string, MemoryPeer>;
+  addresses: string[];
+  routes: string[];
+  mtu: number;
+  up: boolean;
+}
+
+/** One recorded backend call, for tests that assert *how* a caller changed the device. */
+export interface MemoryCall {
+  method: string;
+  name: string;
+  config?: DeviceConfig;
+  args?: unknown[];
+}
+
+export interface MemoryBackendOptions {
+  /** What isAvailable() answers (default: available). */
+  availability?: Availability;
+  /** Names of links that exist but are not WireGuard (NOT_WIREGUARD), e.g. `['lo', 'eth0']`. */
+  foreignLinks?: string[];
+  /** Round-trip times measureLatency returns per IP; an IP not listed times out (null). */
+  latencies?: Record<string, number | null>;
+}
+
+/**
+ * An in-memory WireGuardBackend with the Linux kernel's semantics, including its silent
+ * cases: a peer equal to our own public key is ignored (K9); a new private key removes the
+ * peer with the matching public key (K10); an allowed IP given to a second peer moves to it
+ * (A3); `updateOnly` on a missing peer does nothing; attributes apply in the kernel's order
+ * (fwmark, port, replace peers, private key, peers) and are not rolled back on failure.
+ */
+export class MemoryBackend implements WireGuardBackend {
+  readonly kind = 'memory';
+  readonly calls: MemoryCall[] = [];
+  readonly #devices = new Map<string, MemoryDevice>();
+  readonly #foreign: Set<string>;
+  readonly #latencies: Record<string, number | null>;
+  #availability: Availability;
+  #failures = new Map<string, { atPeer: number; error: LanrageError }>();
+
+  constructor(options: MemoryBackendOptions = {}) {
+    this.#availability = options.availability ?? { available: true, reason: 'in-memory backend' };
+    this.#foreign = new Set(options.foreignLinks ?? []);
+    this.#latencies = { ...(options.latencies ?? {}) };
+  }
+
+  async isAvailable(): Promise<Availability> {
+    return { ...this.#availability };
+  }
+
+  setAvailability(availability: Availability): void {
+    this.#availability = availability;
+  }
+
+  async listDevices(): Promise<string[]> {
+    return [...this.#devices.keys()];
+  }
+
+  async createInterface(name: string): Promise<void> {
+    validateInterfaceName(name);
+    this.calls.push({ method: 'createInterface', name });
+    if (this.#devices.has(name) || this.#foreign.has(name)) throw new LanrageError('INTERFACE_EXISTS', `interface ${name} already exists`);
+    this.#devices.set(name, {
+      privateKey: null,
+      publicKey: null,
+      listenPort: 0,
+      fwmark: 0,
+      peers: new Map(),
+      addresses: [],
+      routes: [],
+      mtu: 1420,
+      up: false,
+    });
+  }
+
+  async deleteInterface(name: string): Promise<void> {
+    validateInterfaceName(name);
+    this.calls.push({ method: 'deleteInterface', name });
+    if (this.#foreign.has(name)) throw new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface`);
+    this.#devices.delete(name);
+  }
+
+  #device(name: string): MemoryDevice {
+    validateInterfaceName(name);
+    if (this.#foreign.has(name)) throw new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface`);
+    const dev = this.#devices.get(name);
+    if (!dev) throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`);
+    return dev;
+  }
+
+  async getDevice(name: string): Promise<DeviceStatus> {
+    const dev = this.#device(name);
+    const peers: PeerStatus[] = [...dev.peers.values()].map((p) => ({
+      publicKey: p.publicKey,
+      presharedKey: p.presharedKey,
+      endpoint: p.endpoint,
+      persistentKeepalive: p.persistentKeepalive,
+      allowedIPs: [...p.allowedIPs],
+      lastHandshake: p.lastHandshake,
+      lastHandshakeNanos: 0,
+      rxBytes: p.rxBytes,
+      txBytes: p.txBytes,
+      protocolVersion: 1,
+    }));
+    return { name, privateKey: dev.privateKey, publicKey: dev.publicKey, listenPort: dev.listenPort, fwmark: dev.fwmark, peers };
+  }
+
+  /** Makes the next setDevice on `name` fail at peer operation `atPeer` (0-based), once. */
+  failNextSet(name: string, atPeer: number, error = new LanrageError('IO_ERROR', 'injected failure')): void {
+    this.#failures.set(name, { atPeer, error });
+  }
+
+  async setDevice(name: string, config: DeviceConfig): Promise<void> {
+    const norm = await prepareDeviceConfig(config);
+    const dev = this.#device(name);
+    this.calls.push({ method: 'setDevice', name, config });
+    const failure = this.#failures.get(name);
+    this.#failures.delete(name);
+
+    if (norm.fwmark !== undefined) dev.fwmark = norm.fwmark;
+    if (norm.listenPort !== undefined && norm.listenPort !== 0) {
+      for (const [other, d] of this.#devices) {
+        if (other !== name && d.listenPort === norm.listenPort) {
+          throw new LanrageError('PORT_IN_USE', `listen port ${norm.listenPort} is used by ${other}`, {
+            details: { appliedPeers: [], failedPeers: norm.peers.map((_, i) => i), deviceApplied: false } satisfies PartialApplyDetails,
+          });
+        }
+      }
+    }
+    if (norm.listenPort !== undefined) dev.listenPort = norm.listenPort;
+    if (norm.replacePeers) dev.peers.clear();
+    if (norm.privateKey !== undefined) {
+      dev.privateKey = norm.privateKey;
+      dev.publicKey = norm.privateKey ? publicKeyFrom(norm.privateKey) : null;
+      if (dev.publicKey) dev.peers.delete(dev.publicKey.toHex()); // K10: silently removed
+    }
+
+    const applied: number[] = [];
+    for (let i = 0; i < norm.peers.length; i++) {
+      if (failure && failure.atPeer === i) {
+        const details: PartialApplyDetails = {
+          appliedPeers: applied,
+          failedPeers: norm.peers.map((_, j) => j).slice(i),
+          deviceApplied: true,
+        };
+        throw new LanrageError('PARTIAL_APPLY', `setting ${name} failed at peer operation ${i} of ${norm.peers.length}`, {
+          cause: failure.error,
+          details: details as unknown as Record<string, unknown>,
+        });
+      }
+      const op = norm.peers[i] as (typeof norm.peers)[number];
+      applied.push(i);
+      const id = op.publicKey.toHex();
+      if (dev.publicKey?.equals(op.publicKey)) continue; // K9: silently ignored
+      if (op.remove) {
+        dev.peers.delete(id);
+        continue;
+      }
+      let peer = dev.peers.get(id);
+      if (!peer) {
+        if (op.updateOnly) continue;
+        peer = {
+          publicKey: op.publicKey,
+          presharedKey: null,
+          endpoint: null,
+          persistentKeepalive: 0,
+          allowedIPs: [],
+          lastHandshake: null,
+          rxBytes: 0n,
+          txBytes: 0n,
+        };
+        dev.peers.set(id, peer);
+      }
+      if (op.presharedKey !== undefined) peer.presharedKey = op.presharedKey;
+      if (op.endpoint !== undefined) peer.endpoint = op.endpoint.text;
+      if (op.persistentKeepalive !== undefined) peer.persistentKeepalive = op.persistentKeepalive;
+      if (op.replaceAllowedIPs) peer.allowedIPs = [];
+      for (const cidr of op.allowedIPs) {
+        for (const other of dev.peers.values()) {
+          if (other !== peer) other.allowedIPs = other.allowedIPs.filter((t) => t !== cidr.text); // A3: moves
+        }
+        if (!peer.allowedIPs.includes(cidr.text)) peer.allowedIPs.push(cidr.text);
+      }
+      if (op.allowedIPsRemove.length > 0) {
+        const drop = new Set(op.allowedIPsRemove.map((c) => c.text));
+        peer.allowedIPs = peer.allowedIPs.filter((t) => !drop.has(t));
+      }
+    }
+  }
+
+  async setAddresses(name: string, cidrs: string[]): Promise<void> {
+    const dev = this.#device(name);
+    const parsed = cidrs.map((c) => parseInterfaceAddress(c).text);
+    this.calls.push({ method: 'setAddresses', name, args: [parsed] });
+    dev.addresses = [...new Set(parsed)];
+  }
+
+  async getAddresses(name: string): Promise<string[]> {
+    return [...this.#device(name).addresses];
+  }
+
+  async setRoutes(name: string, cidrs: string[]): Promise<void> {
+    const dev = this.#device(name);
+    this.calls.push({ method: 'setRoutes', name, args: [cidrs] });
+    dev.routes = [...cidrs];
+  }
+
+  async getRoutes(name: string): Promise<string[]> {
+    return [...this.#device(name).routes];
+  }
+
+  async setMtu(name: string, mtu: number): Promise<void> {
+    const dev = this.#device(name);
+    dev.mtu = validateMtu(mtu, { ipv6: dev.addresses.some((a) => a.includes(':')) });
+    this.calls.push({ method: 'setMtu', name, args: [mtu] });
+  }
+
+  async getMtu(name: string): Promise<number> {
+    return this.#device(name).mtu;
+  }
+
+  async setUp(name: string, up: boolean): Promise<void> {
+    this.#device(name).up = up;
+    this.calls.push({ method: 'setUp', name, args: [up] });
+  }
+
+  async isUp(name: string): Promise<boolean> {
+    return this.#device(name).up;
+  }
+
+  async measureLatency(ip: string, _timeoutMs: number): Promise<number | null> {
+    return this.#latencies[ip] ?? null;
+  }
+
+  /** Test hook: what a real implementation would learn from traffic (handshake, counters, roaming). */
+  simulateTraffic(
+    name: string,
+    publicKey: Key,
+    traffic: { lastHandshake?: Date | null; rxBytes?: bigint; txBytes?: bigint; endpoint?: string },
+  ): void {
+    const peer = this.#device(name).peers.get(publicKey.toHex());
+    if (!peer) throw new LanrageError('PEER_NOT_FOUND', `no peer ${publicKey} on ${name}`);
+    if (traffic.lastHandshake !== undefined) peer.lastHandshake = traffic.lastHandshake;
+    if (traffic.rxBytes !== undefined) peer.rxBytes += traffic.rxBytes;
+    if (traffic.txBytes !== undefined) peer.txBytes += traffic.txBytes;
+    if (traffic.endpoint !== undefined) peer.endpoint = traffic.endpoint;
+  }
+
+  setLatency(ip: string, ms: number | null): void {
+    this.#latencies[ip] = ms;
+  }
+}

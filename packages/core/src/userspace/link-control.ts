@@ -1,0 +1,18 @@
+/**
+ * Address, MTU, up/down and route control of a network link. The userspace backend uses it
+ * on the tun device that wireguard-go creates: through @lanrage/native-linux's rtnetlink
+ * when that addon is available, else through iproute2 (`ip`).
+ */
+export interface LinkControl {
+  readonly kind: string;
+  linkExists(name: string): Promise<boolean>;
+  deleteLink(name: string): Promise<void>;
+  getAddresses(name: string): Promise<string[]>;
+  /** Makes the addresses exactly `cidrs`. */
+  setAddresses(name: string, cidrs: string[]): Promise<void>;
+  setMtu(name: string, mtu: number): Promise<void>;
+  setUp(name: string, up: boolean): Promise<void>;
+  /** Makes the (non-kernel) routes through the link exactly `cidrs`. */
+  setRoutes(name: string, cidrs: string[]): Promise<void>;
+  getRoutes(name: string): Promise<string[]>;
+}

@@ -1,0 +1,250 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { LanrageError } from '../errors.js';
+
+export interface UserspaceProcessOptions {
+  /** `wireguard-go` (searched in PATH) or an absolute path; boringtun's CLI takes the same `-f <name>`. */
+  implementation: string;
+  /** Where implementations put `<name>.sock`. */
+  socketDir: string;
+  /** Where lanrage keeps `<name>.pid` and `<name>.log`. */
+  runDir: string;
+  startTimeoutMs: number;
+  /** wireguard-go's LOG_LEVEL: error (default), verbose, silent. */
+  logLevel: 'error' | 'verbose' | 'silent';
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Finds an executable: an absolute/relative path as given, or a name searched in PATH. */
+export async function findExecutable(command: string): Promise<string | null> {
+  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, command));
+  for (const c of candidates) {
+    try {
+      await access(c, constants.X_OK);
+      if ((await stat(c)).isFile()) return c;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Connects to a unix socket once: 'live', 'stale' (file without listener), or 'absent'. */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<'live' | 'stale' | 'absent' | 'denied'> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ path });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve('live'); // accepted the connection but slow: someone is there
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve('live');
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(err.code === 'ENOENT' ? 'absent' : err.code === 'EACCES' || err.code === 'EPERM' ? 'denied' : 'stale');
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts, watches and stops userspace WireGuard processes, one per interface. A process runs
+ * in the foreground (`-f`) in its own process group, so it outlives the `lanrage up` that
+ * started it and a Ctrl-C there; its output goes to `<runDir>/<name>.log` and its pid to
+ * `<runDir>/<name>.pid`, so any later lanrage process can report its death and stop it.
+ */
+export class UserspaceProcesses {
+  readonly #opts: UserspaceProcessOptions;
+  readonly #children = new Map<string, { child: ChildProcess; exit?: Exit }>();
+
+  constructor(options: UserspaceProcessOptions) {
+    this.#opts = options;
+  }
+
+  socketPath(name: string): string {
+    return join(this.#opts.socketDir, `${name}.sock`);
+  }
+
+  logPath(name: string): string {
+    return join(this.#opts.runDir, `${name}.log`);
+  }
+
+  #pidPath(name: string): string {
+    return join(this.#opts.runDir, `${name}.pid`);
+  }
+
+  async #readPid(name: string): Promise<number | null> {
+    try {
+      const pid = Number((await readFile(this.#pidPath(name), 'utf8')).trim());
+      return Number.isSafeInteger(pid) && pid > 1 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The last lines the implementation printed (banner boxes dropped), for error messages. */
+  async logTail(name: string, bytes = 2048): Promise<string> {
+    try {
+      const text = await readFile(this.logPath(name), 'utf8');
+      return text
+        .slice(-bytes)
+        .split('\n')
+        .filter((l) => l.trim() && !/^[\s│┌└─┐┘]+$/.test(l) && !l.includes('│'))
+        .slice(-8)
+        .join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** PROCESS_EXITED when we know the implementation for `name` died, else undefined. */
+  explain(name: string): LanrageError | undefined {
+    const entry = this.#children.get(name);
+    if (!entry?.exit) return undefined;
+    const how = entry.exit.signal ? `was killed by ${entry.exit.signal}` : `exited with code ${entry.exit.code}`;
+    return new LanrageError('PROCESS_EXITED', `the userspace WireGuard process for ${name} ${how} (log: ${this.logPath(name)})`, {
+      details: { exitCode: entry.exit.code, signal: entry.exit.signal },
+    });
+  }
+
+  /** Like explain(), also for processes started by another lanrage process (via the pid file). */
+  async explainAsync(name: string): Promise<LanrageError | undefined> {
+    const known = this.explain(name);
+    if (known) return known;
+    const pid = await this.#readPid(name);
+    if (pid !== null && !alive(pid)) {
+      const tail = await this.logTail(name);
+      return new LanrageError('PROCESS_EXITED', `the userspace WireGuard process for ${name} (pid ${pid}) is no longer running${tail ? `; last log lines:\n${tail}` : ''}`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Starts the implementation for `name` and waits until its UAPI socket answers.
+   * NOT_INSTALLED when the executable is missing; PROCESS_EXITED (with its log) when it dies
+   * during start-up; TIMEOUT when the socket does not appear in time.
+   */
+  async start(name: string): Promise<void> {
+    const exe = await findExecutable(this.#opts.implementation);
+    if (!exe) {
+      throw new LanrageError('NOT_INSTALLED', `the userspace WireGuard implementation '${this.#opts.implementation}' was not found`, {
+        remedy: 'Install wireguard-go (apt install wireguard-go), or set LANRAGE_WG_USERSPACE to its path.',
+      });
+    }
+    await mkdir(this.#opts.runDir, { recursive: true, mode: 0o700 });
+    const socket = this.socketPath(name);
+    if ((await probeSocket(socket)) === 'stale') await rm(socket, { force: true });
+
+    const log = await open(this.logPath(name), 'a', 0o600);
+    let child: ChildProcess;
+    try {
+      await log.write(`--- ${new Date().toISOString()} lanrage starting ${exe} -f ${name}\n`);
+      child = spawn(exe, ['-f', name], {
+        detached: true,
+        stdio: ['ignore', log.fd, log.fd],
+        env: { ...process.env, LOG_LEVEL: this.#opts.logLevel, WG_PROCESS_FOREGROUND: '1' },
+        shell: false,
+      });
+    } finally {
+      await log.close();
+    }
+    const entry: { child: ChildProcess; exit?: Exit } = { child };
+    this.#children.set(name, entry);
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    child.once('exit', (code, signal) => {
+      entry.exit = { code, signal };
+    });
+    child.unref();
+    if (child.pid !== undefined) await writeFile(this.#pidPath(name), `${child.pid}\n`, { mode: 0o600 });
+
+    const deadline = Date.now() + this.#opts.startTimeoutMs;
+    let failed: Error | undefined;
+    void spawnError.then((e) => {
+      failed = e;
+    });
+    while (Date.now() < deadline) {
+      if (failed) throw new LanrageError('NOT_INSTALLED', `cannot start ${exe}: ${failed.message}`, { cause: failed });
+      if (entry.exit) {
+        const tail = await this.logTail(name);
+        await rm(this.#pidPath(name), { force: true });
+        throw new LanrageError('PROCESS_EXITED', `${exe} exited during start-up (${entry.exit.signal ?? `code ${entry.exit.code}`})${tail ? `:\n${tail}` : ''}`, {
+          details: { exitCode: entry.exit.code, signal: entry.exit.signal },
+        });
+      }
+      const state = await probeSocket(socket, 500);
+      if (state === 'live') return;
+      if (state === 'denied') throw new LanrageError('PERMISSION_DENIED', `cannot open ${socket}`);
+      await sleep(20);
+    }
+    await this.stop(name);
+    throw new LanrageError('TIMEOUT', `${exe} did not open ${socket} within ${this.#opts.startTimeoutMs} ms`);
+  }
+
+  /** True when `pid` runs our implementation for `name` (guards against a recycled pid). */
+  async #isOurs(pid: number, name: string): Promise<boolean> {
+    try {
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      return argv.includes(name) && argv.includes('-f');
+    } catch {
+      return process.platform !== 'linux' && alive(pid);
+    }
+  }
+
+  /**
+   * Stops the implementation for `name`: SIGTERM, up to 5 s for a clean exit, then SIGKILL.
+   * Returns whether a process was found. Removes the pid file and a stale socket.
+   */
+  async stop(name: string): Promise<boolean> {
+    const entry = this.#children.get(name);
+    const pid = entry && !entry.exit ? (entry.child.pid ?? null) : await this.#readPid(name);
+    let found = false;
+    if (pid !== null && alive(pid) && (entry || (await this.#isOurs(pid, name)))) {
+      found = true;
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const deadline = Date.now() + 5000;
+      while (alive(pid) && !entry?.exit && Date.now() < deadline) await sleep(20);
+      if (alive(pid) && !entry?.exit) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        while (alive(pid) && !entry?.exit && Date.now() < deadline + 2000) await sleep(20);
+      }
+    }
+    this.#children.delete(name);
+    await rm(this.#pidPath(name), { force: true });
+    if ((await probeSocket(this.socketPath(name))) === 'stale') await rm(this.socketPath(name), { force: true });
+    return found;
+  }
+
+  /** Whether we started `name` in this process and it is still running. */
+  isRunningHere(name: string): boolean {
+    const entry = this.#children.get(name);
+    return entry !== undefined && entry.exit === undefined;
+  }
+}
