@@ -17,7 +17,7 @@ export {
   summarizePeer,
 } from './manager/network-manager.js';
 export { routesForPeers } from './manager/routes.js';
-export { type BackendSelection, selectBackend } from './manager/select-backend.js';
+export { type BackendLoaders, type BackendSelection, type SelectBackendOptions, selectBackend } from './manager/select-backend.js';
 export { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
 export { parsePingTime, systemPing } from './net/system-ping.js';
 export { type NormalizedDeviceConfig, type NormalizedPeer, normalizeDeviceConfig, normalizePeer, prepareDeviceConfig, resolveDeviceConfig } from './normalize.js';

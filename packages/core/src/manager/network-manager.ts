@@ -11,12 +11,14 @@ import type { DeviceStatus, KeyInput, PeerConfig, PeerStatus } from '../types.js
 import { parseIp } from '../validation/ip.js';
 import { interfaceAddress } from './address.js';
 import { routesForPeers } from './routes.js';
-import { type BackendSelection, selectBackend } from './select-backend.js';
+import { type BackendLoaders, type BackendSelection, selectBackend } from './select-backend.js';
 
 export interface NetworkManagerOptions {
   /** Use this backend instead of selecting one from `config.backend` and the platform. */
   backend?: WireGuardBackend;
   logger?: Logger;
+  /** How backend packages are loaded when selecting (see selectBackend). */
+  backendLoaders?: BackendLoaders;
   /** Check root / CAP_NET_ADMIN before touching the system (default: for kernel and userspace backends). */
   checkPrivileges?: boolean;
 }
@@ -99,6 +101,7 @@ export class NetworkManager {
   readonly config: LanrageConfig;
   readonly #logger: Logger;
   readonly #checkPrivileges: boolean | undefined;
+  readonly #loaders: BackendLoaders | undefined;
   #backend: WireGuardBackend | undefined;
   #selection: BackendSelection | undefined;
   #publicKey: Key | undefined;
@@ -108,6 +111,7 @@ export class NetworkManager {
     this.config = config;
     this.#logger = options.logger ?? noopLogger;
     this.#checkPrivileges = options.checkPrivileges;
+    this.#loaders = options.backendLoaders;
     if (options.backend) {
       this.#backend = options.backend;
       this.#selection = { backend: options.backend, kind: options.backend.kind, reason: 'given by the caller' };
@@ -152,7 +156,7 @@ export class NetworkManager {
   /** Selects the backend from config and platform (once), without touching any interface. */
   async ensureBackend(): Promise<WireGuardBackend> {
     if (this.#backend) return this.#backend;
-    const selection = await selectBackend(this.config);
+    const selection = await selectBackend(this.config, this.#loaders ? { loaders: this.#loaders } : {});
     this.#selection = selection;
     this.#backend = selection.backend;
     this.#log('info', 'backend.selected', { backend: selection.kind, reason: selection.reason });

@@ -23,12 +23,27 @@ interface WindowsDriverModule {
 }
 
 /**
+ * How to load the backend packages. The default is a plain dynamic import from core, which
+ * works when they are installed side by side; a package that depends on them (the CLI)
+ * passes loaders so strict layouts (pnpm) resolve them from its own node_modules.
+ */
+export interface BackendLoaders {
+  nativeLinux?: () => Promise<unknown>;
+  windowsDriver?: () => Promise<unknown>;
+}
+
+export interface SelectBackendOptions {
+  platform?: NodeJS.Platform;
+  loaders?: BackendLoaders;
+}
+
+/**
  * The one place where backend packages are reached, by dynamic import, so `@lanrage/core`
  * has no dependency on them. Returns null when the package is not installed or cannot load.
  */
-async function importOptional<T>(specifier: string): Promise<{ module: T } | { error: string }> {
+async function importOptional<T>(specifier: string, loader?: () => Promise<unknown>): Promise<{ module: T } | { error: string }> {
   try {
-    return { module: (await import(specifier)) as T };
+    return { module: (await (loader ? loader() : import(specifier))) as T };
   } catch (err) {
     return { error: (err as Error)?.message ?? String(err) };
   }
@@ -52,9 +67,10 @@ async function withNativeLinks(backend: UserspaceBackend, native: NativeLinuxMod
  * - `auto`: kernel when the `wireguard` generic-netlink family exists, otherwise userspace —
  *   the fallback wg-quick makes with WG_QUICK_USERSPACE_IMPLEMENTATION.
  */
-export async function selectBackend(config: LanrageConfig, platform: NodeJS.Platform = process.platform): Promise<BackendSelection> {
+export async function selectBackend(config: LanrageConfig, options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  const platform = options.platform ?? process.platform;
   if (platform === 'win32') {
-    const mod = await importOptional<WindowsDriverModule>('@lanrage/windows-driver');
+    const mod = await importOptional<WindowsDriverModule>('@lanrage/windows-driver', options.loaders?.windowsDriver);
     if ('error' in mod) throw new LanrageError('BACKEND_UNAVAILABLE', `@lanrage/windows-driver cannot be loaded: ${mod.error}`);
     return { backend: new mod.module.WindowsBackend(), kind: 'windows', reason: 'Windows: WireGuard tunnel service (wireguard.exe) and wg.exe' };
   }
@@ -63,7 +79,7 @@ export async function selectBackend(config: LanrageConfig, platform: NodeJS.Plat
     return { backend: userspace(config), kind: 'userspace', reason: `${platform}: userspace implementation over the UAPI` };
   }
 
-  const nativeImport = config.backend === 'userspace' && !existsSync('/sys/module/wireguard') ? undefined : await importOptional<NativeLinuxModule>('@lanrage/native-linux');
+  const nativeImport = config.backend === 'userspace' && !existsSync('/sys/module/wireguard') ? undefined : await importOptional<NativeLinuxModule>('@lanrage/native-linux', options.loaders?.nativeLinux);
   const native = nativeImport && 'module' in nativeImport ? nativeImport.module : undefined;
 
   if (config.backend === 'userspace') {

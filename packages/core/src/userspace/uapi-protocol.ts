@@ -1,5 +1,6 @@
 import { LanrageError, type LanrageErrorCode } from '../errors.js';
 import { Key } from '../keys/key.js';
+import { publicKeyFrom } from '../keys/x25519.js';
 import type { NormalizedDeviceConfig } from '../normalize.js';
 import type { DeviceStatus, PeerStatus } from '../types.js';
 import { parseAllowedIP } from '../validation/cidr.js';
@@ -209,6 +210,8 @@ export class UapiGetParser {
     const err = errnoToError(this.#errno ?? 0, `reading ${this.#device.name}`);
     if (err) throw err;
     if (this.#errno === undefined) throw new LanrageError('PROTOCOL_ERROR', 'userspace reply had no errno line');
+    // The UAPI reports only the private key; the public key is derived, as `wg` does.
+    if (this.#device.privateKey) this.#device.publicKey = publicKeyFrom(this.#device.privateKey);
     return this.#device;
   }
 }

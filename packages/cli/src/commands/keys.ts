@@ -1,0 +1,30 @@
+import { Key, generatePresharedKey, generatePrivateKey, publicKeyFrom } from '@lanrage/core';
+import type { CliContext } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+
+/** `lanrage genkey`: a new clamped private key on stdout, like `wg genkey`. */
+export function genkey(ctx: CliContext): ExitCode {
+  const key = generatePrivateKey();
+  ctx.io.stdout(`${key.toBase64()}\n`);
+  key.wipe();
+  return ExitCode.OK;
+}
+
+/** `lanrage genpsk`: a new preshared key on stdout, like `wg genpsk`. */
+export function genpsk(ctx: CliContext): ExitCode {
+  const key = generatePresharedKey();
+  ctx.io.stdout(`${key.toBase64()}\n`);
+  key.wipe();
+  return ExitCode.OK;
+}
+
+/** `lanrage pubkey`: private key on stdin, public key on stdout, like `wg pubkey`. */
+export async function pubkey(ctx: CliContext): Promise<ExitCode> {
+  const input = await ctx.io.readStdin();
+  const text = input.toString('latin1').replace(/[ \t\r\n]+$/, '');
+  input.fill(0);
+  const key = Key.parse(text, 'private', 'the private key on standard input');
+  ctx.io.stdout(`${publicKeyFrom(key).toBase64()}\n`);
+  key.wipe();
+  return ExitCode.OK;
+}

@@ -1,0 +1,52 @@
+import { LanrageError } from '@lanrage/core';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { createManager } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { SCHEMA_VERSION, toJson } from '../output/format.js';
+
+export interface PingOptions extends GlobalOptions {
+  count?: string;
+  timeout?: string;
+}
+
+function positive(value: string | undefined, def: number, max: number, what: string): number {
+  if (value === undefined) return def;
+  if (!/^[1-9][0-9]*$/.test(value) || Number(value) > max) throw new LanrageError('INVALID_ARGUMENT', `${what} must be a whole number from 1 to ${max}`);
+  return Number(value);
+}
+
+/** `lanrage ping <ip>`: one line per probe and a summary; exits 1 when no probe was answered. */
+export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Promise<ExitCode> {
+  const count = positive(opts.count, 4, 10_000, '--count');
+  const timeout = positive(opts.timeout, 2000, 60_000, '--timeout');
+  const manager = await createManager(ctx, opts);
+  const rtts: (number | null)[] = [];
+  try {
+    for (let seq = 1; seq <= count; seq++) {
+      const started = Date.now();
+      const ms = await manager.measureLatency(ip, timeout);
+      rtts.push(ms);
+      if (!opts.json) ctx.io.stdout(ms === null ? `no reply from ${ip}: seq=${seq} timeout after ${timeout} ms\n` : `reply from ${ip}: seq=${seq} time=${ms.toFixed(3)} ms\n`);
+      const wait = 1000 - (Date.now() - started);
+      if (seq < count && wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  } finally {
+    await manager.close();
+  }
+  const ok = rtts.filter((r): r is number => r !== null);
+  const summary = {
+    ip,
+    sent: count,
+    received: ok.length,
+    lossPercent: Math.round(((count - ok.length) / count) * 1000) / 10,
+    minMs: ok.length ? Math.min(...ok) : null,
+    avgMs: ok.length ? Math.round((ok.reduce((a, b) => a + b, 0) / ok.length) * 1000) / 1000 : null,
+    maxMs: ok.length ? Math.max(...ok) : null,
+  };
+  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, ...summary, probes: rtts }));
+  else
+    ctx.io.stdout(
+      `--- ${ip} ---\n${summary.sent} probes, ${summary.received} replies, ${summary.lossPercent}% loss${ok.length ? `, rtt min/avg/max ${summary.minMs}/${summary.avgMs}/${summary.maxMs} ms` : ''}\n`,
+    );
+  return ok.length > 0 ? ExitCode.OK : ExitCode.FAILED;
+}

@@ -1,0 +1,119 @@
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { genkey, genpsk, pubkey } from './commands/keys.js';
+import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
+import { ping } from './commands/ping.js';
+import { status } from './commands/status.js';
+import { down, up } from './commands/up-down.js';
+import { completionScript } from './completion.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import { EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
+import { reportError } from './output/errors.js';
+
+const BACKENDS = ['auto', 'kernel', 'userspace'] as const;
+
+/** Builds the command tree; each action stores its exit code in `result`. */
+export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Command {
+  const program = new Command('lanrage')
+    .description('Bring up and manage the WireGuard interface of a LANrage virtual LAN.')
+    .version(ctx.version, '-V, --version')
+    .option('-c, --config <file>', 'configuration file (default: $LANRAGE_CONFIG or <configDir>/config.json)')
+    .option('-i, --interface <name>', "interface name (default: the config's interfaceName, lanrage0)")
+    .addOption(new Option('-b, --backend <backend>', 'WireGuard backend').choices(BACKENDS))
+    .option('--json', 'print one JSON document on stdout (errors as JSON on stderr)')
+    .addHelpText('after', `\n${EXIT_CODE_HELP}\n\nPrivate and preshared keys are never taken from the command line or the environment: use files or stdin.`)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
+
+  const globals = (cmd: { optsWithGlobals(): unknown }): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
+  const run =
+    <A extends unknown[]>(fn: (...args: A) => Promise<ExitCode> | ExitCode) =>
+    async (...args: A) => {
+      result.code = await fn(...args);
+    };
+
+  program
+    .command('up')
+    .description('create or adopt the interface: keys, address, MTU, listen port, link up')
+    .action(run(async (_o, cmd) => up(ctx, globals(cmd))));
+  program
+    .command('down')
+    .description('delete the interface (succeeds if it is already gone)')
+    .action(run(async (_o, cmd) => down(ctx, globals(cmd))));
+  program
+    .command('status')
+    .description('show the interface and its peers; exits 3 when it is not up')
+    .action(run(async (_o, cmd) => status(ctx, globals(cmd))));
+  program
+    .command('peers')
+    .description('list the peers with endpoint, allowed IPs, latest handshake and transfer')
+    .action(run(async (_o, cmd) => status(ctx, globals(cmd), true)));
+
+  const peer = program.command('peer').description('add, change or remove one peer');
+  const peerOptions = <C extends Command<[string]>>(cmd: C) =>
+    cmd
+      .option('-e, --endpoint <host:port>', 'the peer’s UDP endpoint')
+      .option('-a, --allowed-ips <cidrs>', 'comma-separated prefixes routed to the peer')
+      .option('-k, --keepalive <seconds>', 'persistent keepalive in seconds, or off')
+      .option('--preshared-key-file <file>', 'read the preshared key from this file (- for stdin)');
+  peerOptions(peer.command('add').description('add a peer (or update it if it exists)').argument('<public-key>')).action(
+    run(async (key, o, cmd) => peerAdd(ctx, key, { ...globals(cmd), ...o })),
+  );
+  peerOptions(peer.command('set').description('change an existing peer in place; its session survives').argument('<public-key>')).action(
+    run(async (key, o, cmd) => peerSet(ctx, key, { ...globals(cmd), ...o })),
+  );
+  peer
+    .command('remove')
+    .description('remove a peer (succeeds if it is not there)')
+    .argument('<public-key>')
+    .action(run(async (key, _o, cmd) => peerRemove(ctx, key, globals(cmd))));
+
+  program
+    .command('ping')
+    .description("measure the round trip to a peer's virtual IP through the tunnel")
+    .argument('<peer-ip>')
+    .option('-c, --count <n>', 'number of probes', '4')
+    .option('--timeout <ms>', 'wait this long for each reply', '2000')
+    .action(run(async (ip, o, cmd) => ping(ctx, ip, { ...globals(cmd), ...o })));
+
+  program
+    .command('genkey')
+    .description('print a new private key (like wg genkey)')
+    .action(run(() => genkey(ctx)));
+  program
+    .command('pubkey')
+    .description('read a private key on stdin, print its public key (like wg pubkey)')
+    .action(run(() => pubkey(ctx)));
+  program
+    .command('genpsk')
+    .description('print a new preshared key (like wg genpsk)')
+    .action(run(() => genpsk(ctx)));
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(
+      run((shell) => {
+        ctx.io.stdout(completionScript(program, shell));
+        return ExitCode.OK;
+      }),
+    );
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode> {
+  const result = { code: ExitCode.OK as ExitCode };
+  const program = buildProgram(ctx, result);
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    return reportError(ctx.io, err, json);
+  }
+}
