@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Quick start, command 2: the whole test suite (unit, namespace and CLI end-to-end tests).
+# Ends with vitest's summary and a plain "N passed, N failed, N skipped" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-results
+npx --yes pnpm@10.34.9 run build >/dev/null || { echo "build failed"; exit 1; }
+npx --yes pnpm@10.34.9 exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+status=$?
+node -e '
+const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
+const skipped = r.numPendingTests + r.numTodoTests;
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+if (r.numTotalTests === 0) process.exitCode = 1;
+' || status=1
+exit $status
