@@ -33,6 +33,8 @@ export class UapiConnection {
   #queue: Promise<unknown> = Promise.resolve();
   #onData: ((chunk: string) => void) | undefined;
   #onEnd: ((err: LanrageError) => void) | undefined;
+  /** The socket the request in flight uses: events of an older, dropped socket are ignored. */
+  #requestSocket: Socket | undefined;
 
   constructor(name: string, path: string, options: UapiConnectionOptions = {}) {
     this.name = name;
@@ -73,14 +75,16 @@ export class UapiConnection {
       sock.once('error', fail);
       sock.once('connect', () => {
         sock.off('error', fail);
-        sock.on('data', (chunk: string) => this.#onData?.(chunk));
+        sock.on('data', (chunk: string) => {
+          if (this.#requestSocket === sock) this.#onData?.(chunk);
+        });
         sock.on('error', () => undefined); // reported through 'close'
         sock.on('close', () => {
           if (this.#socket === sock) this.#socket = undefined;
           const err =
             this.#explainClosed?.() ??
             new LanrageError('PROTOCOL_ERROR', `the userspace implementation of ${this.name} closed the connection before answering`);
-          this.#onEnd?.(err);
+          if (this.#requestSocket === sock) this.#onEnd?.(err);
         });
         this.#socket = sock;
         resolve(sock);
@@ -108,6 +112,7 @@ export class UapiConnection {
         clearTimeout(timer);
         this.#onData = undefined;
         this.#onEnd = undefined;
+        this.#requestSocket = undefined;
         if (err) {
           sock.destroy();
           reject(err);
@@ -117,6 +122,7 @@ export class UapiConnection {
         () => finish(new LanrageError('TIMEOUT', `${what}: no answer from the userspace implementation within ${this.#timeoutMs} ms`)),
         this.#timeoutMs,
       );
+      this.#requestSocket = sock;
       this.#onEnd = (err) => finish(err);
       this.#onData = (chunk) => {
         try {

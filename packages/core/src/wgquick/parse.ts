@@ -1,6 +1,6 @@
 import { LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
-import { normalizeAllowedIPs, parseInterfaceAddress } from '../validation/cidr.js';
+import { normalizeAllowedIPs, parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
 import { parseEndpoint } from '../validation/endpoint.js';
 import { parseIp } from '../validation/ip.js';
 import { validateFwmark, validateKeepalive, validateListenPort, validateMtu } from '../validation/numbers.js';
@@ -171,7 +171,7 @@ function applyPeerKey(peer: Partial<WgQuickPeer> & { allowedIPs: string[] }, key
       peer.presharedKey = Key.parse(value, 'preshared', 'PresharedKey');
       return;
     case 'allowedips':
-      peer.allowedIPs.push(...list(value));
+      peer.allowedIPs.push(...list(value).map((a) => parseAllowedIP(a).cidr.text));
       return;
     case 'endpoint':
       peer.endpoint = parseEndpoint(value).text;

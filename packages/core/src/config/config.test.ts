@@ -1,0 +1,96 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LanrageError } from '../errors.js';
+import { loadConfig } from './config.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lanrage-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const err = async (p: Promise<unknown>) => (await p.catch((e) => e)) as LanrageError;
+
+describe('loadConfig', () => {
+  it('defaults', async () => {
+    const c = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } });
+    expect(c).toMatchObject({
+      mode: 'client',
+      interfaceName: 'lanrage0',
+      virtualSubnet: '10.66.0.0/16',
+      address: null,
+      listenPort: 51820,
+      mtu: 1420,
+      keepalive: 25,
+      configDir: dir,
+      keysDir: join(dir, 'keys'),
+      backend: 'auto',
+      manageRoutes: true,
+      logFile: join(dir, 'lanrage.log'),
+      source: null,
+    });
+  });
+
+  it('reads <configDir>/config.json, then env, then overrides', async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ interfaceName: 'lr1', listenPort: 40000, keepalive: 10 }));
+    const c = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_LISTEN_PORT: '40001' }, overrides: { keepalive: 5 } });
+    expect(c).toMatchObject({ interfaceName: 'lr1', listenPort: 40001, keepalive: 5, source: join(dir, 'config.json') });
+  });
+
+  it('LANRAGE_CONFIG names the file; a missing named file is an error', async () => {
+    const path = join(dir, 'other.json');
+    await writeFile(path, JSON.stringify({ virtualSubnet: '10.77.0.9/24', address: '10.77.0.5' }));
+    const c = await loadConfig({ env: { LANRAGE_CONFIG: path, LANRAGE_CONFIG_DIR: dir } });
+    expect(c.virtualSubnet).toBe('10.77.0.0/24');
+    expect(c.address).toBe('10.77.0.5');
+    expect((await err(loadConfig({ env: { LANRAGE_CONFIG: join(dir, 'missing.json') } }))).code).toBe('INVALID_CONFIG');
+  });
+
+  it('an unknown key is an error naming the key and the file', async () => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ listenPrt: 1 }));
+    const e = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }));
+    expect(e.code).toBe('INVALID_CONFIG');
+    expect(e.message).toContain('listenPrt');
+    expect(e.message).toContain(join(dir, 'config.json'));
+  });
+
+  it.each([
+    ['listenPort', 70000],
+    ['mtu', 100],
+    ['keepalive', -1],
+    ['interfaceName', 'bad/name'],
+    ['backend', 'magic'],
+    ['mode', 'server'],
+    ['virtualSubnet', '10.66.0.0'],
+    ['address', '10.99.0.1'],
+    ['manageRoutes', 'maybe'],
+    ['apiPort', 0],
+  ])('a bad %s is INVALID_CONFIG naming it', async (key, value) => {
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ [key]: value }));
+    const e = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }));
+    expect(e.code).toBe('INVALID_CONFIG');
+    expect(e.message).toContain(key);
+    expect(e.message).toContain('config.json');
+  });
+
+  it('a bad environment value names the variable', async () => {
+    const e = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_MTU: 'big' } }));
+    expect(e.message).toContain('LANRAGE_MTU');
+  });
+
+  it('invalid JSON and non-objects are INVALID_CONFIG', async () => {
+    await writeFile(join(dir, 'config.json'), '{nope');
+    expect((await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }))).code).toBe('INVALID_CONFIG');
+    await writeFile(join(dir, 'config.json'), '[]');
+    expect((await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }))).code).toBe('INVALID_CONFIG');
+  });
+
+  it('an IPv6 virtual subnet needs an MTU of at least 1280', async () => {
+    const e = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_VIRTUAL_SUBNET: 'fd00::/64', LANRAGE_MTU: '1200' } }));
+    expect(e.code).toBe('INVALID_CONFIG');
+  });
+});
