@@ -102,7 +102,7 @@ export class UapiConnection {
     return run;
   }
 
-  async #request(chunks: Iterable<string>, parser: Parser, what: string): Promise<void> {
+  async #request(chunks: Iterable<string>, parser: Parser, what: string, timeoutMs = this.#timeoutMs): Promise<void> {
     const sock = await this.#connect();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -119,8 +119,8 @@ export class UapiConnection {
         } else resolve();
       };
       const timer = setTimeout(
-        () => finish(new LanrageError('TIMEOUT', `${what}: no answer from the userspace implementation within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
+        () => finish(new LanrageError('TIMEOUT', `${what}: no answer from the userspace implementation within ${timeoutMs} ms`)),
+        timeoutMs,
       );
       this.#requestSocket = sock;
       this.#onEnd = (err) => finish(err);
@@ -164,7 +164,10 @@ export class UapiConnection {
   set(config: NormalizedDeviceConfig): Promise<void> {
     return this.#serialize(async () => {
       const parser = new UapiSetParser();
-      await this.#request(encodeSet(config), parser, `setting ${this.name}`);
+      // Implementations do real work per peer (wireguard-go: ~6 ms for a peer with keepalive), so
+      // the budget grows with the size of the change.
+      const budget = this.#timeoutMs + config.peers.length * 20;
+      await this.#request(encodeSet(config), parser, `setting ${this.name}`, budget);
       const err = errnoToError(parser.errno, `setting ${this.name}`);
       if (err) throw err;
     });

@@ -202,6 +202,8 @@ export class UserspaceBackend implements WireGuardBackend {
     } catch (err) {
       if (!isLanrageError(err) || err.code === 'UNSUPPORTED' || err.code === 'INTERFACE_NOT_FOUND') return this.#explain(name, err);
       if (norm.peers.length <= 1 && !hasDeviceFields(norm)) throw err;
+      // The listen port is the first line after fwmark: a port clash applied nothing else.
+      if (err.code === 'PORT_IN_USE' && norm.fwmark === undefined) throw err;
       throw await this.#partial(name, norm, err);
     }
   }
