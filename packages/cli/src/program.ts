@@ -16,7 +16,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
   const program = new Command('lanrage')
     .description('Bring up and manage the WireGuard interface of a LANrage virtual LAN.')
     .version(ctx.version, '-V, --version')
-    .option('-c, --config <file>', 'configuration file (default: $LANRAGE_CONFIG or <configDir>/config.json)')
+    .option('--config <file>', 'configuration file (default: $LANRAGE_CONFIG or <configDir>/config.json)')
     .option('-i, --interface <name>', "interface name (default: the config's interfaceName, lanrage0)")
     .addOption(new Option('-b, --backend <backend>', 'WireGuard backend').choices(BACKENDS))
     .option('--json', 'print one JSON document on stdout (errors as JSON on stderr)')

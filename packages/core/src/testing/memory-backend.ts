@@ -1,12 +1,21 @@
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { LanrageError } from '../errors.js';
-import type { Key } from '../keys/key.js';
+import { Key } from '../keys/key.js';
 import { publicKeyFrom } from '../keys/x25519.js';
 import { prepareDeviceConfig } from '../normalize.js';
 import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from '../types.js';
 import { parseInterfaceAddress } from '../validation/cidr.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
+
+function copyKey(key: Key): Key {
+  const bytes = key.bytes();
+  try {
+    return Key.fromBytes(bytes, key.kind);
+  } finally {
+    bytes.fill(0);
+  }
+}
 
 interface MemoryPeer {
   publicKey: Key;
@@ -156,7 +165,8 @@ export class MemoryBackend implements WireGuardBackend {
     if (norm.listenPort !== undefined) dev.listenPort = norm.listenPort;
     if (norm.replacePeers) dev.peers.clear();
     if (norm.privateKey !== undefined) {
-      dev.privateKey = norm.privateKey;
+      // Like the kernel, keep a copy: callers wipe their key objects after use.
+      dev.privateKey = norm.privateKey ? copyKey(norm.privateKey) : null;
       dev.publicKey = norm.privateKey ? publicKeyFrom(norm.privateKey) : null;
       if (dev.publicKey) dev.peers.delete(dev.publicKey.toHex()); // K10: silently removed
     }
@@ -197,7 +207,7 @@ export class MemoryBackend implements WireGuardBackend {
         };
         dev.peers.set(id, peer);
       }
-      if (op.presharedKey !== undefined) peer.presharedKey = op.presharedKey;
+      if (op.presharedKey !== undefined) peer.presharedKey = op.presharedKey ? copyKey(op.presharedKey) : null;
       if (op.endpoint !== undefined) peer.endpoint = op.endpoint.text;
       if (op.persistentKeepalive !== undefined) peer.persistentKeepalive = op.persistentKeepalive;
       if (op.replaceAllowedIPs) peer.allowedIPs = [];

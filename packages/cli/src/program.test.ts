@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Key, MemoryLogger, formatLogRecord, generateKeyPair, publicKeyFrom } from '@lanrage/core';
+import { MemoryBackend } from '@lanrage/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CliContext } from './context.js';
+import { ExitCode } from './exit-codes.js';
+import type { Io } from './io.js';
+import { ago, bytes } from './output/format.js';
+import { runCli } from './program.js';
+
+let dir: string;
+let backend: MemoryBackend;
+let logger: MemoryLogger;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lanrage-cli-'));
+  backend = new MemoryBackend({ latencies: { '10.66.0.2': 3.25 } });
+  logger = new MemoryLogger();
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    readStdin: async () => Buffer.from(opts.stdin ?? ''),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    env: { LANRAGE_CONFIG_DIR: dir, ...opts.env },
+  };
+  const ctx: CliContext = { io, backend, logger, version: '9.9.9' };
+  const code = await runCli(argv, ctx);
+  return { code, stdout, stderr };
+}
+
+const peer = generateKeyPair().publicKey.toBase64();
+
+describe('lanrage CLI against MemoryBackend', () => {
+  it('--help documents every command and the exit codes; --version prints the version', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    for (const cmd of ['up', 'down', 'status', 'peers', 'peer', 'ping', 'genkey', 'pubkey', 'genpsk', 'completion']) expect(help.stdout).toContain(cmd);
+    expect(help.stdout).toContain('Exit codes');
+    expect((await run(['--version'])).stdout.trim()).toBe('9.9.9');
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await run(['frobnicate'])).code).toBe(ExitCode.USAGE);
+    expect((await run(['up', '--no-such-flag'])).code).toBe(ExitCode.USAGE);
+    expect((await run(['--backend', 'magic', 'up'])).code).toBe(ExitCode.USAGE);
+    expect((await run(['peer', 'add'])).code).toBe(ExitCode.USAGE);
+  });
+
+  it('status before up exits 3 (human and JSON)', async () => {
+    const human = await run(['status']);
+    expect(human.code).toBe(ExitCode.NOT_UP);
+    expect(human.stderr).toContain('not up');
+    const json = await run(['status', '--json']);
+    expect(json.code).toBe(ExitCode.NOT_UP);
+    expect(JSON.parse(json.stdout)).toMatchObject({ schemaVersion: 1, state: 'not_created', interface: 'lanrage0' });
+  });
+
+  it('up, peer add/set/remove, status, peers, ping, down', async () => {
+    const up = await run(['up', '--json']);
+    expect(up.code).toBe(0);
+    const upDoc = JSON.parse(up.stdout);
+    expect(upDoc).toMatchObject({ schemaVersion: 1, interfaceName: 'lanrage0', backend: 'memory', created: true });
+    expect((await run(['up'])).stderr).toContain('adopted');
+
+    const add = await run(['peer', 'add', peer, '--endpoint', '192.0.2.1:51820', '--allowed-ips', '10.66.0.2/32,192.168.9.0/24', '--keepalive', '15']);
+    expect(add.stderr).toContain('added');
+    expect(add.code).toBe(0);
+    const st = JSON.parse((await run(['status', '--json'])).stdout);
+    expect(st).toMatchObject({ schemaVersion: 1, state: 'active', publicKey: upDoc.publicKey });
+    expect(st.peers[0]).toMatchObject({ publicKey: peer, endpoint: '192.0.2.1:51820', allowedIPs: ['10.66.0.2/32', '192.168.9.0/24'], persistentKeepalive: 15 });
+
+    backend.calls.length = 0;
+    expect((await run(['peer', 'set', peer, '--endpoint', '198.51.100.1:4000'])).code).toBe(0);
+    const set = backend.calls.find((c) => c.method === 'setDevice');
+    expect(set?.config?.peers?.[0]).toMatchObject({ updateOnly: true, endpoint: '198.51.100.1:4000' });
+
+    const human = await run(['status']);
+    expect(human.stdout).toContain('interface: lanrage0');
+    expect(human.stdout).toContain(`peer: ${peer}`);
+    expect(human.stdout).toContain('endpoint: 198.51.100.1:4000');
+    expect(human.stdout).toContain('latest handshake: never');
+    expect(human.stdout).not.toContain('\x1b['); // no colour when not a TTY
+
+    const peers = JSON.parse((await run(['peers', '--json'])).stdout);
+    expect(peers.peers).toHaveLength(1);
+
+    const ping = await run(['ping', '10.66.0.2', '-c', '1', '--json']);
+    expect(ping.code).toBe(0);
+    expect(JSON.parse(ping.stdout)).toMatchObject({ sent: 1, received: 1, minMs: 3.25 });
+    const noReply = await run(['ping', '10.66.0.9', '-c', '1', '--timeout', '100']);
+    expect(noReply.code).toBe(ExitCode.FAILED);
+    expect(noReply.stdout).toContain('100% loss');
+
+    expect((await run(['peer', 'remove', peer])).code).toBe(0);
+    expect((await run(['peer', 'remove', peer])).code).toBe(0);
+    expect((await run(['down'])).code).toBe(0);
+    expect((await run(['down'])).code).toBe(0);
+    expect((await run(['status'])).code).toBe(ExitCode.NOT_UP);
+  });
+
+  it('peer set on a missing peer fails with the code and remedy; --json errors go to stderr', async () => {
+    await run(['up']);
+    const r = await run(['peer', 'set', peer, '--endpoint', '192.0.2.1:1']);
+    expect(r.code).toBe(ExitCode.FAILED);
+    expect(r.stderr).toMatch(/^lanrage: no peer/m);
+    expect(r.stderr).toContain('hint:');
+    const j = await run(['peer', 'set', peer, '--endpoint', '192.0.2.1:1', '--json']);
+    expect(j.stdout).toBe('');
+    expect(JSON.parse(j.stderr)).toMatchObject({ schemaVersion: 1, error: { code: 'PEER_NOT_FOUND' } });
+  });
+
+  it('bad input is rejected with typed errors (exit 1), not echoed when secret', async () => {
+    await run(['up']);
+    expect((await run(['peer', 'add', 'not-a-key'])).stderr).toContain('INVALID_KEY'.length ? 'not a 44-character' : '');
+    expect((await run(['peer', 'add', peer, '--endpoint', '::1:51820'])).code).toBe(ExitCode.FAILED);
+    expect((await run(['peer', 'add', peer, '--allowed-ips', '10.0.0.0/33'])).code).toBe(ExitCode.FAILED);
+    expect((await run(['-i', 'bad/name', 'up'])).code).toBe(ExitCode.FAILED);
+  });
+
+  it('peer commands on an interface that is not up exit 3', async () => {
+    expect((await run(['peer', 'add', peer, '--allowed-ips', '10.66.0.2/32'])).code).toBe(ExitCode.NOT_UP);
+  });
+
+  it('K12 a preshared key only comes from a file or stdin, and never appears in output or logs', async () => {
+    await run(['up']);
+    const psk = Key.fromBytes(new Uint8Array(32).fill(0x33), 'preshared').toBase64();
+    const file = join(dir, 'psk');
+    await writeFile(file, `${psk}\n`, { mode: 0o600 });
+    const r = await run(['peer', 'add', peer, '--allowed-ips', '10.66.0.2/32', '--preshared-key-file', file]);
+    expect(r.code).toBe(0);
+    expect((await backend.getDevice('lanrage0')).peers[0]?.presharedKey?.toBase64()).toBe(psk);
+    const viaStdin = await run(['peer', 'add', peer, '--preshared-key-file', '-'], { stdin: `${psk}\n` });
+    expect(viaStdin.code).toBe(0);
+    const st = await run(['status', '--json']);
+    expect(st.stdout).not.toContain(psk);
+    expect((await run(['status'])).stdout).toContain('preshared key: (hidden)');
+    expect(logger.records.map(formatLogRecord).join('\n')).not.toContain(psk);
+    // there is no option that takes a key on the command line
+    expect((await run(['peer', 'add', peer, '--preshared-key', psk])).code).toBe(ExitCode.USAGE);
+  });
+
+  it('genkey | pubkey is byte-compatible with wg; genpsk gives a key', async () => {
+    const priv = (await run(['genkey'])).stdout;
+    expect(priv).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+    const pub = (await run(['pubkey'], { stdin: priv })).stdout;
+    expect(pub).toBe(`${publicKeyFrom(Key.parse(priv.trim(), 'private')).toBase64()}\n`);
+    try {
+      expect(execFileSync('wg', ['pubkey'], { input: priv }).toString()).toBe(pub);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    expect((await run(['genpsk'])).stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+    const bad = await run(['pubkey'], { stdin: 'garbage-secret-garbage-secret' });
+    expect(bad.code).toBe(ExitCode.FAILED);
+    expect(bad.stderr).not.toContain('garbage-secret');
+  });
+
+  it('completion scripts for bash, zsh and fish', async () => {
+    expect((await run(['completion', 'bash'])).stdout).toContain('complete -F _lanrage lanrage');
+    expect((await run(['completion', 'zsh'])).stdout).toContain('#compdef lanrage');
+    expect((await run(['completion', 'fish'])).stdout).toContain("__fish_use_subcommand' -a peer");
+    expect((await run(['completion', 'tcsh'])).code).toBe(ExitCode.FAILED);
+  });
+
+  it('colour only when asked on a non-TTY, and NO_COLOR wins', async () => {
+    await run(['up']);
+    expect((await run(['status'], { env: { LANRAGE_COLOR: 'always' } })).stdout).toContain('\x1b[');
+    expect((await run(['status'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout).not.toContain('\x1b[');
+  });
+});
+
+describe('formatting', () => {
+  it('handshake age like wg', () => {
+    const now = Date.parse('2026-01-01T00:01:03Z');
+    expect(ago(new Date('2026-01-01T00:00:00Z'), now)).toBe('1 minute, 3 seconds ago');
+    expect(ago(null)).toBe('never');
+    expect(ago(new Date(now - 3600_000 * 25), now)).toBe('1 day, 1 hour ago');
+  });
+  it('transfer like wg', () => {
+    expect(bytes(0n)).toBe('0 B');
+    expect(bytes(1536n)).toBe('1.50 KiB');
+    expect(bytes('3221225472')).toBe('3.00 GiB');
+  });
+});
