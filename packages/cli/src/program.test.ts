@@ -170,6 +170,34 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(bad.stderr).not.toContain('garbage-secret');
   });
 
+  it('apply: --dry-run prints the plan, apply sends only the differences, and a second apply is a no-op', async () => {
+    await run(['up']);
+    await run(['peer', 'add', peer, '--endpoint', '192.0.2.1:51820', '--allowed-ips', '10.66.0.2/32', '--keepalive', '25']);
+    const other = generateKeyPair().publicKey.toBase64();
+    const file = join(dir, 'wg.conf');
+    await writeFile(
+      file,
+      `[Interface]\nAddress = 10.66.0.1/16\n\n[Peer]\nPublicKey = ${peer}\nEndpoint = 198.51.100.1:51820\nAllowedIPs = 10.66.0.2/32\nPersistentKeepalive = 25\n\n[Peer]\nPublicKey = ${other}\nAllowedIPs = 10.66.0.3/32\n`,
+      { mode: 0o600 },
+    );
+    const dry = await run(['apply', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('1 to add, 1 to update, 0 to remove');
+    expect(dry.stdout).toContain('endpoint 192.0.2.1:51820 → 198.51.100.1:51820');
+    expect(dry.stderr).toContain('dry run');
+    expect((await backend.getDevice('lanrage0')).peers).toHaveLength(1);
+
+    backend.calls.length = 0;
+    const real = JSON.parse((await run(['apply', file, '--json'])).stdout);
+    expect(real).toMatchObject({ schemaVersion: 1, applied: true, ignored: ['Address'] });
+    const sets = backend.calls.filter((c) => c.method === 'setDevice');
+    expect(sets).toHaveLength(1);
+    expect(sets[0]?.config?.peers?.find((p) => String(p.publicKey) === peer)).toMatchObject({ updateOnly: true, endpoint: '198.51.100.1:51820' });
+    const again = JSON.parse((await run(['apply', file, '--json'])).stdout);
+    expect(again.applied).toBe(false);
+    expect((await run(['apply', join(dir, 'missing.conf')])).code).toBe(ExitCode.FAILED);
+  });
+
   it('completion scripts for bash, zsh and fish', async () => {
     expect((await run(['completion', 'bash'])).stdout).toContain('complete -F _lanrage lanrage');
     expect((await run(['completion', 'zsh'])).stdout).toContain('#compdef lanrage');

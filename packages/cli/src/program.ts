@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { apply } from './commands/apply.js';
 import { genkey, genpsk, pubkey } from './commands/keys.js';
 import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
@@ -76,6 +77,13 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--timeout <ms>', 'wait this long for each reply', '2000')
     .action(run(async (ip, o, cmd) => ping(ctx, ip, { ...globals(cmd), ...o })));
 
+  program
+    .command('apply')
+    .description('make the interface match a wg-quick file, sending only the differences')
+    .argument('<wg-quick.conf>')
+    .option('--dry-run', 'print the plan, change nothing')
+    .option('--replace-peers', 'replace all peers at once (drops every session)')
+    .action(run(async (file, o, cmd) => apply(ctx, file, { ...globals(cmd), ...o })));
   program
     .command('genkey')
     .description('print a new private key (like wg genkey)')

@@ -69,6 +69,9 @@ export interface WireGuardBackend {
    */
   setRoutes?(name: string, cidrs: string[]): Promise<void>;
 
+  /** Optional: whether single allowed-IP removal (`allowedIPsRemove`) works on this device. */
+  supportsAllowedIPRemoval?(name: string): Promise<boolean>;
+
   /** Optional: the addresses currently on the interface. */
   getAddresses?(name: string): Promise<string[]>;
 

@@ -1,3 +1,5 @@
+export { type ApplyOptions, type ApplyResult, applyDesired, desiredFromWgQuick } from './apply/apply.js';
+export { type ApplyPlan, type DesiredDevice, type DesiredPeer, type PeerChange, type PlanOptions, isEmptyPlan, planApply } from './apply/plan.js';
 export type { PartialApplyDetails, WireGuardBackend } from './backend.js';
 export { CONFIG_ENVIRONMENT, type BackendChoice, type LanrageConfig, type LanrageMode, type LoadConfigOptions, defaultConfigDir, loadConfig } from './config/config.js';
 export { ERROR_REMEDIES, LanrageError, type LanrageErrorCode, type LanrageErrorOptions, fromSystemError, isLanrageError } from './errors.js';

@@ -1,3 +1,5 @@
+import { type ApplyOptions, type ApplyResult, applyDesired } from '../apply/apply.js';
+import type { DesiredDevice } from '../apply/plan.js';
 import type { WireGuardBackend } from '../backend.js';
 import type { LanrageConfig } from '../config/config.js';
 import { LanrageError, isLanrageError } from '../errors.js';
@@ -322,6 +324,7 @@ export class NetworkManager {
     const norm = normalizePeer(peer);
     await this.#timed('updatePeer', { publicKey: norm.publicKey.toBase64(), endpoint: norm.endpoint?.text ?? null }, async () => {
       const backend = await this.#ready();
+      this.#refuseSelf(norm.publicKey);
       const before = await backend.getDevice(this.config.interfaceName);
       if (!before.peers.some((p) => p.publicKey.equals(norm.publicKey))) {
         throw new LanrageError('PEER_NOT_FOUND', `no peer ${norm.publicKey} on ${this.config.interfaceName}`);
@@ -385,6 +388,28 @@ export class NetworkManager {
         const e = isLanrageError(err) ? err : new LanrageError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
         return { state: 'error', interface: name, backend: backend?.kind ?? null, error: { code: e.code, message: e.message, remedy: e.remedy } };
       }
+    });
+  }
+
+  /**
+   * Makes the interface match `desired` (e.g. a wg-quick file via desiredFromWgQuick) by
+   * sending only the differences: endpoint and keepalive changes update peers in place, so
+   * sessions survive; vanished peers are removed; nothing else is touched. Keeps routes in step.
+   */
+  async apply(desired: DesiredDevice, options: ApplyOptions = {}): Promise<ApplyResult> {
+    return this.#timed('apply', { dryRun: options.dryRun === true, peers: desired.peers.length }, async () => {
+      const backend = await this.#ready();
+      for (const p of desired.peers) this.#refuseSelf(p.publicKey);
+      const result = await applyDesired(backend, this.config.interfaceName, desired, options);
+      if (result.applied && this.config.manageRoutes && backend.setRoutes) await this.#syncRoutes(await backend.getDevice(this.config.interfaceName));
+      this.#log('info', 'apply.plan', {
+        add: result.plan.add.length,
+        update: result.plan.update.length,
+        remove: result.plan.remove.length,
+        unchanged: result.plan.unchanged,
+        device: result.plan.device,
+      });
+      return result;
     });
   }
 

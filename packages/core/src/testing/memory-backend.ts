@@ -55,6 +55,8 @@ export interface MemoryBackendOptions {
   foreignLinks?: string[];
   /** Round-trip times measureLatency returns per IP; an IP not listed times out (null). */
   latencies?: Record<string, number | null>;
+  /** Whether single allowed-IP removal is supported (default true, as on Linux ≥ 6.15). */
+  allowedIPRemoval?: boolean;
 }
 
 /**
@@ -71,12 +73,14 @@ export class MemoryBackend implements WireGuardBackend {
   readonly #foreign: Set<string>;
   readonly #latencies: Record<string, number | null>;
   #availability: Availability;
+  readonly #incremental: boolean;
   #failures = new Map<string, { atPeer: number; error: LanrageError }>();
 
   constructor(options: MemoryBackendOptions = {}) {
     this.#availability = options.availability ?? { available: true, reason: 'in-memory backend' };
     this.#foreign = new Set(options.foreignLinks ?? []);
     this.#latencies = { ...(options.latencies ?? {}) };
+    this.#incremental = options.allowedIPRemoval ?? true;
   }
 
   async isAvailable(): Promise<Availability> {
@@ -149,6 +153,9 @@ export class MemoryBackend implements WireGuardBackend {
     const norm = await prepareDeviceConfig(config);
     const dev = this.#device(name);
     this.calls.push({ method: 'setDevice', name, config });
+    if (!this.#incremental && norm.peers.some((p) => p.allowedIPsRemove.length > 0)) {
+      throw new LanrageError('UNSUPPORTED', 'single allowed-IP removal is not supported'); // refused before any change
+    }
     const failure = this.#failures.get(name);
     this.#failures.delete(name);
 
@@ -222,6 +229,11 @@ export class MemoryBackend implements WireGuardBackend {
         peer.allowedIPs = peer.allowedIPs.filter((t) => !drop.has(t));
       }
     }
+  }
+
+  async supportsAllowedIPRemoval(name: string): Promise<boolean> {
+    this.#device(name);
+    return this.#incremental;
   }
 
   async setAddresses(name: string, cidrs: string[]): Promise<void> {

@@ -1,0 +1,73 @@
+import { stat, open } from 'node:fs/promises';
+import { type ApplyPlan, LanrageError, MAX_CONFIG_BYTES, desiredFromWgQuick, parseWgQuick } from '@lanrage/core';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { createManager } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { colorsFor } from '../output/color.js';
+import { SCHEMA_VERSION, toJson } from '../output/format.js';
+
+export interface ApplyCommandOptions extends GlobalOptions {
+  dryRun?: boolean;
+  replacePeers?: boolean;
+}
+
+async function readConfigFile(path: string): Promise<Buffer> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, 'r');
+  } catch (cause) {
+    throw new LanrageError('INVALID_CONFIG', `cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new LanrageError('INVALID_CONFIG', `${path} is not a regular file`);
+    if (st.size > MAX_CONFIG_BYTES) throw new LanrageError('CONFIG_PARSE_ERROR', `${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+function renderPlan(plan: ApplyPlan, name: string, ctx: CliContext): string {
+  const c = colorsFor(ctx.io, 'stdout');
+  const lines = [`plan for ${name}: ${plan.add.length} to add, ${plan.update.length} to update, ${plan.remove.length} to remove, ${plan.unchanged} unchanged`];
+  for (const d of plan.device) lines.push(`  ${c.yellow('~')} interface: ${d}`);
+  for (const p of plan.add) lines.push(`  ${c.green('+')} ${p.publicKey}  ${p.changes.join('; ')}`);
+  for (const p of plan.update) lines.push(`  ${c.yellow('~')} ${p.publicKey}  ${p.changes.join('; ')}`);
+  for (const k of plan.remove) lines.push(`  ${c.red('-')} ${k}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `lanrage apply <file>`: make the interface match a wg-quick file by sending only the differences. */
+export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOptions): Promise<ExitCode> {
+  const bytes = await readConfigFile(file);
+  const parsed = parseWgQuick(bytes);
+  bytes.fill(0);
+  if (parsed.interface.privateKey && process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0) {
+    ctx.io.stderr(`lanrage: warning: ${file} holds a private key and is accessible to other users (chmod 600 it)\n`);
+  }
+  const ignored = [
+    parsed.interface.addresses.length ? 'Address' : '',
+    parsed.interface.dns.length ? 'DNS' : '',
+    parsed.interface.mtu !== undefined ? 'MTU' : '',
+    parsed.interface.table !== undefined ? 'Table' : '',
+    parsed.interface.preUp.length + parsed.interface.postUp.length + parsed.interface.preDown.length + parsed.interface.postDown.length ? 'Pre/Post hooks' : '',
+  ].filter(Boolean);
+  const manager = await createManager(ctx, opts);
+  const started = Date.now();
+  try {
+    if (!opts.json && parsed.peers.length >= 1000) ctx.io.stderr(`reading ${manager.interfaceName} and diffing ${parsed.peers.length} peers…\n`);
+    const result = await manager.apply(desiredFromWgQuick(parsed), { dryRun: opts.dryRun === true, replacePeers: opts.replacePeers === true });
+    const { config: _omit, ...plan } = result.plan;
+    if (opts.json) {
+      ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, interface: manager.interfaceName, dryRun: opts.dryRun === true, applied: result.applied, plan, ignored }));
+    } else {
+      ctx.io.stdout(renderPlan(result.plan, manager.interfaceName, ctx));
+      if (ignored.length) ctx.io.stderr(`not applied (interface settings belong to \`lanrage up\`): ${ignored.join(', ')}\n`);
+      ctx.io.stderr(opts.dryRun ? 'dry run: nothing was changed\n' : result.applied ? `applied in ${Date.now() - started} ms\n` : 'already up to date\n');
+    }
+    return ExitCode.OK;
+  } finally {
+    await manager.close();
+  }
+}
