@@ -49,7 +49,7 @@ describe('lanrage CLI against MemoryBackend', () => {
   it('--help documents every command and the exit codes; --version prints the version', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['up', 'down', 'status', 'peers', 'peer', 'ping', 'genkey', 'pubkey', 'genpsk', 'completion']) expect(help.stdout).toContain(cmd);
+    for (const cmd of ['up', 'down', 'status', 'peers', 'peer', 'ping', 'apply', 'doctor', 'genkey', 'pubkey', 'genpsk', 'completion']) expect(help.stdout).toContain(cmd);
     expect(help.stdout).toContain('Exit codes');
     expect((await run(['--version'])).stdout.trim()).toBe('9.9.9');
   });
@@ -196,6 +196,19 @@ describe('lanrage CLI against MemoryBackend', () => {
     const again = JSON.parse((await run(['apply', file, '--json'])).stdout);
     expect(again.applied).toBe(false);
     expect((await run(['apply', join(dir, 'missing.conf')])).code).toBe(ExitCode.FAILED);
+  });
+
+  it('doctor reports each check with a remedy and exits 1 when one fails', async () => {
+    const good = await run(['doctor', '--json']);
+    const doc = JSON.parse(good.stdout);
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.checks.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['platform', 'config', 'privileges', 'key files', 'listen port']));
+    expect(good.code).toBe(doc.ok ? 0 : 1);
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ listenPort: 'x' }));
+    const bad = await run(['doctor']);
+    expect(bad.code).toBe(ExitCode.FAILED);
+    expect(bad.stdout).toMatch(/FAIL\s+config: listenPort/);
+    expect(bad.stdout).toContain('→');
   });
 
   it('completion scripts for bash, zsh and fish', async () => {

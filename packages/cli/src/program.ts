@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { apply } from './commands/apply.js';
+import { doctor } from './commands/doctor.js';
 import { genkey, genpsk, pubkey } from './commands/keys.js';
 import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
@@ -84,6 +85,10 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--dry-run', 'print the plan, change nothing')
     .option('--replace-peers', 'replace all peers at once (drops every session)')
     .action(run(async (file, o, cmd) => apply(ctx, file, { ...globals(cmd), ...o })));
+  program
+    .command('doctor')
+    .description('check that lanrage can run here: platform, privileges, WireGuard, tun, keys, port, config')
+    .action(run(async (_o, cmd) => doctor(ctx, globals(cmd))));
   program
     .command('genkey')
     .description('print a new private key (like wg genkey)')
