@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canRunNamespaces, makeNamespaces, sleep, tryRun } from '../helpers/netns.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/dist/bin.js');
+
+interface Node {
+  ns: string;
+  dir: string;
+  env: Record<string, string>;
+}
+
+function lanrage(node: Node, args: string[], input?: string) {
+  const r = spawnSync('ip', ['netns', 'exec', node.ns, process.execPath, BIN, ...args], {
+    env: { ...process.env, ...node.env },
+    encoding: 'utf8',
+    input: input ?? '',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.skipIf(!canRunNamespaces)('lanrage CLI end to end: two nodes in network namespaces (userspace backend)', () => {
+  let net: ReturnType<typeof makeNamespaces>;
+  let a: Node;
+  let b: Node;
+  let pubA: string;
+  let pubB: string;
+
+  beforeAll(() => {
+    tryRun('pkill', ['-f', 'wireguard-go -f lrcli-']);
+    net = makeNamespaces('lrc', ['10.204.0.1/24', '10.204.1.1/24'], ['10.204.0.2/24', '10.204.1.2/24']);
+    const mk = (ns: string, name: string, addr: string, port: string): Node => {
+      const dir = mkdtempSync(join(tmpdir(), 'lanrage-cli-e2e-'));
+      return { ns, dir, env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: name, LANRAGE_ADDRESS: addr, LANRAGE_LISTEN_PORT: port, NO_COLOR: '1' } };
+    };
+    a = mk(net.a, 'lrcli-a', '10.66.0.1', '51830');
+    b = mk(net.b, 'lrcli-b', '10.66.0.2', '51831');
+  });
+
+  afterAll(() => {
+    for (const n of [a, b]) {
+      if (!n) continue;
+      lanrage(n, ['down']);
+      rmSync(n.dir, { recursive: true, force: true });
+    }
+    net?.destroy();
+    tryRun('pkill', ['-f', 'wireguard-go -f lrcli-']);
+  });
+
+  it('up on both nodes (backend auto → userspace here)', () => {
+    for (const n of [a, b]) {
+      const r = lanrage(n, ['up', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.schemaVersion).toBe(1);
+      expect(['userspace', 'kernel']).toContain(doc.backend);
+      if (n === a) pubA = doc.publicKey;
+      else pubB = doc.publicKey;
+    }
+    expect(lanrage(a, ['up']).stderr).toContain('adopted');
+  });
+
+  it('peer add on both sides, then ping across the tunnel', () => {
+    expect(lanrage(a, ['peer', 'add', pubB, '--endpoint', '10.204.0.2:51831', '--allowed-ips', '10.66.0.2/32']).code).toBe(0);
+    expect(lanrage(b, ['peer', 'add', pubA, '--endpoint', '10.204.0.1:51830', '--allowed-ips', '10.66.0.1/32']).code).toBe(0);
+    const ping = lanrage(a, ['ping', '10.66.0.2', '-c', '2', '--timeout', '3000']);
+    expect(ping.code, ping.stderr).toBe(0);
+    expect(ping.stdout).toMatch(/reply from 10\.66\.0\.2: seq=1 time=[0-9.]+ ms/);
+    expect(ping.stdout).toContain('2 probes, 2 replies, 0% loss');
+  });
+
+  it('status --json shows the handshake and transfer; human status reads like wg', () => {
+    const r = lanrage(a, ['status', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ schemaVersion: 1, state: 'active', interface: 'lrcli-a', publicKey: pubA, listenPort: 51830 });
+    expect(s.peers[0].publicKey).toBe(pubB);
+    expect(s.peers[0].lastHandshake).not.toBeNull();
+    expect(BigInt(s.peers[0].rxBytes)).toBeGreaterThan(0n);
+    const human = lanrage(a, ['status']).stdout;
+    expect(human).toMatch(/latest handshake: (Now|\d+ seconds? ago)/);
+    expect(human).toMatch(/transfer: .* received, .* sent/);
+  });
+
+  it('apply with a changed endpoint updates in place and keeps the handshake', async () => {
+    const before = JSON.parse(lanrage(a, ['status', '--json']).stdout).peers[0];
+    await sleep(1100);
+    const conf = join(a.dir, 'peers.conf');
+    writeFileSync(conf, `[Interface]\n\n[Peer]\nPublicKey = ${pubB}\nEndpoint = 10.204.1.2:51831\nAllowedIPs = 10.66.0.2/32\nPersistentKeepalive = 25\n`, { mode: 0o600 });
+    const dry = lanrage(a, ['apply', conf, '--dry-run']);
+    expect(dry.stdout).toContain('0 to add, 1 to update, 0 to remove');
+    expect(dry.stdout).toContain('endpoint 10.204.0.2:51831 → 10.204.1.2:51831');
+    const applied = JSON.parse(lanrage(a, ['apply', conf, '--json']).stdout);
+    expect(applied.applied).toBe(true);
+    expect(lanrage(a, ['ping', '10.66.0.2', '-c', '2']).code).toBe(0);
+    const after = JSON.parse(lanrage(a, ['status', '--json']).stdout).peers[0];
+    expect(after.endpoint).toBe('10.204.1.2:51831');
+    expect(after.lastHandshake).toBe(before.lastHandshake);
+    expect(JSON.parse(lanrage(a, ['apply', conf, '--json']).stdout).applied).toBe(false);
+  });
+
+  it('writes structured logs with timings to <configDir>/lanrage.log, without keys', () => {
+    const log = readFileSync(join(a.dir, 'lanrage.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.some((r) => r.event === 'initialize' && typeof r.durationMs === 'number')).toBe(true);
+    expect(log.some((r) => r.event === 'apply')).toBe(true);
+    const priv = readFileSync(join(a.dir, 'keys', 'private.key'), 'utf8').trim();
+    expect(readFileSync(join(a.dir, 'lanrage.log'), 'utf8')).not.toContain(priv);
+  });
+
+  it('K12 the private key is never in argv or the environment of lanrage or wireguard-go', () => {
+    const priv = readFileSync(join(a.dir, 'keys', 'private.key'), 'utf8').trim();
+    const pids = spawnSync('pgrep', ['-f', 'wireguard-go -f lrcli-a'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) {
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'latin1')).not.toContain(priv);
+      expect(readFileSync(`/proc/${pid}/environ`, 'latin1')).not.toContain(priv);
+    }
+  });
+
+  it('peer remove, then down (idempotent); status exits 3 afterwards', () => {
+    expect(lanrage(a, ['peer', 'remove', pubB]).code).toBe(0);
+    expect(lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--timeout', '1000']).code).toBe(1);
+    expect(lanrage(a, ['down']).code).toBe(0);
+    expect(lanrage(a, ['down']).code).toBe(0);
+    expect(lanrage(a, ['status']).code).toBe(3);
+    expect(tryRun('ip', ['-n', net.a, 'link', 'show', 'lrcli-a'])).toBe(false);
+  });
+});
