@@ -33,7 +33,6 @@ export const ERROR_REMEDIES = {
   INTERFACE_EXISTS: 'Use the existing interface, or delete it first (lanrage down).',
   NOT_WIREGUARD: 'That interface exists but is not a WireGuard interface; choose another name.',
   PEER_NOT_FOUND: 'Add the peer first (lanrage peer add), or check its public key.',
-  ALLOWED_IP_CONFLICT: 'Another peer already routes this prefix; remove it from that peer first.',
   PORT_IN_USE: 'Choose another listen port, or stop the program that uses this one.',
   PARTIAL_APPLY: 'Part of the change was applied (see `applied`); read the device again and retry the rest.',
   DUMP_INCONSISTENT: 'The device kept changing while it was read; retry when peer churn is lower.',
@@ -45,7 +44,6 @@ export const ERROR_REMEDIES = {
   PROTOCOL_ERROR: 'The WireGuard implementation answered with something unexpected; retry, and report it if it persists.',
   SERVICE_FAILED: 'The WireGuard tunnel service failed; see the service exit code in the message and the WireGuard log.',
   IO_ERROR: 'A file or socket operation failed; see the cause.',
-  NOT_INITIALIZED: 'Call initialize() (lanrage up) first.',
   INTERNAL: 'This is a bug in lanrage; please report it with the message.',
 } as const;
 

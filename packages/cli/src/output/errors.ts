@@ -6,7 +6,7 @@ import { SCHEMA_VERSION, toJson } from './format.js';
 
 /** The exit code for an error: 3 when the interface is not up, 4 for permissions, else 1. */
 export function exitCodeFor(err: unknown): ExitCode {
-  if (isLanrageError(err, 'INTERFACE_NOT_FOUND') || isLanrageError(err, 'NOT_INITIALIZED')) return ExitCode.NOT_UP;
+  if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) return ExitCode.NOT_UP;
   if (isLanrageError(err, 'PERMISSION_DENIED')) return ExitCode.PERMISSION;
   return ExitCode.FAILED;
 }
