@@ -43,7 +43,11 @@ const wgSubprocessOpsPerSec = await rate(3, async () => {
 
 const out = { seqOpsPerSec, wgSubprocessOpsPerSec };
 for (const n of [5000, 10000]) {
-  const peers = Array.from({ length: n }, (_, i) => ({ publicKey: keyN(i), endpoint: `192.0.2.${i % 250}:${1024 + (i % 60000)}`, allowedIPs: [`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`] }));
+  const peers = Array.from({ length: n }, (_, i) => ({
+    publicKey: keyN(i),
+    endpoint: `192.0.2.${i % 250}:${1024 + (i % 60000)}`,
+    allowedIPs: [`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`],
+  }));
   let t = performance.now();
   await backend.setDevice(NAME, { replacePeers: true, peers });
   out[`set${n / 1000}kMs`] = Math.round(performance.now() - t);

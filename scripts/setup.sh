@@ -15,6 +15,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+export TURBO_TELEMETRY_DISABLED=1
 PNPM=(npx --yes pnpm@10.34.9)
 "${PNPM[@]}" install --frozen-lockfile --reporter=append-only
 "${PNPM[@]}" run build

@@ -4,7 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-results
+export TURBO_TELEMETRY_DISABLED=1
 npx --yes pnpm@10.34.9 run build >/dev/null || { echo "build failed"; exit 1; }
+npx --yes pnpm@10.34.9 exec biome check . || { echo "lint failed (biome check)"; exit 1; }
 npx --yes pnpm@10.34.9 exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 status=$?
 node -e '

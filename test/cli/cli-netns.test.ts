@@ -91,7 +91,9 @@ describe.skipIf(!canRunNamespaces)('lanrage CLI end to end: two nodes in network
     const before = JSON.parse(lanrage(a, ['status', '--json']).stdout).peers[0];
     await sleep(1100);
     const conf = join(a.dir, 'peers.conf');
-    writeFileSync(conf, `[Interface]\n\n[Peer]\nPublicKey = ${pubB}\nEndpoint = 10.204.1.2:51831\nAllowedIPs = 10.66.0.2/32\nPersistentKeepalive = 25\n`, { mode: 0o600 });
+    writeFileSync(conf, `[Interface]\n\n[Peer]\nPublicKey = ${pubB}\nEndpoint = 10.204.1.2:51831\nAllowedIPs = 10.66.0.2/32\nPersistentKeepalive = 25\n`, {
+      mode: 0o600,
+    });
     const dry = lanrage(a, ['apply', conf, '--dry-run']);
     expect(dry.stdout).toContain('0 to add, 1 to update, 0 to remove');
     expect(dry.stdout).toContain('endpoint 10.204.0.2:51831 → 10.204.1.2:51831');
@@ -105,7 +107,10 @@ describe.skipIf(!canRunNamespaces)('lanrage CLI end to end: two nodes in network
   });
 
   it('writes structured logs with timings to <configDir>/lanrage.log, without keys', () => {
-    const log = readFileSync(join(a.dir, 'lanrage.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(a.dir, 'lanrage.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.some((r) => r.event === 'initialize' && typeof r.durationMs === 'number')).toBe(true);
     expect(log.some((r) => r.event === 'apply')).toBe(true);
     const priv = readFileSync(join(a.dir, 'keys', 'private.key'), 'utf8').trim();

@@ -2,7 +2,7 @@
 // JSON requests ({id, method, args}) line by line on stdin and answers on stdout, calling
 // NetworkManager only, so tests configure interfaces exactly as an embedder would.
 import { createInterface } from 'node:readline';
-import { NetworkManager, loadConfig } from '@lanrage/core';
+import { loadConfig, NetworkManager } from '@lanrage/core';
 
 const config = await loadConfig();
 const manager = new NetworkManager(config);

@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { Key, type LanrageError, UserspaceBackend, generateKeyPair, normalizeAllowedIP } from '@lanrage/core';
+import { generateKeyPair, Key, type LanrageError, normalizeAllowedIP, UserspaceBackend } from '@lanrage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunNamespaces, parseWgDump, sh, tryRun } from '../helpers/netns.js';
 

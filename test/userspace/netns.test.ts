@@ -11,7 +11,15 @@ const IF_B = 'lrtest-b';
 interface Device {
   publicKey: string | null;
   listenPort: number;
-  peers: { publicKey: string; endpoint: string | null; allowedIPs: string[]; lastHandshakeSec: number; rxBytes: string; txBytes: string; persistentKeepalive: number }[];
+  peers: {
+    publicKey: string;
+    endpoint: string | null;
+    allowedIPs: string[];
+    lastHandshakeSec: number;
+    rxBytes: string;
+    txBytes: string;
+    persistentKeepalive: number;
+  }[];
 }
 
 describe.skipIf(!canRunNamespaces)('userspace backend between two network namespaces', () => {
@@ -26,7 +34,10 @@ describe.skipIf(!canRunNamespaces)('userspace backend between two network namesp
     net = makeNamespaces('lrt', ['10.203.0.1/24', '10.203.1.1/24'], ['10.203.0.2/24', '10.203.1.2/24']);
     a = new Agent(net.a, { LANRAGE_INTERFACE: IF_A, LANRAGE_ADDRESS: '10.66.0.1', LANRAGE_LISTEN_PORT: '51820' });
     b = new Agent(net.b, { LANRAGE_INTERFACE: IF_B, LANRAGE_ADDRESS: '10.66.0.2', LANRAGE_LISTEN_PORT: '51821' });
-    const [ra, rb] = await Promise.all([a.call<{ publicKey: string; backend: string; address: string }>('initialize'), b.call<{ publicKey: string }>('initialize')]);
+    const [ra, rb] = await Promise.all([
+      a.call<{ publicKey: string; backend: string; address: string }>('initialize'),
+      b.call<{ publicKey: string }>('initialize'),
+    ]);
     expect(ra.backend).toBe('userspace');
     expect(ra.address).toBe('10.66.0.1/16');
     pubA = ra.publicKey;

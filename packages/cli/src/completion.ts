@@ -29,9 +29,7 @@ export function completionScript(program: CommandLike, shell: string): string {
   walk(program, [], nodes);
   const globals = nodes[0]?.options ?? [];
   if (shell === 'bash') {
-    const cases = nodes
-      .map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options, ...globals].join(' ')}" ;;`)
-      .join('\n');
+    const cases = nodes.map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options, ...globals].join(' ')}" ;;`).join('\n');
     return `# bash completion for lanrage\n_lanrage() {\n  local cur path words i\n  cur="\${COMP_WORDS[COMP_CWORD]}"\n  path=""\n  for ((i=1; i<COMP_CWORD; i++)); do\n    case "\${COMP_WORDS[i]}" in -*) ;; *) path="\${path:+$path }\${COMP_WORDS[i]}" ;; esac\n  done\n  case "$path" in\n${cases}\n    *) words="${globals.join(' ')}" ;;\n  esac\n  COMPREPLY=( $(compgen -W "$words" -- "$cur") )\n}\ncomplete -F _lanrage lanrage\n`;
   }
   if (shell === 'zsh') {

@@ -2,13 +2,13 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   type BackendChoice,
+  formatLogRecord,
   type LanrageConfig,
-  type LogRecord,
   type Logger,
+  type LogRecord,
+  loadConfig,
   NetworkManager,
   type WireGuardBackend,
-  formatLogRecord,
-  loadConfig,
 } from '@lanrage/core';
 import type { Io } from './io.js';
 

@@ -1,4 +1,4 @@
-export { runCli, buildProgram } from './program.js';
-export { ExitCode, EXIT_CODE_HELP } from './exit-codes.js';
-export type { Io } from './io.js';
 export type { CliContext } from './context.js';
+export { EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
+export type { Io } from './io.js';
+export { buildProgram, runCli } from './program.js';

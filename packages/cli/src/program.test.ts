@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Key, MemoryLogger, formatLogRecord, generateKeyPair, publicKeyFrom } from '@lanrage/core';
+import { formatLogRecord, generateKeyPair, Key, MemoryLogger, publicKeyFrom } from '@lanrage/core';
 import { MemoryBackend } from '@lanrage/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliContext } from './context.js';
@@ -49,7 +49,8 @@ describe('lanrage CLI against MemoryBackend', () => {
   it('--help documents every command and the exit codes; --version prints the version', async () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['up', 'down', 'status', 'peers', 'peer', 'ping', 'apply', 'doctor', 'genkey', 'pubkey', 'genpsk', 'completion']) expect(help.stdout).toContain(cmd);
+    for (const cmd of ['up', 'down', 'status', 'peers', 'peer', 'ping', 'apply', 'doctor', 'genkey', 'pubkey', 'genpsk', 'completion'])
+      expect(help.stdout).toContain(cmd);
     expect(help.stdout).toContain('Exit codes');
     expect((await run(['--version'])).stdout.trim()).toBe('9.9.9');
   });
@@ -82,7 +83,12 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(add.code).toBe(0);
     const st = JSON.parse((await run(['status', '--json'])).stdout);
     expect(st).toMatchObject({ schemaVersion: 1, state: 'active', publicKey: upDoc.publicKey });
-    expect(st.peers[0]).toMatchObject({ publicKey: peer, endpoint: '192.0.2.1:51820', allowedIPs: ['10.66.0.2/32', '192.168.9.0/24'], persistentKeepalive: 15 });
+    expect(st.peers[0]).toMatchObject({
+      publicKey: peer,
+      endpoint: '192.0.2.1:51820',
+      allowedIPs: ['10.66.0.2/32', '192.168.9.0/24'],
+      persistentKeepalive: 15,
+    });
 
     backend.calls.length = 0;
     expect((await run(['peer', 'set', peer, '--endpoint', '198.51.100.1:4000'])).code).toBe(0);

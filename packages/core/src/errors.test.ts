@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ERROR_REMEDIES, LanrageError, fromSystemError } from './errors.js';
+import { ERROR_REMEDIES, fromSystemError, LanrageError } from './errors.js';
 
 const doc = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../docs/troubleshooting.md'), 'utf8');
 
@@ -16,7 +16,15 @@ describe('LanrageError', () => {
   it('carries code, remedy, errno, syscall, extack and details; toJSON is secret-free data', () => {
     const e = new LanrageError('PERMISSION_DENIED', 'no', { errno: 1, syscall: 'sendmsg', extack: 'nope', details: { a: 1 } });
     expect(e).toBeInstanceOf(Error);
-    expect(e.toJSON()).toEqual({ code: 'PERMISSION_DENIED', message: 'no', remedy: ERROR_REMEDIES.PERMISSION_DENIED, errno: 1, syscall: 'sendmsg', extack: 'nope', details: { a: 1 } });
+    expect(e.toJSON()).toEqual({
+      code: 'PERMISSION_DENIED',
+      message: 'no',
+      remedy: ERROR_REMEDIES.PERMISSION_DENIED,
+      errno: 1,
+      syscall: 'sendmsg',
+      extack: 'nope',
+      details: { a: 1 },
+    });
   });
 
   it('maps system errors', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LanrageError } from './errors.js';
+import type { LanrageError } from './errors.js';
 import { Key } from './keys/key.js';
 import { generateKeyPair } from './keys/x25519.js';
-import { normalizeDeviceConfig, prepareDeviceConfig } from './normalize.js';
 import { resolveEndpoint } from './net/resolve.js';
+import { normalizeDeviceConfig, prepareDeviceConfig } from './normalize.js';
 import { parseEndpoint } from './validation/endpoint.js';
 
 const peerKey = generateKeyPair().publicKey;
@@ -41,7 +41,9 @@ describe('normalizeDeviceConfig', () => {
   it('K6 refuses all-zero private and preshared keys; null removes explicitly', () => {
     const zero = Key.fromBytes(new Uint8Array(32), 'private');
     expect(caught(() => normalizeDeviceConfig({ privateKey: zero })).code).toBe('INVALID_KEY');
-    expect(caught(() => normalizeDeviceConfig({ peers: [{ publicKey: peerKey, presharedKey: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }] })).code).toBe('INVALID_KEY');
+    expect(caught(() => normalizeDeviceConfig({ peers: [{ publicKey: peerKey, presharedKey: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }] })).code).toBe(
+      'INVALID_KEY',
+    );
     expect(normalizeDeviceConfig({ privateKey: null }).privateKey).toBeNull();
     expect(normalizeDeviceConfig({ peers: [{ publicKey: peerKey, presharedKey: null }] }).peers[0]?.presharedKey).toBeNull();
   });
@@ -65,7 +67,9 @@ describe('normalizeDeviceConfig', () => {
   });
 
   it('replace and incremental allowed IPs are exclusive', () => {
-    expect(caught(() => normalizeDeviceConfig({ peers: [{ publicKey: peerKey, allowedIPs: [], allowedIPsAdd: ['10.0.0.0/8'] }] })).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => normalizeDeviceConfig({ peers: [{ publicKey: peerKey, allowedIPs: [], allowedIPsAdd: ['10.0.0.0/8'] }] })).code).toBe(
+      'INVALID_ARGUMENT',
+    );
   });
 });
 

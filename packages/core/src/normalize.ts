@@ -42,7 +42,9 @@ export function normalizePeer(peer: PeerConfig, index = 0): NormalizedPeer {
   if (peer === null || typeof peer !== 'object') throw new LanrageError('INVALID_ARGUMENT', `peer #${index} is not an object`);
   const publicKey = Key.from(peer.publicKey, 'public', `public key of peer #${index}`);
   if (publicKey.isLowOrder) {
-    throw new LanrageError('WEAK_PUBLIC_KEY', `public key of peer #${index} (${publicKey}) is a low-order point`, { details: { publicKey: publicKey.toBase64() } });
+    throw new LanrageError('WEAK_PUBLIC_KEY', `public key of peer #${index} (${publicKey}) is a low-order point`, {
+      details: { publicKey: publicKey.toBase64() },
+    });
   }
   const out: NormalizedPeer = {
     publicKey,

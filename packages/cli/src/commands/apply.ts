@@ -1,5 +1,5 @@
-import { stat, open } from 'node:fs/promises';
-import { type ApplyPlan, LanrageError, MAX_CONFIG_BYTES, desiredFromWgQuick, parseWgQuick } from '@lanrage/core';
+import { open, stat } from 'node:fs/promises';
+import { type ApplyPlan, desiredFromWgQuick, LanrageError, MAX_CONFIG_BYTES, parseWgQuick } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -60,7 +60,9 @@ export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOpt
     const result = await manager.apply(desiredFromWgQuick(parsed), { dryRun: opts.dryRun === true, replacePeers: opts.replacePeers === true });
     const { config: _omit, ...plan } = result.plan;
     if (opts.json) {
-      ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, interface: manager.interfaceName, dryRun: opts.dryRun === true, applied: result.applied, plan, ignored }));
+      ctx.io.stdout(
+        toJson({ schemaVersion: SCHEMA_VERSION, interface: manager.interfaceName, dryRun: opts.dryRun === true, applied: result.applied, plan, ignored }),
+      );
     } else {
       ctx.io.stdout(renderPlan(result.plan, manager.interfaceName, ctx));
       if (ignored.length) ctx.io.stderr(`not applied (interface settings belong to \`lanrage up\`): ${ignored.join(', ')}\n`);

@@ -2,12 +2,12 @@ import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type LanrageConfig, PRIVATE_KEY_FILE, findExecutable, hasNetAdmin } from '@lanrage/core';
+import { findExecutable, hasNetAdmin, type LanrageConfig, PRIVATE_KEY_FILE } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { loadCliConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { asLanrageError } from '../output/errors.js';
 import { colorsFor } from '../output/color.js';
+import { asLanrageError } from '../output/errors.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
 
 export interface Check {
@@ -39,11 +39,17 @@ async function keyChecks(config: LanrageConfig): Promise<Check> {
       return { name: 'key files', status: 'fail', detail: `${config.keysDir} is accessible to other users`, remedy: `chmod 700 ${config.keysDir}` };
     }
     const st = await stat(path);
-    if ((st.mode & 0o077) !== 0) return { name: 'key files', status: 'fail', detail: `${path} has mode ${(st.mode & 0o777).toString(8)}`, remedy: `chmod 600 ${path}` };
+    if ((st.mode & 0o077) !== 0)
+      return { name: 'key files', status: 'fail', detail: `${path} has mode ${(st.mode & 0o777).toString(8)}`, remedy: `chmod 600 ${path}` };
     return { name: 'key files', status: 'ok', detail: `${path} (mode 600)` };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { name: 'key files', status: 'ok', detail: `none yet: lanrage up will create ${path}` };
-    return { name: 'key files', status: 'fail', detail: `cannot inspect ${path}: ${(err as NodeJS.ErrnoException).code}`, remedy: 'Run as the user that owns the keys (usually root).' };
+    return {
+      name: 'key files',
+      status: 'fail',
+      detail: `cannot inspect ${path}: ${(err as NodeJS.ErrnoException).code}`,
+      remedy: 'Run as the user that owns the keys (usually root).',
+    };
   }
 }
 
@@ -69,7 +75,12 @@ export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<C
   const admin = await hasNetAdmin();
   checks.push(
     admin === false
-      ? { name: 'privileges', status: 'fail', detail: 'neither root nor CAP_NET_ADMIN', remedy: 'Run with sudo, or grant CAP_NET_ADMIN (setcap / AmbientCapabilities).' }
+      ? {
+          name: 'privileges',
+          status: 'fail',
+          detail: 'neither root nor CAP_NET_ADMIN',
+          remedy: 'Run with sudo, or grant CAP_NET_ADMIN (setcap / AmbientCapabilities).',
+        }
       : { name: 'privileges', status: 'ok', detail: admin ? 'root or CAP_NET_ADMIN' : 'checked by the backend on this platform' },
   );
 
@@ -80,14 +91,28 @@ export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<C
     checks.push(
       module
         ? { name: 'kernel WireGuard', status: 'ok', detail: 'the wireguard module is loaded' }
-        : { name: 'kernel WireGuard', status: userspace ? 'warn' : 'fail', detail: 'the wireguard module is not loaded', remedy: 'modprobe wireguard (or use the userspace backend)' },
+        : {
+            name: 'kernel WireGuard',
+            status: userspace ? 'warn' : 'fail',
+            detail: 'the wireguard module is not loaded',
+            remedy: 'modprobe wireguard (or use the userspace backend)',
+          },
     );
     checks.push(
       userspace
         ? { name: 'userspace WireGuard', status: 'ok', detail: userspace }
-        : { name: 'userspace WireGuard', status: module ? 'warn' : 'fail', detail: `${config?.userspaceImplementation ?? 'wireguard-go'} not found`, remedy: 'apt install wireguard-go, or set LANRAGE_WG_USERSPACE' },
+        : {
+            name: 'userspace WireGuard',
+            status: module ? 'warn' : 'fail',
+            detail: `${config?.userspaceImplementation ?? 'wireguard-go'} not found`,
+            remedy: 'apt install wireguard-go, or set LANRAGE_WG_USERSPACE',
+          },
     );
-    checks.push(tun ? { name: '/dev/net/tun', status: 'ok', detail: 'present' } : { name: '/dev/net/tun', status: module ? 'warn' : 'fail', detail: 'missing', remedy: 'modprobe tun; in a container, pass --device /dev/net/tun' });
+    checks.push(
+      tun
+        ? { name: '/dev/net/tun', status: 'ok', detail: 'present' }
+        : { name: '/dev/net/tun', status: module ? 'warn' : 'fail', detail: 'missing', remedy: 'modprobe tun; in a container, pass --device /dev/net/tun' },
+    );
   }
 
   if (config) {
@@ -97,8 +122,17 @@ export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<C
       const ours = free ? false : existsSync(`/var/run/wireguard/${config.interfaceName}.sock`) || existsSync(`/sys/class/net/${config.interfaceName}`);
       checks.push(
         free || ours
-          ? { name: 'listen port', status: 'ok', detail: free ? `UDP ${config.listenPort} is free` : `UDP ${config.listenPort} is used by ${config.interfaceName}` }
-          : { name: 'listen port', status: 'fail', detail: `UDP ${config.listenPort} is in use by another program`, remedy: 'Set listenPort to a free port (LANRAGE_LISTEN_PORT).' },
+          ? {
+              name: 'listen port',
+              status: 'ok',
+              detail: free ? `UDP ${config.listenPort} is free` : `UDP ${config.listenPort} is used by ${config.interfaceName}`,
+            }
+          : {
+              name: 'listen port',
+              status: 'fail',
+              detail: `UDP ${config.listenPort} is in use by another program`,
+              remedy: 'Set listenPort to a free port (LANRAGE_LISTEN_PORT).',
+            },
       );
     }
   }

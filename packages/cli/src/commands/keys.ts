@@ -1,4 +1,4 @@
-import { Key, generatePresharedKey, generatePrivateKey, publicKeyFrom } from '@lanrage/core';
+import { generatePresharedKey, generatePrivateKey, Key, publicKeyFrom } from '@lanrage/core';
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 

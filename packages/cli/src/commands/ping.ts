@@ -26,7 +26,10 @@ export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Prom
       const started = Date.now();
       const ms = await manager.measureLatency(ip, timeout);
       rtts.push(ms);
-      if (!opts.json) ctx.io.stdout(ms === null ? `no reply from ${ip}: seq=${seq} timeout after ${timeout} ms\n` : `reply from ${ip}: seq=${seq} time=${ms.toFixed(3)} ms\n`);
+      if (!opts.json)
+        ctx.io.stdout(
+          ms === null ? `no reply from ${ip}: seq=${seq} timeout after ${timeout} ms\n` : `reply from ${ip}: seq=${seq} time=${ms.toFixed(3)} ms\n`,
+        );
       const wait = 1000 - (Date.now() - started);
       if (seq < count && wait > 0) await new Promise((r) => setTimeout(r, wait));
     }

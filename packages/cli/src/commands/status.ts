@@ -1,11 +1,11 @@
 import type { InterfaceStatus, PeerSummary } from '@lanrage/core';
+import { LanrageError } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { type Colors, colorsFor } from '../output/color.js';
-import { SCHEMA_VERSION, ago, bytes, toJson } from '../output/format.js';
 import { reportError } from '../output/errors.js';
-import { LanrageError } from '@lanrage/core';
+import { ago, bytes, SCHEMA_VERSION, toJson } from '../output/format.js';
 
 function renderPeer(p: PeerSummary, c: Colors): string {
   const lines = [`${c.bold(c.yellow('peer'))}: ${c.yellow(p.publicKey)}`];

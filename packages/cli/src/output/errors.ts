@@ -1,4 +1,4 @@
-import { LanrageError, isLanrageError } from '@lanrage/core';
+import { isLanrageError, LanrageError } from '@lanrage/core';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { colorsFor } from './color.js';

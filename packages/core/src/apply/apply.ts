@@ -1,6 +1,6 @@
 import type { WireGuardBackend } from '../backend.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
-import { type ApplyPlan, type DesiredDevice, type PlanOptions, isEmptyPlan, planApply } from './plan.js';
+import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApply } from './plan.js';
 
 export interface ApplyOptions extends Omit<PlanOptions, 'incrementalAllowedIPs'> {
   /** Compute and return the plan without sending anything. */

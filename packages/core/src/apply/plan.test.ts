@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, generatePresharedKey } from '../keys/x25519.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
+import { parseWgQuick } from '../wgquick/parse.js';
 import { applyDesired, desiredFromWgQuick } from './apply.js';
 import { type DesiredDevice, isEmptyPlan, planApply } from './plan.js';
-import { parseWgQuick } from '../wgquick/parse.js';
 
 const me = generateKeyPair();
 const [p1, p2, p3] = [generateKeyPair().publicKey, generateKeyPair().publicKey, generateKeyPair().publicKey];

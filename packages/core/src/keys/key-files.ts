@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readdir, stat, unlink, link } from 'node:fs/promises';
+import { type FileHandle, link, lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LanrageError, fromSystemError } from '../errors.js';
+import { fromSystemError, LanrageError } from '../errors.js';
 import { Key, type KeyKind } from './key.js';
 import { generatePrivateKey, type KeyPair, publicKeyFrom } from './x25519.js';
 

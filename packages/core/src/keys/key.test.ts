@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LanrageError } from '../errors.js';
-import { Key, isValidKey } from './key.js';
+import { isValidKey, Key } from './key.js';
 import { clamp, generateKeyPair, generatePresharedKey, generatePrivateKey, publicKeyFrom } from './x25519.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -145,7 +145,9 @@ describe('X25519', () => {
   it.skipIf(!hasWg)('matches `wg pubkey` for generated keys', () => {
     for (let i = 0; i < 5; i++) {
       const { privateKey, publicKey } = generateKeyPair();
-      const out = execFileSync('wg', ['pubkey'], { input: `${privateKey.toBase64()}\n` }).toString().trim();
+      const out = execFileSync('wg', ['pubkey'], { input: `${privateKey.toBase64()}\n` })
+        .toString()
+        .trim();
       expect(out).toBe(publicKey.toBase64());
     }
   });

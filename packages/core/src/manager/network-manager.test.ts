@@ -6,7 +6,7 @@ import { type LanrageConfig, loadConfig } from '../config/config.js';
 import type { LanrageError } from '../errors.js';
 import { ensureKeys } from '../keys/key-files.js';
 import { generateKeyPair } from '../keys/x25519.js';
-import { MemoryLogger, formatLogRecord } from '../logger.js';
+import { formatLogRecord, MemoryLogger } from '../logger.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { interfaceAddress } from './address.js';
 import { NetworkManager } from './network-manager.js';

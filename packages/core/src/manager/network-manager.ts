@@ -2,10 +2,10 @@ import { type ApplyOptions, type ApplyResult, applyDesired } from '../apply/appl
 import type { DesiredDevice } from '../apply/plan.js';
 import type { WireGuardBackend } from '../backend.js';
 import type { LanrageConfig } from '../config/config.js';
-import { LanrageError, isLanrageError } from '../errors.js';
+import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import { ensureKeys } from '../keys/key-files.js';
-import { type LogLevel, type LogRecord, type Logger, noopLogger } from '../logger.js';
+import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logger.js';
 import { systemPing } from '../net/system-ping.js';
 import { normalizePeer } from '../normalize.js';
 import { hasNetAdmin } from '../platform/privileges.js';
@@ -168,7 +168,10 @@ export class NetworkManager {
   async #preflight(backend: WireGuardBackend): Promise<void> {
     const availability = await backend.isAvailable();
     if (!availability.available) {
-      throw new LanrageError(backend.kind === 'kernel' ? 'KERNEL_MODULE_MISSING' : 'BACKEND_UNAVAILABLE', `the ${backend.kind} backend is not available: ${availability.reason}`);
+      throw new LanrageError(
+        backend.kind === 'kernel' ? 'KERNEL_MODULE_MISSING' : 'BACKEND_UNAVAILABLE',
+        `the ${backend.kind} backend is not available: ${availability.reason}`,
+      );
     }
     const check = this.#checkPrivileges ?? (backend.kind === 'kernel' || backend.kind === 'userspace');
     if (check && (await hasNetAdmin()) === false) {

@@ -79,7 +79,10 @@ export async function selectBackend(config: LanrageConfig, options: SelectBacken
     return { backend: userspace(config), kind: 'userspace', reason: `${platform}: userspace implementation over the UAPI` };
   }
 
-  const nativeImport = config.backend === 'userspace' && !existsSync('/sys/module/wireguard') ? undefined : await importOptional<NativeLinuxModule>('@lanrage/native-linux', options.loaders?.nativeLinux);
+  const nativeImport =
+    config.backend === 'userspace' && !existsSync('/sys/module/wireguard')
+      ? undefined
+      : await importOptional<NativeLinuxModule>('@lanrage/native-linux', options.loaders?.nativeLinux);
   const native = nativeImport && 'module' in nativeImport ? nativeImport.module : undefined;
 
   if (config.backend === 'userspace') {
@@ -93,7 +96,11 @@ export async function selectBackend(config: LanrageConfig, options: SelectBacken
     const kernel = new native.KernelBackend();
     const availability = await kernel.isAvailable();
     if (availability.available) {
-      return { backend: kernel, kind: 'kernel', reason: config.backend === 'kernel' ? 'requested (backend: kernel)' : 'the kernel has the wireguard generic-netlink family' };
+      return {
+        backend: kernel,
+        kind: 'kernel',
+        reason: config.backend === 'kernel' ? 'requested (backend: kernel)' : 'the kernel has the wireguard generic-netlink family',
+      };
     }
     kernelWhyNot = availability.reason;
   } else {

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { LanrageError } from '../errors.js';
 import { type Endpoint, formatEndpoint } from '../validation/endpoint.js';
-import { parseIp, formatIp } from '../validation/ip.js';
+import { formatIp, parseIp } from '../validation/ip.js';
 
 export interface ResolveOptions {
   /** Total time budget for all attempts (default 20 s). */

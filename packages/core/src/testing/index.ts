@@ -1,1 +1,1 @@
-export { type MemoryBackendOptions, type MemoryCall, MemoryBackend } from './memory-backend.js';
+export { MemoryBackend, type MemoryBackendOptions, type MemoryCall } from './memory-backend.js';

@@ -74,7 +74,9 @@ describe('MemoryBackend has the kernel semantics', () => {
   it('L6 a failure mid-batch reports PARTIAL_APPLY with what was applied', async () => {
     const be = await make();
     be.failNextSet('wg0', 2);
-    const err = (await be.setDevice('wg0', { peers: [{ publicKey: a }, { publicKey: b }, { publicKey: generateKeyPair().publicKey }] }).catch((e) => e)) as LanrageError;
+    const err = (await be
+      .setDevice('wg0', { peers: [{ publicKey: a }, { publicKey: b }, { publicKey: generateKeyPair().publicKey }] })
+      .catch((e) => e)) as LanrageError;
     expect(err.code).toBe('PARTIAL_APPLY');
     expect(err.details).toMatchObject({ appliedPeers: [0, 1], failedPeers: [2], deviceApplied: true });
     expect((await be.getDevice('wg0')).peers.length).toBe(2);

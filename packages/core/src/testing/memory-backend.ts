@@ -281,11 +281,7 @@ export class MemoryBackend implements WireGuardBackend {
   }
 
   /** Test hook: what a real implementation would learn from traffic (handshake, counters, roaming). */
-  simulateTraffic(
-    name: string,
-    publicKey: Key,
-    traffic: { lastHandshake?: Date | null; rxBytes?: bigint; txBytes?: bigint; endpoint?: string },
-  ): void {
+  simulateTraffic(name: string, publicKey: Key, traffic: { lastHandshake?: Date | null; rxBytes?: bigint; txBytes?: bigint; endpoint?: string }): void {
     const peer = this.#device(name).peers.get(publicKey.toHex());
     if (!peer) throw new LanrageError('PEER_NOT_FOUND', `no peer ${publicKey} on ${name}`);
     if (traffic.lastHandshake !== undefined) peer.lastHandshake = traffic.lastHandshake;

@@ -13,7 +13,9 @@ function ip(args: string[], timeoutMs = 10_000): Promise<string> {
       const e = err as NodeJS.ErrnoException & { code?: string | number };
       const text = String(stderr).trim();
       if (e.code === 'ENOENT') {
-        return reject(new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }));
+        return reject(
+          new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }),
+        );
       }
       if (/Operation not permitted|Permission denied/i.test(text)) {
         return reject(new LanrageError('PERMISSION_DENIED', `ip ${args[0]} ${args[1] ?? ''}: operation not permitted`.trim()));
@@ -56,9 +58,7 @@ export class IpCommandLinkControl implements LinkControl {
   async getAddresses(name: string): Promise<string[]> {
     validateInterfaceName(name);
     const parsed = JSON.parse(await ip(['-j', 'addr', 'show', 'dev', name])) as IpAddrJson[];
-    return (parsed[0]?.addr_info ?? [])
-      .filter((a) => a.scope !== 'link')
-      .map((a) => parseInterfaceAddress(`${a.local}/${a.prefixlen}`).text);
+    return (parsed[0]?.addr_info ?? []).filter((a) => a.scope !== 'link').map((a) => parseInterfaceAddress(`${a.local}/${a.prefixlen}`).text);
   }
 
   async setAddresses(name: string, cidrs: string[]): Promise<void> {

@@ -1,8 +1,8 @@
-import { type Socket, createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { LanrageError } from '../errors.js';
 import type { NormalizedDeviceConfig } from '../normalize.js';
 import type { DeviceStatus } from '../types.js';
-import { UapiGetParser, UapiSetParser, encodeSet, errnoToError } from './uapi-protocol.js';
+import { encodeSet, errnoToError, UapiGetParser, UapiSetParser } from './uapi-protocol.js';
 
 export interface UapiConnectionOptions {
   /** Per request; a silent implementation gives TIMEOUT and the socket is dropped. Default 10 s. */

@@ -121,7 +121,8 @@ export class UapiGetParser {
   #finishPeer(): void {
     if (!this.#peer) return;
     const { handshakeSec, ...peer } = this.#peer;
-    peer.lastHandshake = handshakeSec === 0n && peer.lastHandshakeNanos === 0 ? null : new Date(Number(handshakeSec) * 1000 + Math.floor(peer.lastHandshakeNanos / 1e6));
+    peer.lastHandshake =
+      handshakeSec === 0n && peer.lastHandshakeNanos === 0 ? null : new Date(Number(handshakeSec) * 1000 + Math.floor(peer.lastHandshakeNanos / 1e6));
     this.#device.peers.push(peer);
     this.#peer = undefined;
   }

@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { type Server, type Socket, createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { Key } from '../keys/key.js';
 import { generateKeyPair } from '../keys/x25519.js';
 import { normalizeDeviceConfig } from '../normalize.js';
 import { UapiConnection } from './uapi-connection.js';
-import { UapiGetParser, encodeSet } from './uapi-protocol.js';
+import { encodeSet, UapiGetParser } from './uapi-protocol.js';
 
 const pk = Key.fromHex('b'.repeat(64));
 const priv = generateKeyPair().privateKey;

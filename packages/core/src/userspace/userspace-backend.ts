@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
-import { LanrageError, isLanrageError } from '../errors.js';
+import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import { type NormalizedDeviceConfig, prepareDeviceConfig } from '../normalize.js';
 import type { Availability, DeviceConfig, DeviceStatus } from '../types.js';
@@ -10,7 +10,7 @@ import { validateMtu } from '../validation/numbers.js';
 import { IpCommandLinkControl } from './ip-command-link-control.js';
 import type { LinkControl } from './link-control.js';
 import { UapiConnection } from './uapi-connection.js';
-import { UserspaceProcesses, findExecutable, probeSocket } from './userspace-process.js';
+import { findExecutable, probeSocket, UserspaceProcesses } from './userspace-process.js';
 
 export interface UserspaceBackendOptions {
   /** The implementation to start: default `LANRAGE_WG_USERSPACE`, else `wireguard-go`. */
@@ -81,7 +81,10 @@ export class UserspaceBackend implements WireGuardBackend {
   async isAvailable(): Promise<Availability> {
     const exe = await findExecutable(this.#implementation);
     if (!exe) {
-      return { available: false, reason: `the userspace implementation '${this.#implementation}' is not installed (apt install wireguard-go, or set LANRAGE_WG_USERSPACE)` };
+      return {
+        available: false,
+        reason: `the userspace implementation '${this.#implementation}' is not installed (apt install wireguard-go, or set LANRAGE_WG_USERSPACE)`,
+      };
     }
     if (process.platform === 'linux' && !existsSync('/dev/net/tun')) {
       return { available: false, reason: '/dev/net/tun does not exist (load the tun module, or pass --device /dev/net/tun to the container)' };
@@ -168,9 +171,24 @@ export class UserspaceBackend implements WireGuardBackend {
     let probe = this.#removeIpSupport.get(this.#implementation);
     if (!probe) {
       // update_only on a random (absent) peer changes nothing; an old parser still rejects the `-`.
-      const ghost = Key.fromBytes(new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff), 'public');
+      const ghost = Key.fromBytes(
+        new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff),
+        'public',
+      );
       probe = this.#conn(name)
-        .set({ replacePeers: false, peers: [{ publicKey: ghost, remove: false, updateOnly: true, replaceAllowedIPs: false, allowedIPs: [], allowedIPsRemove: [{ family: 4, bytes: new Uint8Array([192, 0, 2, 1]), prefix: 32, text: '192.0.2.1/32' }] }] })
+        .set({
+          replacePeers: false,
+          peers: [
+            {
+              publicKey: ghost,
+              remove: false,
+              updateOnly: true,
+              replaceAllowedIPs: false,
+              allowedIPs: [],
+              allowedIPsRemove: [{ family: 4, bytes: new Uint8Array([192, 0, 2, 1]), prefix: 32, text: '192.0.2.1/32' }],
+            },
+          ],
+        })
         .then(
           () => true,
           (err) => {
@@ -232,11 +250,15 @@ export class UserspaceBackend implements WireGuardBackend {
         details.failedPeers = norm.peers.map((_, i) => i).slice(firstFailed);
       }
     }
-    return new LanrageError('PARTIAL_APPLY', `setting ${name} failed part-way (${details.appliedPeers.length} of ${norm.peers.length} peer operations applied): ${cause.message}`, {
-      cause,
-      ...(cause.errno !== undefined ? { errno: cause.errno } : {}),
-      details: details as unknown as Record<string, unknown>,
-    });
+    return new LanrageError(
+      'PARTIAL_APPLY',
+      `setting ${name} failed part-way (${details.appliedPeers.length} of ${norm.peers.length} peer operations applied): ${cause.message}`,
+      {
+        cause,
+        ...(cause.errno !== undefined ? { errno: cause.errno } : {}),
+        details: details as unknown as Record<string, unknown>,
+      },
+    );
   }
 
   async #ensureExists(name: string): Promise<void> {

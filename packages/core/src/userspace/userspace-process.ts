@@ -24,7 +24,12 @@ interface Exit {
 
 /** Finds an executable: an absolute/relative path as given, or a name searched in PATH. */
 export async function findExecutable(command: string): Promise<string | null> {
-  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, command));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);
@@ -134,7 +139,10 @@ export class UserspaceProcesses {
     const pid = await this.#readPid(name);
     if (pid !== null && !alive(pid)) {
       const tail = await this.logTail(name);
-      return new LanrageError('PROCESS_EXITED', `the userspace WireGuard process for ${name} (pid ${pid}) is no longer running${tail ? `; last log lines:\n${tail}` : ''}`);
+      return new LanrageError(
+        'PROCESS_EXITED',
+        `the userspace WireGuard process for ${name} (pid ${pid}) is no longer running${tail ? `; last log lines:\n${tail}` : ''}`,
+      );
     }
     return undefined;
   }
@@ -187,9 +195,13 @@ export class UserspaceProcesses {
       if (entry.exit) {
         const tail = await this.logTail(name);
         await rm(this.#pidPath(name), { force: true });
-        throw new LanrageError('PROCESS_EXITED', `${exe} exited during start-up (${entry.exit.signal ?? `code ${entry.exit.code}`})${tail ? `:\n${tail}` : ''}`, {
-          details: { exitCode: entry.exit.code, signal: entry.exit.signal },
-        });
+        throw new LanrageError(
+          'PROCESS_EXITED',
+          `${exe} exited during start-up (${entry.exit.signal ?? `code ${entry.exit.code}`})${tail ? `:\n${tail}` : ''}`,
+          {
+            details: { exitCode: entry.exit.code, signal: entry.exit.signal },
+          },
+        );
       }
       const state = await probeSocket(socket, 500);
       if (state === 'live') return;

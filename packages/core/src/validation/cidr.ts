@@ -1,4 +1,4 @@
-import { type LanrageErrorCode, LanrageError } from '../errors.js';
+import { LanrageError, type LanrageErrorCode } from '../errors.js';
 import { formatIp, type IpFamily, maskInPlace, parseIp, prefixContains } from './ip.js';
 
 /** A parsed prefix. `text` is canonical (`10.0.0.0/24`, `fd00::/64`). */

@@ -1,18 +1,11 @@
-import { type LanrageErrorCode, LanrageError } from '../errors.js';
+import { LanrageError, type LanrageErrorCode } from '../errors.js';
 
 /**
  * Reads an integer in [min, max]: a safe integer number, or a string of decimal digits
  * (and `0x` hex where `hex`), and `off` as 0 where `off`. Anything else — `1.5`, `NaN`,
  * `"51820abc"`, `" 80"`, `1e3`, `-1` — is refused with `code`.
  */
-function readInteger(
-  value: unknown,
-  min: number,
-  max: number,
-  code: LanrageErrorCode,
-  what: string,
-  opts: { hex?: boolean; off?: boolean } = {},
-): number {
+function readInteger(value: unknown, min: number, max: number, code: LanrageErrorCode, what: string, opts: { hex?: boolean; off?: boolean } = {}): number {
   let n: number | undefined;
   if (typeof value === 'number' && Number.isSafeInteger(value)) n = value;
   else if (typeof value === 'bigint') n = value >= BigInt(min) && value <= BigInt(max) ? Number(value) : undefined;

@@ -165,7 +165,9 @@ describe('numeric ranges', () => {
     expect(validateKeepalive('0')).toBe(0);
     expect(validateKeepalive(25)).toBe(25);
   });
-  it.each([0x1_0000_0000, -1, '0x', '0x1_0', '0x100000000'])('R4 fwmark %j is INVALID_FWMARK', (v) => expect(codeOf(() => validateFwmark(v))).toBe('INVALID_FWMARK'));
+  it.each([0x1_0000_0000, -1, '0x', '0x1_0', '0x100000000'])('R4 fwmark %j is INVALID_FWMARK', (v) =>
+    expect(codeOf(() => validateFwmark(v))).toBe('INVALID_FWMARK'),
+  );
   it('R4 fwmark accepts off, decimal and hex up to 2^32-1', () => {
     expect(validateFwmark('off')).toBe(0);
     expect(validateFwmark('0xffffffff')).toBe(0xffffffff);

@@ -26,9 +26,24 @@ export function decodeConfigBytes(bytes: Uint8Array): string {
   }
 }
 
-type Section = { kind: 'interface'; value: WgQuickInterface; seen: Set<string> } | { kind: 'peer'; value: Partial<WgQuickPeer> & { allowedIPs: string[] }; seen: Set<string>; line: number };
+type Section =
+  | { kind: 'interface'; value: WgQuickInterface; seen: Set<string> }
+  | { kind: 'peer'; value: Partial<WgQuickPeer> & { allowedIPs: string[] }; seen: Set<string>; line: number };
 
-const INTERFACE_KEYS = new Set(['privatekey', 'listenport', 'fwmark', 'address', 'dns', 'mtu', 'table', 'preup', 'postup', 'predown', 'postdown', 'saveconfig']);
+const INTERFACE_KEYS = new Set([
+  'privatekey',
+  'listenport',
+  'fwmark',
+  'address',
+  'dns',
+  'mtu',
+  'table',
+  'preup',
+  'postup',
+  'predown',
+  'postdown',
+  'saveconfig',
+]);
 const PEER_KEYS = new Set(['publickey', 'presharedkey', 'allowedips', 'endpoint', 'persistentkeepalive']);
 const LIST_KEYS = new Set(['address', 'dns', 'allowedips', 'preup', 'postup', 'predown', 'postdown']);
 
@@ -140,7 +155,8 @@ function applyInterfaceKey(iface: WgQuickInterface, key: string, value: string):
       iface.mtu = validateMtu(value);
       return;
     case 'table':
-      if (!/^(?:off|auto|[0-9]{1,10}|[a-zA-Z_][a-zA-Z0-9_-]{0,63})$/.test(value)) throw new LanrageError('INVALID_CONFIG', 'Table must be off, auto, a number or a table name');
+      if (!/^(?:off|auto|[0-9]{1,10}|[a-zA-Z_][a-zA-Z0-9_-]{0,63})$/.test(value))
+        throw new LanrageError('INVALID_CONFIG', 'Table must be off, auto, a number or a table name');
       iface.table = value;
       return;
     case 'saveconfig':

@@ -119,37 +119,48 @@ describe('formatWgQuick', () => {
   const keyArb = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Key.fromBytes(b));
   const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 32 }));
   const cidrArb = v4.map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`);
-  const config: fc.Arbitrary<WgQuickConfig> = fc.record({
-    interface: fc.record({
-      privateKey: fc.option(keyArb.map((k) => Key.fromBytes(k.bytes(), 'private')), { nil: undefined }),
-      listenPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
-      fwmark: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }),
-      addresses: fc.array(v4.map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`), { maxLength: 3 }),
-      dns: fc.array(fc.constantFrom('1.1.1.1', 'lan.example', 'fd00::53'), { maxLength: 2 }),
-      mtu: fc.option(fc.integer({ min: 576, max: 65535 }), { nil: undefined }),
-      table: fc.option(fc.constantFrom('off', 'auto', '1234'), { nil: undefined }),
-      preUp: fc.array(fc.constantFrom('echo up', 'ip rule add fwmark 1'), { maxLength: 2 }),
-      postUp: fc.constant([]),
-      preDown: fc.constant([]),
-      postDown: fc.array(fc.constant('echo down'), { maxLength: 1 }),
-      saveConfig: fc.option(fc.boolean(), { nil: undefined }),
-    }),
-    peers: fc.array(
-      fc.record({
-        publicKey: keyArb,
-        presharedKey: fc.option(keyArb.map((k) => Key.fromBytes(k.bytes(), 'preshared')), { nil: undefined }),
-        allowedIPs: fc.array(cidrArb, { maxLength: 4 }),
-        endpoint: fc.option(fc.constantFrom('192.0.2.1:51820', '[2001:db8::1]:1', 'relay.example:443'), { nil: undefined }),
-        persistentKeepalive: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
+  const config: fc.Arbitrary<WgQuickConfig> = fc
+    .record({
+      interface: fc.record({
+        privateKey: fc.option(
+          keyArb.map((k) => Key.fromBytes(k.bytes(), 'private')),
+          { nil: undefined },
+        ),
+        listenPort: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
+        fwmark: fc.option(fc.integer({ min: 0, max: 0xffffffff }), { nil: undefined }),
+        addresses: fc.array(
+          v4.map(([a, b, c, d, p]) => `${a}.${b}.${c}.${d}/${p}`),
+          { maxLength: 3 },
+        ),
+        dns: fc.array(fc.constantFrom('1.1.1.1', 'lan.example', 'fd00::53'), { maxLength: 2 }),
+        mtu: fc.option(fc.integer({ min: 576, max: 65535 }), { nil: undefined }),
+        table: fc.option(fc.constantFrom('off', 'auto', '1234'), { nil: undefined }),
+        preUp: fc.array(fc.constantFrom('echo up', 'ip rule add fwmark 1'), { maxLength: 2 }),
+        postUp: fc.constant([]),
+        preDown: fc.constant([]),
+        postDown: fc.array(fc.constant('echo down'), { maxLength: 1 }),
+        saveConfig: fc.option(fc.boolean(), { nil: undefined }),
       }),
-      { maxLength: 4 },
-    ),
-  }).map((c) => {
-    // canonical form: what the parser produces (prefixes masked and deduplicated, no undefined keys)
-    const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-    const reparsed = parseWgQuick(formatWgQuick({ ...c, interface: strip(c.interface), peers: c.peers.map(strip) }));
-    return reparsed;
-  });
+      peers: fc.array(
+        fc.record({
+          publicKey: keyArb,
+          presharedKey: fc.option(
+            keyArb.map((k) => Key.fromBytes(k.bytes(), 'preshared')),
+            { nil: undefined },
+          ),
+          allowedIPs: fc.array(cidrArb, { maxLength: 4 }),
+          endpoint: fc.option(fc.constantFrom('192.0.2.1:51820', '[2001:db8::1]:1', 'relay.example:443'), { nil: undefined }),
+          persistentKeepalive: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined }),
+        }),
+        { maxLength: 4 },
+      ),
+    })
+    .map((c) => {
+      // canonical form: what the parser produces (prefixes masked and deduplicated, no undefined keys)
+      const strip = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+      const reparsed = parseWgQuick(formatWgQuick({ ...c, interface: strip(c.interface), peers: c.peers.map(strip) }));
+      return reparsed;
+    });
 
   it('property: parse(format(c)) equals c, and format is a fixed point', () => {
     fc.assert(
