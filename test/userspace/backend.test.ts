@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateKeyPair, Key, type LanrageError, normalizeAllowedIP, UserspaceBackend } from '@lanrage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canRunNamespaces, parseWgDump, sh, tryRun } from '../helpers/netns.js';
@@ -124,6 +126,24 @@ describe.skipIf(!canRunNamespaces)('UserspaceBackend against a real wireguard-go
     const failing = new UserspaceBackend({ implementation: '/bin/false' });
     const err = (await failing.createInterface('lrtest-dies').catch((e) => e)) as LanrageError;
     expect(err.code).toBe('PROCESS_EXITED');
+  });
+
+  it('L10 an unprivileged user gets PERMISSION_DENIED with an explanation, and the CLI exits 4', () => {
+    const core = join(dirname(fileURLToPath(import.meta.url)), '../../packages/core/dist/index.js');
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/dist/bin.js');
+    const script = `import(${JSON.stringify(core)}).then(async (m) => { const b = new m.UserspaceBackend(); try { await b.getDevice(${JSON.stringify(NAME)}); console.log('OK'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, remedy: e.remedy })); } })`;
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+    const r = spawnSync('setpriv', [...asNobody, process.execPath, '-e', script], { encoding: 'utf8' });
+    const out = JSON.parse(r.stdout.trim());
+    expect(out.code).toBe('PERMISSION_DENIED');
+    expect(out.message).toContain('/var/run/wireguard');
+    expect(out.remedy).toMatch(/root/);
+    const up = spawnSync('setpriv', [...asNobody, process.execPath, cli, 'up', '-b', 'userspace', '-i', 'lrtest-nobody'], {
+      encoding: 'utf8',
+      env: { ...process.env, LANRAGE_CONFIG_DIR: '/tmp/lanrage-nobody-never-created' },
+    });
+    expect(up.status).toBe(4);
+    expect(up.stderr).toMatch(/^lanrage: .*CAP_NET_ADMIN/m);
   });
 
   it('what `wg setconf` sets, lanrage reads', async () => {

@@ -57,7 +57,7 @@ export {
   parseInterfaceAddress,
 } from './validation/cidr.js';
 export { type Endpoint, formatEndpoint, parseEndpoint } from './validation/endpoint.js';
-export { isValidInterfaceName, validateInterfaceName } from './validation/interface-name.js';
+export { isValidInterfaceName, validateInterfaceName, validateWindowsTunnelName } from './validation/interface-name.js';
 export { formatIPv4, formatIPv6, formatIp, type IpAddress, type IpFamily, parseIPv4, parseIPv6, parseIp } from './validation/ip.js';
 export { validateFwmark, validateKeepalive, validateListenPort, validateMtu, validatePort } from './validation/numbers.js';
 export { formatWgQuick, wgQuickToDeviceConfig } from './wgquick/format.js';

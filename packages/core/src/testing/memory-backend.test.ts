@@ -13,7 +13,7 @@ async function make() {
 }
 
 describe('MemoryBackend has the kernel semantics', () => {
-  it('creates, lists and deletes idempotently; missing and foreign devices are typed', async () => {
+  it('creates, lists and deletes idempotently; N8 missing and N7 non-WireGuard devices are typed', async () => {
     const be = await make();
     expect(await be.listDevices()).toEqual(['wg0']);
     expect(((await be.createInterface('wg0').catch((e) => e)) as LanrageError).code).toBe('INTERFACE_EXISTS');

@@ -80,7 +80,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class UserspaceProcesses {
   readonly #opts: UserspaceProcessOptions;
-  readonly #children = new Map<string, { child: ChildProcess; exit?: Exit }>();
+  readonly #children = new Map<string, { child: ChildProcess; exit?: Exit; error?: Error }>();
 
   constructor(options: UserspaceProcessOptions) {
     this.#opts = options;
@@ -164,33 +164,34 @@ export class UserspaceProcesses {
     if ((await probeSocket(socket)) === 'stale') await rm(socket, { force: true });
 
     const log = await open(this.logPath(name), 'a', 0o600);
-    let child: ChildProcess;
+    const entry: { child: ChildProcess; exit?: Exit; error?: Error } = { child: undefined as unknown as ChildProcess };
     try {
       await log.write(`--- ${new Date().toISOString()} lanrage starting ${exe} -f ${name}\n`);
-      child = spawn(exe, ['-f', name], {
+      const child = spawn(exe, ['-f', name], {
         detached: true,
         stdio: ['ignore', log.fd, log.fd],
         env: { ...process.env, LOG_LEVEL: this.#opts.logLevel, WG_PROCESS_FOREGROUND: '1' },
         shell: false,
       });
+      // Listen before any await: a process that dies at once must not be missed.
+      entry.child = child;
+      child.once('error', (err) => {
+        entry.error = err;
+      });
+      child.once('exit', (code, signal) => {
+        entry.exit = { code, signal };
+      });
     } finally {
       await log.close();
     }
-    const entry: { child: ChildProcess; exit?: Exit } = { child };
+    const child = entry.child;
     this.#children.set(name, entry);
-    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-    child.once('exit', (code, signal) => {
-      entry.exit = { code, signal };
-    });
     child.unref();
     if (child.pid !== undefined) await writeFile(this.#pidPath(name), `${child.pid}\n`, { mode: 0o600 });
 
     const deadline = Date.now() + this.#opts.startTimeoutMs;
-    let failed: Error | undefined;
-    void spawnError.then((e) => {
-      failed = e;
-    });
     while (Date.now() < deadline) {
+      const failed = entry.error;
       if (failed) throw new LanrageError('NOT_INSTALLED', `cannot start ${exe}: ${failed.message}`, { cause: failed });
       if (entry.exit) {
         const tail = await this.logTail(name);

@@ -23,3 +23,21 @@ export function isValidInterfaceName(name: unknown): boolean {
     return false;
   }
 }
+
+const WINDOWS_TUNNEL_RE = /^[a-z0-9][a-z0-9_-]{0,14}$/;
+const DOS_RESERVED = /^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$|clock\$)$/;
+
+/**
+ * Windows tunnel names, stricter than wireguard-windows' own rule so they are also valid
+ * Linux names, service names and file names: `^[a-z0-9][a-z0-9_-]{0,14}$`, and none of the
+ * reserved DOS device names (CON, NUL, COM1, LPT9, … also before a dot) (N6, W1, C7).
+ */
+export function validateWindowsTunnelName(name: unknown): string {
+  if (typeof name !== 'string' || !WINDOWS_TUNNEL_RE.test(name) || DOS_RESERVED.test(name.split('.')[0] ?? '')) {
+    const shown = typeof name === 'string' && /^[\x20-\x7e]{0,40}$/.test(name) ? `'${name}'` : 'the given name';
+    throw new LanrageError('INVALID_INTERFACE_NAME', `${shown} is not a valid Windows tunnel name`, {
+      remedy: 'Use 1 to 15 lower-case letters, digits, _ and -, starting with a letter or digit, and not a DOS device name (con, nul, com1, lpt1, ...).',
+    });
+  }
+  return name;
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LanrageError } from '../errors.js';
 import { cidrContains, normalizeAllowedIPs, parseAllowedIP, parseInterfaceAddress } from './cidr.js';
 import { parseEndpoint } from './endpoint.js';
-import { validateInterfaceName } from './interface-name.js';
+import { validateInterfaceName, validateWindowsTunnelName } from './interface-name.js';
 import { formatIPv6, parseIPv4, parseIPv6 } from './ip.js';
 import { validateFwmark, validateKeepalive, validateListenPort, validateMtu, validatePort } from './numbers.js';
 
@@ -42,6 +42,38 @@ describe('interface names', () => {
     ['N5 caret', 'a^b'],
   ])('%s is INVALID_INTERFACE_NAME', (_n, name) => expect(codeOf(() => validateInterfaceName(name))).toBe('INVALID_INTERFACE_NAME'));
   it('rejects non-strings', () => expect(codeOf(() => validateInterfaceName(42))).toBe('INVALID_INTERFACE_NAME'));
+  it.each([
+    'CON',
+    'nul',
+    'con',
+    'com1',
+    'COM1.x',
+    'lpt9',
+    'aux',
+    'x.',
+    'x$y',
+    'Wg0',
+    '-a',
+    'a b',
+    'a&b',
+    'a|b',
+    'a^b',
+    '%x%',
+    'a"b',
+    'a;b',
+    'a\nb',
+    'a'.repeat(16),
+    '../../x',
+  ])('N6 Windows tunnel name %j is refused', (n) => expect(codeOf(() => validateWindowsTunnelName(n))).toBe('INVALID_INTERFACE_NAME'));
+  it('N6 good Windows tunnel names pass', () => {
+    for (const n of ['lanrage0', 'wg_1', 'a-b', 'console', 'com10x', 'x'.repeat(15)]) expect(validateWindowsTunnelName(n)).toBe(n);
+  });
+  it('C7 path-traversal names never pass either rule', () => {
+    for (const n of ['../../x', '..', 'a/../b', '..\\x']) {
+      expect(codeOf(() => validateInterfaceName(n))).toBe('INVALID_INTERFACE_NAME');
+      expect(codeOf(() => validateWindowsTunnelName(n))).toBe('INVALID_INTERFACE_NAME');
+    }
+  });
 });
 
 describe('endpoints', () => {
@@ -102,6 +134,24 @@ describe('allowed IPs', () => {
     expect(normalizeAllowedIPs(['10.0.0.1/24', '10.0.0.0/24', '0.0.0.0/0', '::/0', '::/0']).map((c) => c.text)).toEqual(['10.0.0.0/24', '0.0.0.0/0', '::/0']);
   });
   it('A5 an empty list is valid and distinct from absent', () => expect(normalizeAllowedIPs([])).toEqual([]));
+  it('A7 130,560 allowed IPs on one peer normalise to exact counts', () => {
+    const list: string[] = [];
+    for (let i = 0; i < 255; i++) for (let j = 0; j < 256; j++) list.push(`${i}.${j}.0.0/32`, `abcd::${i.toString(16)}:${j.toString(16)}/128`);
+    expect(list).toHaveLength(130_560);
+    expect(normalizeAllowedIPs(list)).toHaveLength(130_560);
+  });
+  it('A8 an IPv4 prefix is always 4 bytes and an IPv6 one 16 (what an encoder needs)', () => {
+    fc.assert(
+      fc.property(fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 32 })), ([a, b, c, d, p]) => {
+        const v4 = parseAllowedIP(`${a}.${b}.${c}.${d}/${p}`).cidr;
+        expect(v4.family).toBe(4);
+        expect(v4.bytes.length).toBe(4);
+        const v6 = parseAllowedIP(`::ffff:${a}.${b}.${c}.${d}/${96 + p}`).cidr;
+        expect(v6.family).toBe(6);
+        expect(v6.bytes.length).toBe(16);
+      }),
+    );
+  });
   it('interface addresses keep host bits', () => {
     expect(parseInterfaceAddress('10.66.0.1/16').text).toBe('10.66.0.1/16');
     expect(codeOf(() => parseInterfaceAddress('10.66.0.1'))).toBe('INVALID_ADDRESS');
