@@ -1,0 +1,514 @@
+// The only file that speaks N-API: converts JS values to the netlink core's structs on the JS
+// thread, runs the socket work on a worker thread, and converts results back. Every method
+// returns a Promise; nothing here blocks the event loop.
+#include <napi.h>
+#include <string.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../netlink/icmp.hpp"
+#include "core.hpp"
+#include "errors.hpp"
+
+namespace lanrage::binding {
+
+namespace {
+
+using nl::NetlinkError;
+
+// Runs `work` off the JS thread and settles a Promise with `convert(result)` or the error.
+template <typename T>
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  PromiseWorker(Napi::Env env, std::function<nl::Result<T>()> work, std::function<Napi::Value(Napi::Env, T&)> convert)
+      : Napi::AsyncWorker(env, "lanrage.netlink"), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), convert_(std::move(convert)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override { result_ = std::make_unique<nl::Result<T>>(work_()); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (!result_->ok()) {
+      deferred_.Reject(toJsError(env, result_->error()).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(convert_(env, result_->value()));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<nl::Result<T>()> work_;
+  std::function<Napi::Value(Napi::Env, T&)> convert_;
+  std::unique_ptr<nl::Result<T>> result_;
+};
+
+template <typename T>
+Napi::Value run(Napi::Env env, std::function<nl::Result<T>()> work, std::function<Napi::Value(Napi::Env, T&)> convert) {
+  auto* w = new PromiseWorker<T>(env, std::move(work), std::move(convert));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value undefinedOf(Napi::Env env, nl::Unit&) { return env.Undefined(); }
+
+std::string nameArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), "interface name must be a string");
+  std::string name = info[i].As<Napi::String>().Utf8Value();
+  if (!validInterfaceName(name)) throw Napi::TypeError::New(info.Env(), "invalid interface name");
+  return name;
+}
+
+// Copies a Uint8Array of exactly `n` bytes and zeroes the JS copy (keys, P6).
+template <size_t N>
+void bytesArg(Napi::Env env, Napi::Value v, std::array<uint8_t, N>& out, size_t expect, bool wipeSource, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) throw Napi::TypeError::New(env, std::string(what) + " must be a Uint8Array");
+  auto arr = v.As<Napi::Uint8Array>();
+  if (arr.ByteLength() != expect || expect > N) throw Napi::TypeError::New(env, std::string(what) + " has the wrong length");
+  std::memcpy(out.data(), arr.Data(), expect);
+  if (wipeSource) ::explicit_bzero(arr.Data(), arr.ByteLength());
+}
+
+Napi::Uint8Array toBytes(Napi::Env env, const uint8_t* data, size_t n) {
+  auto arr = Napi::Uint8Array::New(env, n);
+  std::memcpy(arr.Data(), data, n);
+  return arr;
+}
+
+uint32_t u32Prop(Napi::Object o, const char* key, uint32_t max) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(key) + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= max) || d != static_cast<double>(static_cast<uint64_t>(d))) throw Napi::RangeError::New(o.Env(), std::string(key) + " out of range");
+  return static_cast<uint32_t>(d);
+}
+
+bool boolProp(Napi::Object o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+nl::Prefix prefixArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsObject()) throw Napi::TypeError::New(env, "prefix must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  nl::Prefix p;
+  p.family = static_cast<uint8_t>(u32Prop(o, "family", 10));
+  if (p.family != 2 && p.family != 10) throw Napi::TypeError::New(env, "family must be AF_INET or AF_INET6");
+  bytesArg(env, o.Get("addr"), p.addr, p.family == 2 ? 4 : 16, false, "addr");
+  p.prefixLen = static_cast<uint8_t>(u32Prop(o, "prefix", p.family == 2 ? 32 : 128));
+  return p;
+}
+
+Napi::Object prefixToJs(Napi::Env env, uint8_t family, const std::array<uint8_t, 16>& addr, uint8_t prefix) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", Napi::Number::New(env, family));
+  o.Set("addr", toBytes(env, addr.data(), family == 2 ? 4 : 16));
+  o.Set("prefix", Napi::Number::New(env, prefix));
+  return o;
+}
+
+nl::Endpoint endpointArg(Napi::Env env, Napi::Value v) {
+  nl::Endpoint e;
+  if (v.IsUndefined() || v.IsNull()) return e;
+  Napi::Object o = v.As<Napi::Object>();
+  e.family = static_cast<uint8_t>(u32Prop(o, "family", 10));
+  if (e.family != 2 && e.family != 10) throw Napi::TypeError::New(env, "endpoint family must be AF_INET or AF_INET6");
+  bytesArg(env, o.Get("addr"), e.addr, e.family == 2 ? 4 : 16, false, "endpoint addr");
+  e.port = static_cast<uint16_t>(u32Prop(o, "port", 65535));
+  return e;
+}
+
+std::shared_ptr<nl::DeviceOp> deviceOpArg(Napi::Env env, Napi::Value v) {
+  if (!v.IsObject()) throw Napi::TypeError::New(env, "device op must be an object");
+  Napi::Object o = v.As<Napi::Object>();
+  auto op = std::make_shared<nl::DeviceOp>();
+  Napi::Value pk = o.Get("privateKey");
+  if (pk.IsNull()) op->privateKey = nl::KeyChange::Remove;
+  else if (!pk.IsUndefined()) {
+    op->privateKey = nl::KeyChange::Set;
+    bytesArg(env, pk, op->privateKeyValue, 32, true, "privateKey");
+  }
+  if (o.Has("listenPort") && !o.Get("listenPort").IsUndefined()) op->listenPort = static_cast<int32_t>(u32Prop(o, "listenPort", 65535));
+  if (o.Has("fwmark") && !o.Get("fwmark").IsUndefined()) op->fwmark = u32Prop(o, "fwmark", 0xffffffffU);
+  op->replacePeers = boolProp(o, "replacePeers");
+  Napi::Value peersV = o.Get("peers");
+  if (peersV.IsArray()) {
+    Napi::Array peers = peersV.As<Napi::Array>();
+    op->peers.resize(peers.Length());
+    for (uint32_t i = 0; i < peers.Length(); ++i) {
+      Napi::Object p = peers.Get(i).As<Napi::Object>();
+      nl::PeerOp& po = op->peers[i];
+      bytesArg(env, p.Get("publicKey"), po.publicKey, 32, false, "publicKey");
+      po.remove = boolProp(p, "remove");
+      po.updateOnly = boolProp(p, "updateOnly");
+      po.replaceAllowedIps = boolProp(p, "replaceAllowedIps");
+      Napi::Value psk = p.Get("presharedKey");
+      if (psk.IsNull()) po.presharedKey = nl::KeyChange::Remove;
+      else if (!psk.IsUndefined()) {
+        po.presharedKey = nl::KeyChange::Set;
+        bytesArg(env, psk, po.presharedKeyValue, 32, true, "presharedKey");
+      }
+      po.endpoint = endpointArg(env, p.Get("endpoint"));
+      if (p.Has("keepalive") && !p.Get("keepalive").IsUndefined()) po.keepalive = static_cast<int32_t>(u32Prop(p, "keepalive", 65535));
+      Napi::Value ipsV = p.Get("allowedIps");
+      if (ipsV.IsArray()) {
+        Napi::Array ips = ipsV.As<Napi::Array>();
+        po.allowedIps.resize(ips.Length());
+        for (uint32_t j = 0; j < ips.Length(); ++j) {
+          Napi::Object ipo = ips.Get(j).As<Napi::Object>();
+          nl::Prefix pr = prefixArg(env, ipo);
+          po.allowedIps[j].family = pr.family;
+          po.allowedIps[j].addr = pr.addr;
+          po.allowedIps[j].cidr = pr.prefixLen;
+          po.allowedIps[j].remove = boolProp(ipo, "remove");
+        }
+      }
+    }
+  }
+  return op;
+}
+
+Napi::Value deviceToJs(Napi::Env env, nl::Device& d) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ifindex", Napi::Number::New(env, d.ifindex));
+  o.Set("ifname", Napi::String::New(env, d.ifname));
+  o.Set("privateKey", d.hasPrivateKey ? toBytes(env, d.privateKey.data(), 32) : env.Null());
+  o.Set("publicKey", d.hasPublicKey ? toBytes(env, d.publicKey.data(), 32) : env.Null());
+  o.Set("listenPort", Napi::Number::New(env, d.listenPort));
+  o.Set("fwmark", Napi::Number::New(env, d.fwmark));
+  Napi::Array peers = Napi::Array::New(env, d.peers.size());
+  for (size_t i = 0; i < d.peers.size(); ++i) {
+    const nl::Peer& p = d.peers[i];
+    Napi::Object po = Napi::Object::New(env);
+    po.Set("publicKey", toBytes(env, p.publicKey.data(), 32));
+    po.Set("presharedKey", p.hasPresharedKey ? toBytes(env, p.presharedKey.data(), 32) : env.Null());
+    if (p.endpoint.family) {
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("family", Napi::Number::New(env, p.endpoint.family));
+      e.Set("addr", toBytes(env, p.endpoint.addr.data(), p.endpoint.family == 2 ? 4 : 16));
+      e.Set("port", Napi::Number::New(env, p.endpoint.port));
+      po.Set("endpoint", e);
+    } else {
+      po.Set("endpoint", env.Null());
+    }
+    po.Set("keepalive", Napi::Number::New(env, p.keepalive));
+    po.Set("handshakeSec", Napi::Number::New(env, static_cast<double>(p.handshakeSec)));
+    po.Set("handshakeNsec", Napi::Number::New(env, static_cast<double>(p.handshakeNsec)));
+    po.Set("rxBytes", Napi::BigInt::New(env, p.rxBytes));
+    po.Set("txBytes", Napi::BigInt::New(env, p.txBytes));
+    po.Set("protocolVersion", Napi::Number::New(env, p.protocolVersion));
+    Napi::Array ips = Napi::Array::New(env, p.allowedIps.size());
+    for (size_t j = 0; j < p.allowedIps.size(); ++j) ips.Set(static_cast<uint32_t>(j), prefixToJs(env, p.allowedIps[j].family, p.allowedIps[j].addr, p.allowedIps[j].cidr));
+    po.Set("allowedIps", ips);
+    peers.Set(static_cast<uint32_t>(i), po);
+  }
+  o.Set("peers", peers);
+  return o;
+}
+
+// Resolves a link name to its index inside a worker (ENODEV when missing).
+nl::Result<uint32_t> indexOf(nl::Rtnl& rt, const std::string& name) {
+  auto li = rt.getLink(name);
+  if (!li.ok()) return li.error();
+  return li.value().index;
+}
+
+}  // namespace
+
+class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeBackend",
+                       {
+                           InstanceMethod("genlStatus", &NativeBackend::GenlStatus),
+                           InstanceMethod("listLinks", &NativeBackend::ListLinks),
+                           InstanceMethod("getLink", &NativeBackend::GetLink),
+                           InstanceMethod("createLink", &NativeBackend::CreateLink),
+                           InstanceMethod("deleteLink", &NativeBackend::DeleteLink),
+                           InstanceMethod("getDevice", &NativeBackend::GetDevice),
+                           InstanceMethod("setDevice", &NativeBackend::SetDevice),
+                           InstanceMethod("listAddresses", &NativeBackend::ListAddresses),
+                           InstanceMethod("addAddress", &NativeBackend::AddAddress),
+                           InstanceMethod("deleteAddress", &NativeBackend::DeleteAddress),
+                           InstanceMethod("setMtu", &NativeBackend::SetMtu),
+                           InstanceMethod("setUp", &NativeBackend::SetUp),
+                           InstanceMethod("listRoutes", &NativeBackend::ListRoutes),
+                           InstanceMethod("addRoute", &NativeBackend::AddRoute),
+                           InstanceMethod("deleteRoute", &NativeBackend::DeleteRoute),
+                           InstanceMethod("ping", &NativeBackend::Ping),
+                           InstanceMethod("close", &NativeBackend::Close),
+                       });
+  }
+
+  explicit NativeBackend(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeBackend>(info), core_(std::make_shared<Core>()) {}
+
+ private:
+  std::shared_ptr<Core> core_;
+
+  struct GenlState {
+    bool available;
+    std::string reason;
+  };
+
+  Napi::Value GenlStatus(const Napi::CallbackInfo& info) {
+    auto core = core_;
+    return run<GenlState>(
+        info.Env(),
+        [core]() -> nl::Result<GenlState> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto wg = core->wireguard();
+          if (wg.ok()) return GenlState{true, "the wireguard generic netlink family is present"};
+          const auto& e = wg.error();
+          if (e.err == ENOENT) return GenlState{false, "the wireguard generic netlink family is missing (modprobe wireguard)"};
+          return e;
+        },
+        [](Napi::Env env, GenlState& s) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("available", Napi::Boolean::New(env, s.available));
+          o.Set("reason", Napi::String::New(env, s.reason));
+          return o;
+        });
+  }
+
+  static Napi::Object linkToJs(Napi::Env env, const nl::LinkInfo& l) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", Napi::Number::New(env, l.index));
+    o.Set("name", Napi::String::New(env, l.name));
+    o.Set("kind", Napi::String::New(env, l.kind));
+    o.Set("mtu", Napi::Number::New(env, l.mtu));
+    o.Set("up", Napi::Boolean::New(env, l.up));
+    return o;
+  }
+
+  Napi::Value ListLinks(const Napi::CallbackInfo& info) {
+    auto core = core_;
+    return run<std::vector<nl::LinkInfo>>(
+        info.Env(),
+        [core]() -> nl::Result<std::vector<nl::LinkInfo>> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          return rt.value()->listLinks();
+        },
+        [](Napi::Env env, std::vector<nl::LinkInfo>& links) -> Napi::Value {
+          Napi::Array a = Napi::Array::New(env, links.size());
+          for (size_t i = 0; i < links.size(); ++i) a.Set(static_cast<uint32_t>(i), linkToJs(env, links[i]));
+          return a;
+        });
+  }
+
+  Napi::Value GetLink(const Napi::CallbackInfo& info) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<nl::LinkInfo>(
+        info.Env(),
+        [core, name]() -> nl::Result<nl::LinkInfo> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          return rt.value()->getLink(name);
+        },
+        [](Napi::Env env, nl::LinkInfo& l) -> Napi::Value { return linkToJs(env, l); });
+  }
+
+  // Runs `fn(rtnl, index)` for the link `name` in a worker.
+  Napi::Value withLink(const Napi::CallbackInfo& info, std::function<nl::Status(nl::Rtnl&, uint32_t)> fn) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<nl::Unit>(
+        info.Env(),
+        [core, name, fn]() -> nl::Status {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          auto idx = indexOf(*rt.value(), name);
+          if (!idx.ok()) return idx.error();
+          return fn(*rt.value(), idx.value());
+        },
+        undefinedOf);
+  }
+
+  Napi::Value CreateLink(const Napi::CallbackInfo& info) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<nl::Unit>(
+        info.Env(),
+        [core, name]() -> nl::Status {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          return rt.value()->createWireGuard(name);
+        },
+        undefinedOf);
+  }
+
+  Napi::Value DeleteLink(const Napi::CallbackInfo& info) {
+    return withLink(info, [](nl::Rtnl& rt, uint32_t index) { return rt.deleteLink(index); });
+  }
+
+  Napi::Value GetDevice(const Napi::CallbackInfo& info) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<nl::Device>(
+        info.Env(),
+        [core, name]() -> nl::Result<nl::Device> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto wg = core->wireguard();
+          if (!wg.ok()) return wg.error();
+          return wg.value()->getDevice(name);
+        },
+        deviceToJs);
+  }
+
+  struct SetResult {
+    std::vector<size_t> endPeer;
+  };
+
+  Napi::Value SetDevice(const Napi::CallbackInfo& info) {
+    std::string name = nameArg(info, 0);
+    std::shared_ptr<nl::DeviceOp> op = deviceOpArg(info.Env(), info[1]);
+    op->ifname = name;
+    size_t capacity = 0;
+    if (info.Length() > 2 && info[2].IsNumber()) capacity = static_cast<size_t>(info[2].As<Napi::Number>().Uint32Value());
+    auto core = core_;
+    auto ends = std::make_shared<std::vector<size_t>>();
+    auto* w = new PromiseWorker<nl::Unit>(
+        info.Env(),
+        [core, op, ends, capacity]() -> nl::Status {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto wg = core->wireguard();
+          if (!wg.ok()) return wg.error();
+          nl::Status s = wg.value()->setDevice(*op, ends.get(), capacity);
+          if (!s.ok()) {
+            // Report applied peer operations as appliedMessages → ops, via the ends table.
+            auto e = s.error();
+            size_t appliedOps = e.appliedMessages == 0 || ends->empty() ? 0 : (*ends)[std::min(e.appliedMessages, ends->size()) - 1];
+            e.appliedMessages = appliedOps;
+            return e;
+          }
+          return s;
+        },
+        [ends](Napi::Env env, nl::Unit&) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(ends->size())); });
+    Napi::Promise p = w->promise();
+    w->Queue();
+    return p;
+  }
+
+  Napi::Value ListAddresses(const Napi::CallbackInfo& info) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<std::vector<nl::Prefix>>(
+        info.Env(),
+        [core, name]() -> nl::Result<std::vector<nl::Prefix>> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          auto idx = indexOf(*rt.value(), name);
+          if (!idx.ok()) return idx.error();
+          return rt.value()->listAddresses(idx.value());
+        },
+        prefixesToJs);
+  }
+
+  static Napi::Value prefixesToJs(Napi::Env env, std::vector<nl::Prefix>& list) {
+    Napi::Array a = Napi::Array::New(env, list.size());
+    for (size_t i = 0; i < list.size(); ++i) a.Set(static_cast<uint32_t>(i), prefixToJs(env, list[i].family, list[i].addr, list[i].prefixLen));
+    return a;
+  }
+
+  Napi::Value AddAddress(const Napi::CallbackInfo& info) {
+    nl::Prefix p = prefixArg(info.Env(), info[1]);
+    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.addAddress(index, p); });
+  }
+
+  Napi::Value DeleteAddress(const Napi::CallbackInfo& info) {
+    nl::Prefix p = prefixArg(info.Env(), info[1]);
+    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.deleteAddress(index, p); });
+  }
+
+  Napi::Value SetMtu(const Napi::CallbackInfo& info) {
+    if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "mtu must be a number");
+    uint32_t mtu = info[1].As<Napi::Number>().Uint32Value();
+    return withLink(info, [mtu](nl::Rtnl& rt, uint32_t index) { return rt.setMtu(index, mtu); });
+  }
+
+  Napi::Value SetUp(const Napi::CallbackInfo& info) {
+    bool up = info.Length() > 1 && info[1].ToBoolean().Value();
+    return withLink(info, [up](nl::Rtnl& rt, uint32_t index) { return rt.setUp(index, up); });
+  }
+
+  Napi::Value ListRoutes(const Napi::CallbackInfo& info) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<std::vector<nl::Prefix>>(
+        info.Env(),
+        [core, name]() -> nl::Result<std::vector<nl::Prefix>> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          auto idx = indexOf(*rt.value(), name);
+          if (!idx.ok()) return idx.error();
+          return rt.value()->listRoutes(idx.value());
+        },
+        prefixesToJs);
+  }
+
+  Napi::Value AddRoute(const Napi::CallbackInfo& info) {
+    nl::Prefix p = prefixArg(info.Env(), info[1]);
+    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.addRoute(index, p); });
+  }
+
+  Napi::Value DeleteRoute(const Napi::CallbackInfo& info) {
+    nl::Prefix p = prefixArg(info.Env(), info[1]);
+    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.deleteRoute(index, p); });
+  }
+
+  Napi::Value Ping(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[2].IsNumber()) throw Napi::TypeError::New(env, "ping(family, addr, timeoutMs)");
+    uint8_t family = static_cast<uint8_t>(info[0].As<Napi::Number>().Uint32Value());
+    if (family != 2 && family != 10) throw Napi::TypeError::New(env, "family must be AF_INET or AF_INET6");
+    std::array<uint8_t, 16> addr{};
+    bytesArg(env, info[1], addr, family == 2 ? 4 : 16, false, "addr");
+    int timeout = static_cast<int>(info[2].As<Napi::Number>().Int32Value());
+    return run<double>(
+        env, [family, addr, timeout]() { return nl::ping(family, addr, timeout); },
+        [](Napi::Env e, double& ms) -> Napi::Value { return ms < 0 ? e.Null() : Napi::Number::New(e, ms); });
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    auto core = core_;
+    return run<nl::Unit>(
+        info.Env(),
+        [core]() -> nl::Status {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          core->close();
+          return nl::okStatus();
+        },
+        undefinedOf);
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeBackend", NativeBackend::Init(env));
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+}  // namespace lanrage::binding
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return lanrage::binding::Init(env, exports); }
+
+NODE_API_MODULE(lanrage_netlink, InitModule)

@@ -1,0 +1,161 @@
+#include "socket.hpp"
+
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace lanrage::nl {
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+
+Result<NetlinkSocket> NetlinkSocket::open(int protocol, int receiveTimeoutMs) {
+  NetlinkSocket s;
+  s.fd_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol));
+  if (!s.fd_.valid()) return makeError(errno, "socket", "opening a netlink socket");
+  int one = 1;
+  // Best effort: older kernels lack these options and still work without extack.
+  ::setsockopt(s.fd_.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  ::setsockopt(s.fd_.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  int rcvbuf = 1 << 20;
+  ::setsockopt(s.fd_.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  struct timeval tv {};
+  tv.tv_sec = receiveTimeoutMs / 1000;
+  tv.tv_usec = (receiveTimeoutMs % 1000) * 1000;
+  ::setsockopt(s.fd_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct sockaddr_nl addr {};
+  addr.nl_family = AF_NETLINK;
+  if (::bind(s.fd_.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) return makeError(errno, "bind", "binding a netlink socket");
+  socklen_t len = sizeof addr;
+  if (::getsockname(s.fd_.get(), reinterpret_cast<struct sockaddr*>(&addr), &len) != 0) return makeError(errno, "getsockname", "netlink port id");
+  s.portid_ = addr.nl_pid;
+  s.seq_ = static_cast<uint32_t>(::time(nullptr));
+  s.rx_.resize(64 * 1024);
+  return s;
+}
+
+Result<size_t> NetlinkSocket::receive() {
+  for (;;) {
+    // Peek the size first so a large message is never truncated (L7).
+    ssize_t n = ::recv(fd_.get(), rx_.data(), rx_.size(), MSG_PEEK | MSG_TRUNC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      return makeError(e == EAGAIN || e == EWOULDBLOCK ? ETIMEDOUT : e, "recvmsg", "reading a netlink reply");
+    }
+    if (static_cast<size_t>(n) > rx_.size()) rx_.resize(static_cast<size_t>(n));
+    n = ::recv(fd_.get(), rx_.data(), rx_.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return makeError(errno, "recvmsg", "reading a netlink reply");
+    }
+    return static_cast<size_t>(n);
+  }
+}
+
+AckInfo parseAck(const MessageView& view) {
+  AckInfo info;
+  if (view.payloadLen < sizeof(struct nlmsgerr)) return info;
+  struct nlmsgerr err;
+  std::memcpy(&err, view.payload, sizeof err);
+  info.error = err.error;
+  info.valid = true;
+  if (view.hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
+    size_t off = sizeof(struct nlmsgerr);
+    if (!(view.hdr->nlmsg_flags & NLM_F_CAPPED)) {
+      // The original request follows in full; skip it (bounded by what we received).
+      size_t orig = err.msg.nlmsg_len > NLMSG_HDRLEN ? NLMSG_ALIGN(err.msg.nlmsg_len) - NLMSG_HDRLEN : 0;
+      off += orig;
+    }
+    if (off < view.payloadLen) {
+      AttrIterator it(view.payload + off, view.payloadLen - off);
+      Attr a;
+      while (it.next(a)) {
+        if (a.type == NLMSGERR_ATTR_MSG) info.extack = a.str();
+      }
+    }
+  }
+  return info;
+}
+
+Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(const MessageView&)>& onMessage, const RequestOptions& opts) {
+  const uint32_t seq = ++seq_;
+  msg.setSeq(seq);
+  std::vector<uint8_t> bytes = msg.finish();
+  auto* h = reinterpret_cast<struct nlmsghdr*>(bytes.data());
+  h->nlmsg_flags |= NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK);
+  h->nlmsg_pid = 0;
+  struct sockaddr_nl kernel {};
+  kernel.nl_family = AF_NETLINK;
+  for (;;) {
+    ssize_t n = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    return makeError(errno, "sendmsg", "sending a netlink request");
+  }
+  // Wipe key material from our copy of the request as soon as it is sent.
+  std::memset(bytes.data(), 0, bytes.size());
+
+  size_t messages = 0;
+  std::vector<uint8_t> previous;
+  for (;;) {
+    auto got = receive();
+    if (!got.ok()) return got.error();
+    MessageIterator it(rx_.data(), got.value());
+    MessageView view;
+    while (it.next(view)) {
+      if (view.hdr->nlmsg_seq != seq || (view.hdr->nlmsg_pid != portid_ && view.hdr->nlmsg_pid != 0)) continue;  // stale (L8)
+      if ((view.hdr->nlmsg_flags & NLM_F_DUMP_INTR) && opts.interrupted) *opts.interrupted = true;
+      switch (view.hdr->nlmsg_type) {
+        case NLMSG_NOOP:
+        case NLMSG_OVERRUN:
+          continue;
+        case NLMSG_ERROR: {
+          AckInfo ack = parseAck(view);
+          if (!ack.valid) return makeError(EPROTO, "parse", "malformed netlink ACK");
+          if (ack.error == 0) return okStatus();
+          return makeError(-ack.error, "netlink", "the kernel refused the request", ack.extack);
+        }
+        case NLMSG_DONE: {
+          // A DONE can carry an error (L12).
+          int32_t e = 0;
+          if (view.payloadLen >= sizeof e) std::memcpy(&e, view.payload, sizeof e);
+          if (e < 0) {
+            std::string extack;
+            return makeError(-e, "netlink", "the kernel ended the dump with an error", extack);
+          }
+          return okStatus();
+        }
+        default: {
+          if (opts.dump) {
+            if (++messages > opts.maxMessages) return makeError(EOVERFLOW, "netlink", "dump stalled: too many messages");
+            // A kernel that sends the same message again makes no progress (L5).
+            if (previous.size() == view.payloadLen && view.payloadLen > 0 && std::memcmp(previous.data(), view.payload, view.payloadLen) == 0) {
+              return makeError(EOVERFLOW, "netlink", "dump stalled: the kernel repeated a message");
+            }
+            previous.assign(view.payload, view.payload + view.payloadLen);
+          }
+          Status s = onMessage(view);
+          if (!s.ok()) return s;
+        }
+      }
+    }
+    if (!it.valid()) return makeError(EPROTO, "parse", "truncated netlink message");
+  }
+}
+
+}  // namespace lanrage::nl
