@@ -1,44 +1,27 @@
 /**
- * @lanrage/native-linux: the kernel WireGuard backend (generic netlink + rtnetlink from a C++
- * N-API addon). The addon is not built yet; `KernelBackend.isAvailable()` says so, and
- * backend selection falls back to the userspace backend.
+ * @lanrage/native-linux: kernel WireGuard over generic netlink and rtnetlink from a C++ N-API
+ * addon. No subprocess anywhere in this package.
  */
-import type { Availability, DeviceConfig, DeviceStatus, WireGuardBackend } from '@lanrage/core';
-import { LanrageError } from '@lanrage/core';
+import type { LinkControl } from '@lanrage/core';
+import { loadNative } from './load-native.js';
+import { RtnlLinks } from './rtnl-links.js';
 
-function missing(): never {
-  throw new LanrageError('KERNEL_MODULE_MISSING', 'the native netlink addon of @lanrage/native-linux is not built in this version', {
-    remedy: 'Use the userspace backend (--backend userspace).',
-  });
-}
+export { KernelBackend, type KernelBackendOptions } from './kernel-backend.js';
+export { loadNative } from './load-native.js';
+export { mapNativeError } from './map-error.js';
+export type * from './native.js';
+export { RtnlLinks } from './rtnl-links.js';
 
-export class KernelBackend implements WireGuardBackend {
-  readonly kind = 'kernel';
-  async isAvailable(): Promise<Availability> {
-    return { available: false, reason: 'the native netlink addon is not built in this version of @lanrage/native-linux' };
-  }
-  async listDevices(): Promise<string[]> {
-    return missing();
-  }
-  async createInterface(_name: string): Promise<void> {
-    missing();
-  }
-  async deleteInterface(_name: string): Promise<void> {
-    missing();
-  }
-  async getDevice(_name: string): Promise<DeviceStatus> {
-    return missing();
-  }
-  async setDevice(_name: string, _config: DeviceConfig): Promise<void> {
-    missing();
-  }
-  async setAddresses(_name: string, _cidrs: string[]): Promise<void> {
-    missing();
-  }
-  async setMtu(_name: string, _mtu: number): Promise<void> {
-    missing();
-  }
-  async setUp(_name: string, _up: boolean): Promise<void> {
-    missing();
+/**
+ * rtnetlink link control for the userspace backend's tun device, or null when the addon
+ * cannot load here (the caller then falls back to iproute2).
+ */
+export async function createLinkControl(): Promise<LinkControl | null> {
+  try {
+    const mod = loadNative();
+    const native = new mod.NativeBackend();
+    return new RtnlLinks(() => native);
+  } catch {
+    return null;
   }
 }

@@ -33,8 +33,10 @@ interface IpAddrJson {
 }
 interface IpRouteJson {
   dst: string;
-  protocol?: string;
 }
+
+/** The routing protocol number lanrage marks its routes with (as the native addon does), so it only ever removes its own. */
+export const ROUTE_PROTOCOL = 108;
 
 /** LinkControl through iproute2, used when the native addon cannot load. */
 export class IpCommandLinkControl implements LinkControl {
@@ -82,9 +84,9 @@ export class IpCommandLinkControl implements LinkControl {
     validateInterfaceName(name);
     const out: string[] = [];
     for (const family of ['-4', '-6']) {
-      const routes = JSON.parse(await ip([family, '-j', 'route', 'show', 'dev', name])) as IpRouteJson[];
+      const routes = JSON.parse(await ip([family, '-j', 'route', 'show', 'dev', name, 'proto', String(ROUTE_PROTOCOL)])) as IpRouteJson[];
       for (const r of routes) {
-        if (r.protocol === 'kernel' || r.dst === 'default' || r.dst.startsWith('fe80:') || r.dst.startsWith('ff00:')) continue;
+        if (r.dst === 'default') continue;
         out.push(parseAllowedIP(r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`).cidr.text);
       }
     }
@@ -94,7 +96,7 @@ export class IpCommandLinkControl implements LinkControl {
   async setRoutes(name: string, cidrs: string[]): Promise<void> {
     const want = [...new Set(cidrs.map((c) => parseAllowedIP(c).cidr.text))];
     const have = await this.getRoutes(name);
-    for (const r of have) if (!want.includes(r)) await ip(['route', 'del', r, 'dev', name]).catch(() => undefined);
-    for (const r of want) if (!have.includes(r)) await ip(['route', 'replace', r, 'dev', name]);
+    for (const r of have) if (!want.includes(r)) await ip(['route', 'del', r, 'dev', name, 'proto', String(ROUTE_PROTOCOL)]).catch(() => undefined);
+    for (const r of want) if (!have.includes(r)) await ip(['route', 'replace', r, 'dev', name, 'proto', String(ROUTE_PROTOCOL)]);
   }
 }

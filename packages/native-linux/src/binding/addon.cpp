@@ -394,8 +394,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
           if (!s.ok()) {
             // Report applied peer operations as appliedMessages → ops, via the ends table.
             auto e = s.error();
-            size_t appliedOps = e.appliedMessages == 0 || ends->empty() ? 0 : (*ends)[std::min(e.appliedMessages, ends->size()) - 1];
-            e.appliedMessages = appliedOps;
+            e.appliedPeers = e.appliedMessages == 0 || ends->empty() ? 0 : (*ends)[std::min(e.appliedMessages, ends->size()) - 1];
             return e;
           }
           return s;

@@ -57,6 +57,7 @@ Napi::Error toJsError(Napi::Env env, const nl::NetlinkError& e) {
   err.Set("syscall", Napi::String::New(env, e.syscall));
   if (!e.extack.empty()) err.Set("extack", Napi::String::New(env, e.extack));
   err.Set("appliedMessages", Napi::Number::New(env, static_cast<double>(e.appliedMessages)));
+  err.Set("appliedPeers", Napi::Number::New(env, static_cast<double>(e.appliedPeers)));
   return err;
 }
 

@@ -14,6 +14,8 @@ struct NetlinkError {
   std::string message;      // our own context, e.g. "CTRL_CMD_GETFAMILY wireguard"
   // Which messages of a multi-message SET were acknowledged before this error.
   size_t appliedMessages = 0;
+  // How many peer operations those messages completed.
+  size_t appliedPeers = 0;
 };
 
 template <typename T>

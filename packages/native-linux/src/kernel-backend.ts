@@ -1,0 +1,311 @@
+import {
+  type Availability,
+  type DeviceConfig,
+  type DeviceStatus,
+  Key,
+  LanrageError,
+  type NormalizedDeviceConfig,
+  type PartialApplyDetails,
+  type PeerStatus,
+  parseIp,
+  prepareDeviceConfig,
+  validateInterfaceName,
+  validateMtu,
+  type WireGuardBackend,
+} from '@lanrage/core';
+import { cidrToNative, endpointText, prefixText } from './convert.js';
+import { loadNative } from './load-native.js';
+import { mapNativeError } from './map-error.js';
+import { AF_INET, AF_INET6, type NativeBackend, type NativeDevice, type NativeDeviceOp, type NativeError } from './native.js';
+import { RtnlLinks } from './rtnl-links.js';
+
+export interface KernelBackendOptions {
+  /** Bytes per SET message (default: the page size, at most 8 KiB, as wg uses). */
+  messageSize?: number;
+}
+
+/**
+ * Kernel WireGuard over generic netlink and rtnetlink from the native addon — no subprocess.
+ * One long-lived socket pair per backend; every call runs off the JS thread.
+ */
+export class KernelBackend implements WireGuardBackend {
+  readonly kind = 'kernel';
+  readonly #options: KernelBackendOptions;
+  #native: NativeBackend | undefined;
+  readonly links: RtnlLinks;
+  #removalSupport: Promise<boolean> | undefined;
+
+  constructor(options: KernelBackendOptions = {}) {
+    this.#options = options;
+    this.links = new RtnlLinks(() => this.#addon());
+  }
+
+  #addon(): NativeBackend {
+    if (!this.#native) this.#native = new (loadNative().NativeBackend)();
+    return this.#native;
+  }
+
+  async isAvailable(): Promise<Availability> {
+    let native: NativeBackend;
+    try {
+      native = this.#addon();
+    } catch (err) {
+      return { available: false, reason: (err as Error).message };
+    }
+    try {
+      return await native.genlStatus();
+    } catch (err) {
+      return { available: false, reason: mapNativeError(err, 'checking for kernel WireGuard').message };
+    }
+  }
+
+  async listDevices(): Promise<string[]> {
+    try {
+      const links = await this.#addon().listLinks();
+      return links
+        .filter((l) => l.kind === 'wireguard')
+        .map((l) => l.name)
+        .sort();
+    } catch (err) {
+      throw mapNativeError(err, 'listing WireGuard interfaces');
+    }
+  }
+
+  /** INTERFACE_EXISTS when any link of that name exists. */
+  async createInterface(name: string): Promise<void> {
+    validateInterfaceName(name);
+    try {
+      await this.#addon().createLink(name);
+    } catch (err) {
+      const e = mapNativeError(err, `creating ${name}`, { genl: false });
+      if (e.code === 'INTERFACE_EXISTS') throw new LanrageError('INTERFACE_EXISTS', `a network interface named ${name} already exists`, { cause: e });
+      if (e.code === 'UNSUPPORTED') throw new LanrageError('KERNEL_MODULE_MISSING', `the kernel cannot create WireGuard links: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+
+  /** Idempotent; a non-WireGuard link of that name is NOT_WIREGUARD and left alone. */
+  async deleteInterface(name: string): Promise<void> {
+    const link = await this.links.findLink(name);
+    if (!link) return;
+    if (link.kind !== 'wireguard') throw new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface; not deleting it`);
+    await this.links.deleteLink(name);
+  }
+
+  async #missing(name: string, cause: LanrageError): Promise<LanrageError> {
+    if (cause.code !== 'INTERFACE_NOT_FOUND' && cause.code !== 'UNSUPPORTED') return cause;
+    const link = await this.links.findLink(name).catch(() => null);
+    if (link && link.kind !== 'wireguard') return new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface`, { cause });
+    if (!link) return new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`, { cause });
+    return cause;
+  }
+
+  async getDevice(name: string): Promise<DeviceStatus> {
+    validateInterfaceName(name);
+    let dev: NativeDevice;
+    try {
+      dev = await this.#addon().getDevice(name);
+    } catch (err) {
+      throw await this.#missing(name, mapNativeError(err, `reading ${name}`, { genl: true }));
+    }
+    return toStatus(name, dev);
+  }
+
+  /** Whether the kernel removes single allowed IPs (WGALLOWEDIP_F_REMOVE_ME); probed once. */
+  supportsAllowedIPRemoval(name: string): Promise<boolean> {
+    this.#removalSupport ??= this.#probeRemoval(name).catch((err) => {
+      this.#removalSupport = undefined;
+      throw err;
+    });
+    return this.#removalSupport;
+  }
+
+  /**
+   * A kernel without the flag ignores it and would ADD the prefix, so the probe must see the
+   * result: a ghost peer gets a documentation prefix, the removal is sent, the peer is read back,
+   * and the ghost is removed again.
+   */
+  async #probeRemoval(name: string): Promise<boolean> {
+    const ghost = new Uint8Array(32).fill(0x6c);
+    ghost[31] = 0x01;
+    const ghostKey = Key.fromBytes(ghost);
+    const prefix = { family: AF_INET, addr: new Uint8Array([192, 0, 2, 255]), prefix: 32 };
+    const native = this.#addon();
+    try {
+      await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }] });
+      try {
+        await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }] });
+      } catch (err) {
+        const e = mapNativeError(err, 'probing allowed-IP removal');
+        if (e.code === 'INVALID_ARGUMENT' || e.code === 'UNSUPPORTED') return false;
+        throw e;
+      }
+      const dev = await native.getDevice(name);
+      const peer = dev.peers.find((p) => Key.fromBytes(p.publicKey).equals(ghostKey));
+      return peer !== undefined && peer.allowedIps.length === 0;
+    } finally {
+      await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), remove: true }] }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Sends the change packed into as few SET messages as fit. A failure after some messages were
+   * acknowledged is PARTIAL_APPLY with the applied peer operations (the kernel never rolls
+   * back). Single allowed-IP removal on a kernel without it is UNSUPPORTED before anything is sent.
+   */
+  async setDevice(name: string, config: DeviceConfig): Promise<void> {
+    validateInterfaceName(name);
+    const norm = await prepareDeviceConfig(config);
+    if (norm.peers.some((p) => p.allowedIPsRemove.length > 0) && !(await this.supportsAllowedIPRemoval(name).catch(() => false))) {
+      throw new LanrageError('UNSUPPORTED', 'this kernel cannot remove a single allowed IP (WGALLOWEDIP_F_REMOVE_ME needs Linux 6.16 or later)', {
+        remedy: 'Give the peer its whole new set with allowedIPs (replace) instead; lanrage apply does this automatically.',
+      });
+    }
+    const op = toNativeOp(norm);
+    try {
+      await this.#addon().setDevice(name, op, this.#options.messageSize);
+    } catch (err) {
+      const ne = err as Partial<NativeError>;
+      const base = await this.#missing(name, mapNativeError(err, `setting ${name}`, { genl: true }));
+      const appliedMessages = typeof ne.appliedMessages === 'number' ? ne.appliedMessages : 0;
+      if (appliedMessages === 0 || base.code === 'INTERFACE_NOT_FOUND') throw base;
+      const appliedPeers = typeof ne.appliedPeers === 'number' ? ne.appliedPeers : 0;
+      const details: PartialApplyDetails = {
+        appliedPeers: norm.peers.map((_, i) => i).slice(0, appliedPeers),
+        failedPeers: norm.peers.map((_, i) => i).slice(appliedPeers),
+        deviceApplied: true,
+      };
+      throw new LanrageError(
+        'PARTIAL_APPLY',
+        `setting ${name} failed after ${appliedMessages} message(s) (${appliedPeers} of ${norm.peers.length} peer operations applied): ${base.message}`,
+        {
+          cause: base,
+          ...(base.errno !== undefined ? { errno: base.errno } : {}),
+          ...(base.syscall !== undefined ? { syscall: base.syscall } : {}),
+          ...(base.extack !== undefined ? { extack: base.extack } : {}),
+          details: details as unknown as Record<string, unknown>,
+        },
+      );
+    } finally {
+      wipeOp(op);
+    }
+  }
+
+  async #wireguardLink(name: string): Promise<void> {
+    const link = await this.links.findLink(name);
+    if (!link) throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`);
+    if (link.kind !== 'wireguard') throw new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface`);
+  }
+
+  async setAddresses(name: string, cidrs: string[]): Promise<void> {
+    await this.#wireguardLink(name);
+    await this.links.setAddresses(name, cidrs);
+  }
+
+  async getAddresses(name: string): Promise<string[]> {
+    await this.#wireguardLink(name);
+    return this.links.getAddresses(name);
+  }
+
+  async setMtu(name: string, mtu: number): Promise<void> {
+    await this.#wireguardLink(name);
+    const addresses = await this.links.getAddresses(name);
+    await this.links.setMtu(name, validateMtu(mtu, { ipv6: addresses.some((a) => a.includes(':')) }));
+  }
+
+  async setUp(name: string, up: boolean): Promise<void> {
+    await this.#wireguardLink(name);
+    await this.links.setUp(name, up);
+  }
+
+  async setRoutes(name: string, cidrs: string[]): Promise<void> {
+    await this.#wireguardLink(name);
+    await this.links.setRoutes(name, cidrs);
+  }
+
+  async getRoutes(name: string): Promise<string[]> {
+    await this.#wireguardLink(name);
+    return this.links.getRoutes(name);
+  }
+
+  /** One ICMP echo from the addon (datagram socket, or raw as root): ms, or null on timeout. */
+  async measureLatency(ip: string, timeoutMs: number): Promise<number | null> {
+    const addr = parseIp(ip);
+    if (!addr) throw new LanrageError('INVALID_ARGUMENT', 'measureLatency needs an IP address');
+    try {
+      return await this.#addon().ping(addr.family === 4 ? AF_INET : AF_INET6, addr.bytes, timeoutMs);
+    } catch (err) {
+      throw mapNativeError(err, `pinging ${ip}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const native = this.#native;
+    this.#native = undefined;
+    await native?.close();
+  }
+}
+
+function keyOrNull(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key | null {
+  if (!bytes) return null;
+  try {
+    return Key.fromBytes(bytes, kind);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+function toStatus(name: string, dev: NativeDevice): DeviceStatus {
+  const peers: PeerStatus[] = dev.peers.map((p) => ({
+    publicKey: Key.fromBytes(p.publicKey),
+    presharedKey: keyOrNull(p.presharedKey, 'preshared'),
+    endpoint: endpointText(p.endpoint),
+    persistentKeepalive: p.keepalive,
+    allowedIPs: p.allowedIps.map(prefixText),
+    lastHandshake: p.handshakeSec === 0 && p.handshakeNsec === 0 ? null : new Date(p.handshakeSec * 1000 + Math.floor(p.handshakeNsec / 1e6)),
+    lastHandshakeNanos: p.handshakeNsec,
+    rxBytes: p.rxBytes,
+    txBytes: p.txBytes,
+    protocolVersion: p.protocolVersion,
+  }));
+  return {
+    name,
+    privateKey: keyOrNull(dev.privateKey, 'private'),
+    publicKey: dev.publicKey ? Key.fromBytes(dev.publicKey) : null,
+    listenPort: dev.listenPort,
+    fwmark: dev.fwmark,
+    peers,
+  };
+}
+
+function toNativeOp(norm: NormalizedDeviceConfig): NativeDeviceOp {
+  const op: NativeDeviceOp = { replacePeers: norm.replacePeers };
+  if (norm.privateKey !== undefined) op.privateKey = norm.privateKey ? norm.privateKey.bytes() : null;
+  if (norm.listenPort !== undefined) op.listenPort = norm.listenPort;
+  if (norm.fwmark !== undefined) op.fwmark = norm.fwmark;
+  op.peers = norm.peers.map((p) => ({
+    publicKey: p.publicKey.bytes(),
+    remove: p.remove,
+    updateOnly: p.updateOnly,
+    replaceAllowedIps: p.replaceAllowedIPs,
+    ...(p.presharedKey !== undefined ? { presharedKey: p.presharedKey ? p.presharedKey.bytes() : null } : {}),
+    ...(p.endpoint
+      ? {
+          endpoint: {
+            family: p.endpoint.family === 4 ? AF_INET : AF_INET6,
+            addr: (parseIp(p.endpoint.host) as { bytes: Uint8Array }).bytes,
+            port: p.endpoint.port,
+          },
+        }
+      : {}),
+    ...(p.persistentKeepalive !== undefined ? { keepalive: p.persistentKeepalive } : {}),
+    allowedIps: [...p.allowedIPs.map((c) => cidrToNative(c)), ...p.allowedIPsRemove.map((c) => cidrToNative(c, true))],
+  }));
+  return op;
+}
+
+/** The addon zeroes the key buffers it copies; this covers the ones it never saw (errors before the call). */
+function wipeOp(op: NativeDeviceOp): void {
+  op.privateKey?.fill(0);
+  for (const p of op.peers ?? []) p.presharedKey?.fill(0);
+}
