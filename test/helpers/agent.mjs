@@ -5,7 +5,10 @@ import { createInterface } from 'node:readline';
 import { loadConfig, NetworkManager } from '@lanrage/core';
 
 const config = await loadConfig();
-const manager = new NetworkManager(config);
+const manager = new NetworkManager(config, {
+  // The test package depends on the backends; core reaches them through these loaders.
+  backendLoaders: { nativeLinux: () => import('@lanrage/native-linux') },
+});
 
 const methods = {
   initialize: () => manager.initialize(),

@@ -89,6 +89,12 @@ export class KernelBackend implements WireGuardBackend {
     const link = await this.links.findLink(name);
     if (!link) return;
     if (link.kind !== 'wireguard') throw new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface; not deleting it`);
+    // Deleting a link removes its peers one at a time, each waiting for an RCU grace period
+    // (measured in the VM: 160 s for 10,000 peers); REPLACE_PEERS with no peers removes them all
+    // after one grace period (0.8 s). Best effort: the link goes either way.
+    await this.#addon()
+      .setDevice(name, { replacePeers: true })
+      .catch(() => undefined);
     await this.links.deleteLink(name);
   }
 

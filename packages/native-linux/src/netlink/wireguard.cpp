@@ -119,21 +119,15 @@ Result<std::vector<MessageBuilder>> buildSetMessages(uint16_t family, const Devi
     size_t nextIp = 0;
     bool firstFragment = true;
     for (;;) {
-      if (peersNest == SIZE_MAX) {
-        if (!mb.fits(0, kPeerFixedMax + (p.allowedIps.empty() ? 0 : allowedIpSize(p.allowedIps[0])))) {
-          if (mb.size() <= emptySize) return makeError(EMSGSIZE, "encode", "message capacity too small for one peer");
-          ends.push_back(i);
-          flush();
-          continue;
-        }
-        peersNest = mb.beginNest(WGDEVICE_A_PEERS);
-      }
-      size_t need = kPeerFixedMax + (nextIp < p.allowedIps.size() ? allowedIpSize(p.allowedIps[nextIp]) : 0);
+      // Room for the peer's fixed part and its next allowed IP (and the PEERS nest if not open yet).
+      size_t need = kPeerFixedMax + (nextIp < p.allowedIps.size() ? allowedIpSize(p.allowedIps[nextIp]) : 0) + (peersNest == SIZE_MAX ? kAttrHeader : 0);
       if (!mb.fits(0, need)) {
+        if (mb.size() <= emptySize) return makeError(EMSGSIZE, "encode", "message capacity too small for one peer");
         ends.push_back(i);
         flush();
         continue;
       }
+      if (peersNest == SIZE_MAX) peersNest = mb.beginNest(WGDEVICE_A_PEERS);
       size_t peerNest = mb.beginNest(0);
       mb.put(WGPEER_A_PUBLIC_KEY, p.publicKey.data(), p.publicKey.size());
       uint32_t flags = 0;

@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "liblanrage_netlink_core.a"
+)
