@@ -4,8 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # wireguard-go: the userspace backend; wireguard-tools: `wg` for interop tests;
-# iproute2 / iputils-ping: links, namespaces and the ping fallback.
-packages=(wireguard-go wireguard-tools iproute2 iputils-ping)
+# iproute2 / iputils-ping: links, namespaces and the ping fallback; g++/cmake: the netlink
+# addon; qemu/busybox/cpio/xz: the real-kernel VM suite; gtest/clang: C++ tests and fuzzing.
+packages=(wireguard-go wireguard-tools iproute2 iputils-ping g++ make cmake
+  qemu-system-x86 busybox-static cpio xz-utils libgtest-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -16,6 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 export TURBO_TELEMETRY_DISABLED=1
+# The VM suite boots an installed Debian kernel that has the WireGuard module.
+if ! ls /lib/modules/*/kernel/drivers/net/wireguard/wireguard.ko* >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get install -y -qq --no-install-recommends linux-image-amd64 >/dev/null
+fi
+
 PNPM=(npx --yes pnpm@10.34.9)
 "${PNPM[@]}" install --frozen-lockfile --reporter=append-only
 "${PNPM[@]}" run build

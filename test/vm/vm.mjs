@@ -4,7 +4,7 @@
 // virtio-9p and chroots into it, so node, `wg` and the built addon run unchanged. A writable
 // share carries the command, its output and its exit status.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,7 +51,15 @@ function moduleOrder(modulesDir) {
     if (!mod) continue;
     deps.set(mod, (rest ?? '').trim().split(/\s+/).filter(Boolean));
   }
-  const byName = new Map([...deps.keys()].map((p) => [p.split('/').pop().replace(/\.ko(\.xz|\.zst|\.gz)?$/, ''), p]));
+  const byName = new Map(
+    [...deps.keys()].map((p) => [
+      p
+        .split('/')
+        .pop()
+        .replace(/\.ko(\.xz|\.zst|\.gz)?$/, ''),
+      p,
+    ]),
+  );
   const order = [];
   const seen = new Set();
   const visit = (path) => {
@@ -151,17 +159,40 @@ async function runOnce(command, { timeoutMs = 45 * 60_000, memoryMb = 4096, env 
   const initrd = buildInitramfs(kernel);
   const results = join(workDir, `results-${process.pid}-${Date.now()}`);
   mkdirSync(results, { recursive: true });
-  const exports = Object.entries({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANRAGE_IN_VM: '1', ...(process.env.LANRAGE_VM_ONLY ? { LANRAGE_VM_ONLY: process.env.LANRAGE_VM_ONLY } : {}), ...env })
+  const exports = Object.entries({
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    LANRAGE_IN_VM: '1',
+    ...(process.env.LANRAGE_VM_ONLY ? { LANRAGE_VM_ONLY: process.env.LANRAGE_VM_ONLY } : {}),
+    ...env,
+  })
     .map(([k, v]) => `export ${k}='${String(v).replace(/'/g, "'\\''")}'`)
     .join('\n');
   writeFileSync(join(results, 'run.sh'), `${exports}\ncd '${repoRoot}' || exit 99\n${command}\n`);
   const args = [
-    '-accel', process.env.LANRAGE_VM_ACCEL ?? 'tcg,thread=single', '-cpu', 'max', '-smp', process.env.LANRAGE_VM_SMP ?? '2', '-m', String(memoryMb),
-    '-kernel', kernel.image, '-initrd', initrd,
-    '-append', `console=ttyS0 quiet panic=-1 rcupdate.rcu_normal_after_boot=0 lanrage.results=${results}`,
-    '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
-    '-virtfs', 'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
+    '-accel',
+    process.env.LANRAGE_VM_ACCEL ?? 'tcg,thread=single',
+    '-cpu',
+    'max',
+    '-smp',
+    process.env.LANRAGE_VM_SMP ?? '2',
+    '-m',
+    String(memoryMb),
+    '-kernel',
+    kernel.image,
+    '-initrd',
+    initrd,
+    '-append',
+    `console=ttyS0 quiet panic=-1 rcupdate.rcu_normal_after_boot=0 lanrage.results=${results}`,
+    '-nographic',
+    '-no-reboot',
+    '-nodefaults',
+    '-serial',
+    'stdio',
+    '-virtfs',
+    'local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs',
+    `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
   ];
   const started = Date.now();
   const console = await new Promise((resolvePromise, reject) => {

@@ -1,0 +1,55 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const pkg = join(dirname(fileURLToPath(import.meta.url)), '../../packages/native-linux');
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+const gtest = existsSync('/usr/include/gtest/gtest.h') && has('cmake');
+const clang = has('clang++-14') && existsSync('/usr/lib/llvm-14/lib/clang');
+
+describe.skipIf(!gtest)('netlink core C++ tests', () => {
+  it('GoogleTest suite passes under AddressSanitizer and UBSan', () => {
+    const build = join(pkg, 'build-asan');
+    execFileSync(
+      'cmake',
+      [
+        '-S',
+        pkg,
+        '-B',
+        build,
+        '-DLANRAGE_ADDON=OFF',
+        '-DLANRAGE_TESTS=ON',
+        '-DCMAKE_BUILD_TYPE=Debug',
+        '-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all',
+      ],
+      { stdio: 'pipe' },
+    );
+    execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'pipe', maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(join(build, 'netlink_tests'), [], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/\[ {2}PASSED {2}\] \d+ tests?\./);
+    expect(r.status, r.stdout.slice(-3000) + r.stderr.slice(-3000)).toBe(0);
+  }, 600_000);
+});
+
+describe.skipIf(!clang)('netlink reply parser fuzzing', () => {
+  it('libFuzzer runs for a bounded time without a crash', () => {
+    const build = join(pkg, 'build-fuzz');
+    execFileSync(
+      'cmake',
+      ['-S', pkg, '-B', build, '-DLANRAGE_ADDON=OFF', '-DLANRAGE_FUZZ=ON', '-DCMAKE_CXX_COMPILER=clang++-14', '-DCMAKE_BUILD_TYPE=RelWithDebInfo'],
+      { stdio: 'pipe' },
+    );
+    execFileSync('cmake', ['--build', build, '-j2', '--target', 'fuzz_parse_dump'], { stdio: 'pipe', maxBuffer: 64 * 1024 * 1024 });
+    const corpus = join(build, 'corpus');
+    mkdirSync(corpus, { recursive: true });
+    const r = spawnSync(join(build, 'fuzz_parse_dump'), ['-max_total_time=30', '-rss_limit_mb=1024', corpus], { encoding: 'utf8' });
+    expect(r.stderr).toMatch(/Done \d+ runs in \d+ second/);
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+  }, 300_000);
+});
