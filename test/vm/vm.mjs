@@ -78,7 +78,7 @@ function moduleOrder(modulesDir) {
 
 /** Builds (or reuses) the initramfs for `kernel`. */
 export function buildInitramfs(kernel) {
-  const out = join(workDir, `initramfs-${kernel.version}.cpio.gz`);
+  const out = join(workDir, `initramfs-${kernel.version}-v2.cpio.gz`);
   if (existsSync(out)) return out;
   const stage = join(workDir, 'stage');
   rmSync(stage, { recursive: true, force: true });
@@ -118,10 +118,8 @@ mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
 mkdir -p /host/dev/pts /host/dev/shm 2>/dev/null
-mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
-mount -t tmpfs tmpfs /host/root 2>/dev/null
-mkdir -p /host/run/netns /host/run/wireguard
+mkdir -p /host/run/netns /host/run/wireguard /host/run/tmp /host/run/home
 ip link set lo up 2>/dev/null || /host/usr/sbin/ip link set lo up
 echo "lanrage-vm: running"
 chroot /host /bin/sh $R/run.sh > /host$R/output.log 2>&1
