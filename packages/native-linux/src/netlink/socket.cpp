@@ -48,6 +48,15 @@ Result<NetlinkSocket> NetlinkSocket::open(int protocol, int receiveTimeoutMs) {
   return s;
 }
 
+NetlinkSocket NetlinkSocket::fromConnectedFd(UniqueFd fd, uint32_t portid) {
+  NetlinkSocket s;
+  s.fd_ = std::move(fd);
+  s.portid_ = portid;
+  s.connected_ = true;
+  s.rx_.resize(64 * 1024);
+  return s;
+}
+
 Result<size_t> NetlinkSocket::receive() {
   for (;;) {
     // Peek the size first so a large message is never truncated (L7).
@@ -102,7 +111,8 @@ Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(co
   struct sockaddr_nl kernel {};
   kernel.nl_family = AF_NETLINK;
   for (;;) {
-    ssize_t n = ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel);
+    ssize_t n = connected_ ? ::send(fd_.get(), bytes.data(), bytes.size(), 0)
+                           : ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel);
     if (n >= 0) break;
     if (errno == EINTR) continue;
     return makeError(errno, "sendmsg", "sending a netlink request");

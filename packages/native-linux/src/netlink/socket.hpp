@@ -22,6 +22,8 @@ struct RequestOptions {
 class NetlinkSocket {
  public:
   static Result<NetlinkSocket> open(int protocol, int receiveTimeoutMs = 30'000);
+  // A socket already connected to a peer that plays the kernel (tests use a socketpair).
+  static NetlinkSocket fromConnectedFd(UniqueFd fd, uint32_t portid);
   NetlinkSocket(NetlinkSocket&&) noexcept = default;
   NetlinkSocket& operator=(NetlinkSocket&&) noexcept = default;
 
@@ -38,6 +40,7 @@ class NetlinkSocket {
   UniqueFd fd_;
   uint32_t portid_ = 0;
   uint32_t seq_ = 0;
+  bool connected_ = false;
   std::vector<uint8_t> rx_;
 };
 

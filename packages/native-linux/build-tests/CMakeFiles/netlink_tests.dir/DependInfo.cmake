@@ -9,6 +9,7 @@ set(CMAKE_DEPENDS_LANGUAGES
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/packages/native-linux/test/cpp/message_test.cpp" "CMakeFiles/netlink_tests.dir/test/cpp/message_test.cpp.o" "gcc" "CMakeFiles/netlink_tests.dir/test/cpp/message_test.cpp.o.d"
+  "/work/main/packages/native-linux/test/cpp/socket_test.cpp" "CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o" "gcc" "CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o.d"
   "/work/main/packages/native-linux/test/cpp/wireguard_test.cpp" "CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o" "gcc" "CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o.d"
   )
 

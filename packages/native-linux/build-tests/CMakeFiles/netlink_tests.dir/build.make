@@ -97,22 +97,38 @@ CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.s"
 	/usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/packages/native-linux/test/cpp/wireguard_test.cpp -o CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.s
 
+CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o: CMakeFiles/netlink_tests.dir/flags.make
+CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o: /work/main/packages/native-linux/test/cpp/socket_test.cpp
+CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o: CMakeFiles/netlink_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/packages/native-linux/build-tests/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Building CXX object CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o"
+	/usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o -MF CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o.d -o CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o -c /work/main/packages/native-linux/test/cpp/socket_test.cpp
+
+CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.i"
+	/usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/packages/native-linux/test/cpp/socket_test.cpp > CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.i
+
+CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.s"
+	/usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/packages/native-linux/test/cpp/socket_test.cpp -o CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.s
+
 # Object files for target netlink_tests
 netlink_tests_OBJECTS = \
 "CMakeFiles/netlink_tests.dir/test/cpp/message_test.cpp.o" \
-"CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o"
+"CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o" \
+"CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o"
 
 # External object files for target netlink_tests
 netlink_tests_EXTERNAL_OBJECTS =
 
 netlink_tests: CMakeFiles/netlink_tests.dir/test/cpp/message_test.cpp.o
 netlink_tests: CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o
+netlink_tests: CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o
 netlink_tests: CMakeFiles/netlink_tests.dir/build.make
 netlink_tests: liblanrage_netlink_core.a
 netlink_tests: /usr/lib/x86_64-linux-gnu/libgtest_main.a
 netlink_tests: /usr/lib/x86_64-linux-gnu/libgtest.a
 netlink_tests: CMakeFiles/netlink_tests.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/packages/native-linux/build-tests/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Linking CXX executable netlink_tests"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/packages/native-linux/build-tests/CMakeFiles --progress-num=$(CMAKE_PROGRESS_4) "Linking CXX executable netlink_tests"
 	$(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/netlink_tests.dir/link.txt --verbose=$(VERBOSE)
 	/usr/bin/cmake -D TEST_TARGET=netlink_tests -D TEST_EXECUTABLE=/work/main/packages/native-linux/build-tests/netlink_tests -D TEST_EXECUTOR= -D TEST_WORKING_DIR=/work/main/packages/native-linux/build-tests -D TEST_EXTRA_ARGS= -D TEST_PROPERTIES= -D TEST_PREFIX= -D TEST_SUFFIX= -D TEST_FILTER= -D NO_PRETTY_TYPES=FALSE -D NO_PRETTY_VALUES=FALSE -D TEST_LIST=netlink_tests_TESTS -D CTEST_FILE=/work/main/packages/native-linux/build-tests/netlink_tests[1]_tests.cmake -D TEST_DISCOVERY_TIMEOUT=5 -D TEST_XML_OUTPUT_DIR= -P /usr/share/cmake-3.25/Modules/GoogleTestAddTests.cmake
 

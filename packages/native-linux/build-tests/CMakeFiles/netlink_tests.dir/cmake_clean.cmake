@@ -1,6 +1,8 @@
 file(REMOVE_RECURSE
   "CMakeFiles/netlink_tests.dir/test/cpp/message_test.cpp.o"
   "CMakeFiles/netlink_tests.dir/test/cpp/message_test.cpp.o.d"
+  "CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o"
+  "CMakeFiles/netlink_tests.dir/test/cpp/socket_test.cpp.o.d"
   "CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o"
   "CMakeFiles/netlink_tests.dir/test/cpp/wireguard_test.cpp.o.d"
   "netlink_tests"
