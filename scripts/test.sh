@@ -13,7 +13,7 @@ node -e '
 const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
 const skipped = r.numPendingTests + r.numTodoTests;
 // A file whose set-up failed has no failed test of its own: count it as a failure.
-const failed = r.numFailedTests + r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.every((a) => a.status !== 'failed')).length;
+const failed = r.numFailedTests + r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")).length;
 console.log(`${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
 if (r.numTotalTests === 0) process.exitCode = 1;
 ' || status=1

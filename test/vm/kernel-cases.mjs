@@ -219,7 +219,15 @@ test('L6 a failure in a later SET message reports the messages and peer operatio
   assert(err, 'the set failed');
   eq([err.code, err.appliedPeers], ['EINVAL', 2], 'applied peer operations');
   assert(err.appliedMessages >= 1, `applied messages (${err.appliedMessages})`);
-  eq((await be.getDevice('lrk0')).peers.length, 2, 'the first two peers are there');
+  const dev = await be.getDevice('lrk0');
+  for (const i of [1, 2]) {
+    const p = dev.peers.find((x) => x.publicKey.equals(keyN(i, 0x77)));
+    eq(p?.allowedIPs, [`10.${i}.0.0/16`], `applied peer ${i}`);
+  }
+  // The kernel does not roll back: the failed operation may be half-applied (the peer was
+  // created before its allowed IP was refused), which is why callers re-read after PARTIAL_APPLY.
+  const third = dev.peers.find((x) => x.publicKey.equals(keyN(3, 0x77)));
+  eq(third ? third.allowedIPs : [], [], 'the failed operation added no allowed IP');
   await native.close();
 });
 

@@ -159,7 +159,8 @@ async function runOnce(command, { timeoutMs = 45 * 60_000, memoryMb = 4096, env 
   mkdirSync(results, { recursive: true });
   const exports = Object.entries({
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    HOME: '/root',
+    HOME: '/run/home',
+    TMPDIR: '/run/tmp',
     LANRAGE_IN_VM: '1',
     ...(process.env.LANRAGE_VM_ONLY ? { LANRAGE_VM_ONLY: process.env.LANRAGE_VM_ONLY } : {}),
     ...env,

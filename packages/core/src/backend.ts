@@ -4,7 +4,11 @@ import type { Availability, DeviceConfig, DeviceStatus } from './types.js';
 export interface PartialApplyDetails {
   /** Indexes into `config.peers` of operations that were applied before the failure. */
   appliedPeers: number[];
-  /** Indexes of operations that were not applied. */
+  /**
+   * Indexes of operations that were not (completely) applied. WireGuard never rolls back, so the
+   * first of these may be half-applied (e.g. a peer created whose allowed IP was refused):
+   * re-read the device before retrying.
+   */
   failedPeers: number[];
   /** Whether the device-level fields (key, port, fwmark, replacePeers) were applied. */
   deviceApplied: boolean;
