@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "liblanrage_netlink_core.a"
-)

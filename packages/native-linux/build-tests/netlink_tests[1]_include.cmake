@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/packages/native-linux/build-tests/netlink_tests[1]_tests.cmake")
-  include("/work/main/packages/native-linux/build-tests/netlink_tests[1]_tests.cmake")
-else()
-  add_test(netlink_tests_NOT_BUILT netlink_tests_NOT_BUILT)
-endif()
