@@ -1,4 +1,4 @@
-import { type Key, LanrageError, loadKeyFile, parseKeyFile } from '@lanrage/core';
+import { type Key, LanrageError, loadKeyFile, type NetworkManager, parseKeyFile, type UpdatePeerOptions } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -40,36 +40,23 @@ function keepalive(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** `lanrage peer add <key>`: add (or update in place) a peer. */
-export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
-  const psk = await readPsk(ctx, opts.presharedKeyFile);
-  const ka = keepalive(opts.keepalive);
-  const manager = await createManager(ctx, opts);
-  try {
-    await manager.addPeer({
-      publicKey,
-      allowedIPs: splitList(opts.allowedIps) ?? [],
-      ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
-      ...(ka !== undefined ? { persistentKeepalive: ka } : {}),
-      ...(psk ? { presharedKey: psk } : {}),
-    });
-  } finally {
-    psk?.wipe();
-    await manager.close();
-  }
-  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action: 'add', publicKey }));
-  else ctx.io.stderr(`peer ${publicKey} added to ${manager.interfaceName}\n`);
-  return ExitCode.OK;
-}
-
-/** `lanrage peer set <key>`: change an existing peer in place (update-only; the session survives). */
-export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
+/**
+ * The shared body of `peer add` and `peer set`: reads the options (the preshared key from its
+ * file), runs `change` with the update, and wipes the key afterwards.
+ */
+async function changePeer(
+  ctx: CliContext,
+  publicKey: string,
+  opts: PeerOptions,
+  action: 'add' | 'set',
+  change: (manager: NetworkManager, update: UpdatePeerOptions) => Promise<void>,
+): Promise<ExitCode> {
   const psk = await readPsk(ctx, opts.presharedKeyFile);
   const ka = keepalive(opts.keepalive);
   const allowed = splitList(opts.allowedIps);
   const manager = await createManager(ctx, opts);
   try {
-    await manager.updatePeer({
+    await change(manager, {
       publicKey,
       ...(allowed !== undefined ? { allowedIPs: allowed } : {}),
       ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
@@ -80,9 +67,19 @@ export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOpti
     psk?.wipe();
     await manager.close();
   }
-  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action: 'set', publicKey }));
-  else ctx.io.stderr(`peer ${publicKey} updated on ${manager.interfaceName}\n`);
+  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action, publicKey }));
+  else ctx.io.stderr(`peer ${publicKey} ${action === 'add' ? 'added to' : 'updated on'} ${manager.interfaceName}\n`);
   return ExitCode.OK;
+}
+
+/** `lanrage peer add <key>`: add (or update in place) a peer. */
+export function peerAdd(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
+  return changePeer(ctx, publicKey, opts, 'add', (m, u) => m.addPeer({ ...u, allowedIPs: u.allowedIPs ?? [] }));
+}
+
+/** `lanrage peer set <key>`: change an existing peer in place (update-only; the session survives). */
+export function peerSet(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
+  return changePeer(ctx, publicKey, opts, 'set', (m, u) => m.updatePeer(u));
 }
 
 /** `lanrage peer remove <key>`: idempotent. */

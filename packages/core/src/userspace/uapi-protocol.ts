@@ -70,6 +70,40 @@ export function errnoToError(errno: number, what: string): LanrageError | null {
   return new LanrageError(code, `${what}: the userspace implementation answered errno ${positive}`, { errno: positive });
 }
 
+/**
+ * Splits streamed text into lines up to a blank line, keeping only the unfinished last line
+ * (at most `maxLine` characters) between chunks.
+ */
+class LineSplitter {
+  #rest = '';
+  readonly #maxLine: number;
+
+  constructor(maxLine: number) {
+    this.#maxLine = maxLine;
+  }
+
+  /** Calls `onLine` for each complete line; returns the text after the blank line, or null before it. */
+  push(chunk: string, onLine: (line: string) => void): string | null {
+    const text = this.#rest + chunk;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      if (line.length === 0) {
+        this.#rest = '';
+        return text.slice(start);
+      }
+      onLine(line);
+    }
+    this.#rest = text.slice(start);
+    if (this.#rest.length > this.#maxLine)
+      throw new LanrageError('PROTOCOL_ERROR', `userspace implementation sent a line longer than ${this.#maxLine} characters`);
+    return null;
+  }
+}
+
 interface PeerDraft extends PeerStatus {
   handshakeSec: bigint;
 }
@@ -80,7 +114,7 @@ interface PeerDraft extends PeerStatus {
  * line; then `result()` gives the device or throws the reply's errno.
  */
 export class UapiGetParser {
-  #rest = '';
+  readonly #lines = new LineSplitter(1024 * 1024);
   #done = false;
   #errno: number | undefined;
   #device: DeviceStatus;
@@ -97,25 +131,11 @@ export class UapiGetParser {
   /** Feeds a chunk; returns the text after the terminating blank line (normally empty). */
   push(chunk: string): string {
     if (this.#done) return chunk;
-    let text = this.#rest + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      if (line.length === 0) {
-        this.#finishPeer();
-        this.#done = true;
-        this.#rest = '';
-        return text.slice(start);
-      }
-      this.#line(line);
-    }
-    text = text.slice(start);
-    if (text.length > 1024 * 1024) throw new LanrageError('PROTOCOL_ERROR', 'userspace implementation sent a line longer than 1 MiB');
-    this.#rest = text;
-    return '';
+    const after = this.#lines.push(chunk, (line) => this.#line(line));
+    if (after === null) return '';
+    this.#finishPeer();
+    this.#done = true;
+    return after;
   }
 
   #finishPeer(): void {
@@ -237,30 +257,19 @@ function u64(value: string, key: string): bigint {
 
 /** Reads `errno=N\n\n`, the reply to a set. */
 export class UapiSetParser {
-  #rest = '';
+  readonly #lines = new LineSplitter(4096);
   #errno: number | undefined;
   done = false;
 
   push(chunk: string): string {
-    let text = this.#rest + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      if (line.length === 0) {
-        this.done = true;
-        return text.slice(start);
-      }
+    const after = this.#lines.push(chunk, (line) => {
       const m = /^errno=(-?[0-9]{1,10})$/.exec(line);
       if (!m) throw new LanrageError('PROTOCOL_ERROR', 'userspace implementation answered a set with something other than errno');
       this.#errno = Number(m[1]);
-    }
-    text = text.slice(start);
-    if (text.length > 4096) throw new LanrageError('PROTOCOL_ERROR', 'userspace implementation sent an oversized set reply');
-    this.#rest = text;
-    return '';
+    });
+    if (after === null) return '';
+    this.done = true;
+    return after;
   }
 
   get errno(): number {

@@ -340,6 +340,23 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
         undefinedOf);
   }
 
+  // Runs `fn(rtnl, index)` for the link `name` in a worker and returns the prefixes it lists.
+  Napi::Value listPrefixes(const Napi::CallbackInfo& info, std::function<nl::Result<std::vector<nl::Prefix>>(nl::Rtnl&, uint32_t)> fn) {
+    std::string name = nameArg(info, 0);
+    auto core = core_;
+    return run<std::vector<nl::Prefix>>(
+        info.Env(),
+        [core, name, fn]() -> nl::Result<std::vector<nl::Prefix>> {
+          std::lock_guard<std::mutex> lock(core->mutex());
+          auto rt = core->rtnl();
+          if (!rt.ok()) return rt.error();
+          auto idx = indexOf(*rt.value(), name);
+          if (!idx.ok()) return idx.error();
+          return fn(*rt.value(), idx.value());
+        },
+        prefixesToJs);
+  }
+
   Napi::Value CreateLink(const Napi::CallbackInfo& info) {
     std::string name = nameArg(info, 0);
     auto core = core_;
@@ -406,19 +423,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
   }
 
   Napi::Value ListAddresses(const Napi::CallbackInfo& info) {
-    std::string name = nameArg(info, 0);
-    auto core = core_;
-    return run<std::vector<nl::Prefix>>(
-        info.Env(),
-        [core, name]() -> nl::Result<std::vector<nl::Prefix>> {
-          std::lock_guard<std::mutex> lock(core->mutex());
-          auto rt = core->rtnl();
-          if (!rt.ok()) return rt.error();
-          auto idx = indexOf(*rt.value(), name);
-          if (!idx.ok()) return idx.error();
-          return rt.value()->listAddresses(idx.value());
-        },
-        prefixesToJs);
+    return listPrefixes(info, [](nl::Rtnl& rt, uint32_t index) { return rt.listAddresses(index); });
   }
 
   static Napi::Value prefixesToJs(Napi::Env env, std::vector<nl::Prefix>& list) {
@@ -449,19 +454,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
   }
 
   Napi::Value ListRoutes(const Napi::CallbackInfo& info) {
-    std::string name = nameArg(info, 0);
-    auto core = core_;
-    return run<std::vector<nl::Prefix>>(
-        info.Env(),
-        [core, name]() -> nl::Result<std::vector<nl::Prefix>> {
-          std::lock_guard<std::mutex> lock(core->mutex());
-          auto rt = core->rtnl();
-          if (!rt.ok()) return rt.error();
-          auto idx = indexOf(*rt.value(), name);
-          if (!idx.ok()) return idx.error();
-          return rt.value()->listRoutes(idx.value());
-        },
-        prefixesToJs);
+    return listPrefixes(info, [](nl::Rtnl& rt, uint32_t index) { return rt.listRoutes(index); });
   }
 
   Napi::Value AddRoute(const Napi::CallbackInfo& info) {
