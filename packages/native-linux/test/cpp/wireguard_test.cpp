@@ -274,3 +274,38 @@ TEST(DumpParser, RefusesMalformedPeersAndIgnoresBadEndpoints) {
   // a key of the wrong length does not count as a key
   EXPECT_FALSE(feed(build([&](MessageBuilder& mb) { mb.put(WGPEER_A_PUBLIC_KEY, k.data(), 31); })).first);
 }
+
+// Golden bytes: the exact SET message for one device attribute and one peer with one prefix,
+// written out by hand from the UAPI header (little-endian host).
+TEST(BuildSet, GoldenBytes) {
+  DeviceOp op;
+  op.ifname = "wg0";
+  op.listenPort = 51820;
+  PeerOp p;
+  p.publicKey.fill(0x01);
+  p.allowedIps.push_back(v4(10, 0, 0, 0, 8));
+  op.peers.push_back(p);
+  auto built = buildSetMessages(0x15, op, 8192, nullptr);
+  ASSERT_TRUE(built.ok());
+  ASSERT_EQ(built.value().size(), 1u);
+  auto bytes = built.value()[0].finish();
+  std::vector<uint8_t> want = {
+      112, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // nlmsghdr: len 112, type 0x15 (flags/seq added when sent)
+      1, 1, 0, 0,                                           // genlmsghdr: WG_CMD_SET_DEVICE, version 1
+      8, 0, 2, 0, 'w', 'g', '0', 0,                         // WGDEVICE_A_IFNAME "wg0"
+      6, 0, 6, 0, 0x6c, 0xca, 0, 0,                         // WGDEVICE_A_LISTEN_PORT 51820 (+2 padding)
+      76, 0, 0x08, 0x80,                                    // WGDEVICE_A_PEERS | NLA_F_NESTED
+      72, 0, 0x00, 0x80,                                    //   peer 0 | NLA_F_NESTED
+      36, 0, 1, 0,                                          //     WGPEER_A_PUBLIC_KEY
+  };
+  want.insert(want.end(), 32, 0x01);
+  std::vector<uint8_t> tail = {
+      32, 0, 0x09, 0x80,             //     WGPEER_A_ALLOWEDIPS | NLA_F_NESTED
+      28, 0, 0x00, 0x80,             //       allowed IP 0 | NLA_F_NESTED
+      6, 0, 1, 0, 2, 0, 0, 0,        //         WGALLOWEDIP_A_FAMILY AF_INET
+      8, 0, 2, 0, 10, 0, 0, 0,       //         WGALLOWEDIP_A_IPADDR 10.0.0.0 (4 bytes, A8)
+      5, 0, 3, 0, 8, 0, 0, 0,        //         WGALLOWEDIP_A_CIDR_MASK 8
+  };
+  want.insert(want.end(), tail.begin(), tail.end());
+  EXPECT_EQ(bytes, want);
+}
