@@ -1,2 +1,8 @@
-/** @lanrage/windows-driver: the Windows backend (filled in by the windows-driver issue). */
-export const WINDOWS_DRIVER_PLACEHOLDER = true;
+/** @lanrage/windows-driver: WireGuard for Windows through wireguard.exe's tunnel service and wg.exe. */
+export { ACCEPTED_KEYS, ConfigStore, type DriverFs, type TunnelConfig, baseHash, nodeFs, parseConfig, renderConfig } from './config-store.js';
+export { parseWindowsPing } from './parse/ping.js';
+export { SERVICE_EXIT_REASONS, type ServiceState, type ServiceStatus, parseScQuery } from './parse/sc-query.js';
+export { parseWgDump, parseWgInterfaces } from './parse/wg-dump.js';
+export { configPath, resolvePaths, serviceName, type WindowsPaths } from './paths.js';
+export { type CommandRunner, MAX_OUTPUT_BYTES, nodeRunner, type RunOptions, type RunResult } from './runner.js';
+export { WindowsBackend, type WindowsBackendOptions } from './windows-backend.js';

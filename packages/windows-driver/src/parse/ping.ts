@@ -1,0 +1,20 @@
+/**
+ * One `ping -n 1 -w <ms> <ip>` reply, in any locale (A13): on a line containing `TTL=` (IPv4),
+ * the number after `=` or `<` before the unit; IPv6 replies have no TTL, so a line with the
+ * target address followed by `=`/`<` and a time in ms (or мс) counts too. `<1ms` is 0.5 ms.
+ * The exit code is not trusted (ping can exit 0 for "Destination host unreachable").
+ */
+export function parseWindowsPing(output: string, target: string): number | null {
+  const lines = output.replace(/\r/g, '').split('\n');
+  for (const line of lines) {
+    const hasTtl = /TTL=\d+/i.test(line);
+    const fromTarget = line.includes(target) && !/unreachable|inaccessible|nicht erreichbar|недоступ/i.test(line);
+    if (!hasTtl && !fromTarget) continue;
+    const beforeTtl = hasTtl ? line.slice(0, line.search(/TTL=/i)) : line;
+    const m = /([=<])\s*([0-9]+(?:[.,][0-9]+)?)\s*(?:ms|мс)/i.exec(beforeTtl);
+    if (!m) continue;
+    const value = Number((m[2] as string).replace(',', '.'));
+    return m[1] === '<' ? value / 2 : value;
+  }
+  return null;
+}
