@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { win32 } from 'node:path';
-import { type Key, LanrageError, type WgQuickConfig, type WgQuickPeer, formatWgQuick, parseWgQuick } from '@lanrage/core';
+import { formatWgQuick, type Key, LanrageError, parseWgQuick, type WgQuickConfig, type WgQuickPeer } from '@lanrage/core';
 import { configPath } from './paths.js';
 import type { CommandRunner } from './runner.js';
 
@@ -100,7 +100,9 @@ export function parseConfig(text: string): TunnelConfig {
  * changes the service must be reinstalled; keys, port and peers are applied live with wg.exe.
  */
 export function baseHash(c: TunnelConfig): string {
-  return createHash('sha256').update(JSON.stringify({ a: [...c.addresses].sort(), m: c.mtu ?? null })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ a: [...c.addresses].sort(), m: c.mtu ?? null }))
+    .digest('hex');
 }
 
 /**
@@ -126,7 +128,9 @@ export class ConfigStore {
   async #ensureLocked(): Promise<void> {
     if (this.#locked) return;
     await this.#fs.mkdir(this.dir);
-    const r = await this.#runner(this.#icacls, [this.dir, '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F'], { timeoutMs: 30_000 });
+    const r = await this.#runner(this.#icacls, [this.dir, '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F'], {
+      timeoutMs: 30_000,
+    });
     if (r.code !== 0) {
       throw new LanrageError('PERMISSION_DENIED', `cannot restrict ${this.dir} to SYSTEM and Administrators (icacls exit ${r.code})`, {
         remedy: 'Run from an elevated prompt (Run as administrator).',

@@ -2,22 +2,22 @@ import {
   type Availability,
   type DeviceConfig,
   type DeviceStatus,
+  generatePrivateKey,
   LanrageError,
   type NormalizedPeer,
-  type WgQuickPeer,
-  type WireGuardBackend,
-  generatePrivateKey,
   parseInterfaceAddress,
   parseIp,
   prepareDeviceConfig,
   validateMtu,
   validateWindowsTunnelName,
+  type WgQuickPeer,
+  type WireGuardBackend,
 } from '@lanrage/core';
-import { ConfigStore, type DriverFs, type TunnelConfig, baseHash, nodeFs } from './config-store.js';
+import { baseHash, ConfigStore, type DriverFs, nodeFs, type TunnelConfig } from './config-store.js';
 import { parseWindowsPing } from './parse/ping.js';
-import { ERROR_ACCESS_DENIED, SERVICE_EXIT_REASONS, type ServiceStatus, parseScQuery } from './parse/sc-query.js';
+import { ERROR_ACCESS_DENIED, parseScQuery, SERVICE_EXIT_REASONS, type ServiceStatus } from './parse/sc-query.js';
 import { parseWgDump, parseWgInterfaces } from './parse/wg-dump.js';
-import { type WindowsPaths, resolvePaths, serviceName } from './paths.js';
+import { resolvePaths, serviceName, type WindowsPaths } from './paths.js';
 import { type CommandRunner, nodeRunner } from './runner.js';
 
 export interface WindowsBackendOptions {
@@ -122,7 +122,9 @@ export class WindowsBackend implements WireGuardBackend {
       }
     }
     if ((await this.#elevated()) === false) {
-      throw new LanrageError('PERMISSION_DENIED', 'managing WireGuard tunnels needs an elevated prompt', { remedy: 'Run from an elevated prompt (Run as administrator).' });
+      throw new LanrageError('PERMISSION_DENIED', 'managing WireGuard tunnels needs an elevated prompt', {
+        remedy: 'Run from an elevated prompt (Run as administrator).',
+      });
     }
   }
 
@@ -130,7 +132,8 @@ export class WindowsBackend implements WireGuardBackend {
     const r = await this.#exec(this.paths.scExe, ['queryex', serviceName(name)]);
     const status = parseScQuery(r.stdout, r.code);
     if (status) return status;
-    if (r.code === ERROR_ACCESS_DENIED) throw new LanrageError('PERMISSION_DENIED', `cannot query ${serviceName(name)}`, { remedy: 'Run from an elevated prompt.' });
+    if (r.code === ERROR_ACCESS_DENIED)
+      throw new LanrageError('PERMISSION_DENIED', `cannot query ${serviceName(name)}`, { remedy: 'Run from an elevated prompt.' });
     throw new LanrageError('PROTOCOL_ERROR', `sc.exe queryex ${serviceName(name)} gave unreadable output (exit ${r.code})`);
   }
 
@@ -156,10 +159,14 @@ export class WindowsBackend implements WireGuardBackend {
       });
     }
     if (s.win32ExitCode === ERROR_ACCESS_DENIED) {
-      return new LanrageError('SERVICE_FAILED', `the tunnel service ${serviceName(name)} stopped with access denied (5); the listen port may be in a reserved range`, {
-        details: { win32ExitCode: 5 },
-        remedy: 'Pick another listen port (see `netsh int ipv4 show excludedportrange protocol=udp`).',
-      });
+      return new LanrageError(
+        'SERVICE_FAILED',
+        `the tunnel service ${serviceName(name)} stopped with access denied (5); the listen port may be in a reserved range`,
+        {
+          details: { win32ExitCode: 5 },
+          remedy: 'Pick another listen port (see `netsh int ipv4 show excludedportrange protocol=udp`).',
+        },
+      );
     }
     return new LanrageError('SERVICE_FAILED', `the tunnel service ${serviceName(name)} stopped with Win32 error ${s.win32ExitCode}`, {
       details: { win32ExitCode: s.win32ExitCode, serviceExitCode: s.serviceExitCode },
@@ -258,7 +265,8 @@ export class WindowsBackend implements WireGuardBackend {
     if (r.code === 0) return parseWgDump(name, r.stdout);
     const s = await this.#query(name).catch(() => null);
     if (!s || s.state === 'absent' || s.state === 'stopped') throw new LanrageError('INTERFACE_NOT_FOUND', `tunnel ${name} is not running`);
-    if ((await this.#elevated()) === false) throw new LanrageError('PERMISSION_DENIED', 'wg.exe needs an elevated prompt, even to read', { remedy: 'Run from an elevated prompt.' });
+    if ((await this.#elevated()) === false)
+      throw new LanrageError('PERMISSION_DENIED', 'wg.exe needs an elevated prompt, even to read', { remedy: 'Run from an elevated prompt.' });
     throw new LanrageError('IO_ERROR', `wg.exe show ${name} dump failed (exit ${r.code})`);
   }
 
@@ -346,7 +354,13 @@ export class WindowsBackend implements WireGuardBackend {
   }
 
   /** Sends `wg.exe set` in argv chunks below the command-line limit; PSKs through key files. */
-  async #wgSet(name: string, device: string[], privateKeyFile: string | null, peerArgs: string[][], psks: { index: number; key: NormalizedPeer['presharedKey'] }[]): Promise<void> {
+  async #wgSet(
+    name: string,
+    device: string[],
+    privateKeyFile: string | null,
+    peerArgs: string[][],
+    psks: { index: number; key: NormalizedPeer['presharedKey'] }[],
+  ): Promise<void> {
     const first = [...device, ...(privateKeyFile ? ['private-key', privateKeyFile] : [])];
     let chunk: string[] = [...first];
     const chunks: { args: string[]; psk: { at: number; key: NormalizedPeer['presharedKey'] }[] }[] = [];

@@ -1,7 +1,7 @@
 /**
  * One `ping -n 1 -w <ms> <ip>` reply, in any locale (A13): on a line containing `TTL=` (IPv4),
- * the number after `=` or `<` before the unit; IPv6 replies have no TTL, so a line with the
- * target address followed by `=`/`<` and a time in ms (or мс) counts too. `<1ms` is 0.5 ms.
+ * the last number after `=` or `<` before `TTL=`; IPv6 replies have no TTL, so a line with the
+ * target address and `=`/`<` a time in `ms` counts too. `<1ms` is 0.5 ms.
  * The exit code is not trusted (ping can exit 0 for "Destination host unreachable").
  */
 export function parseWindowsPing(output: string, target: string): number | null {
@@ -10,8 +10,16 @@ export function parseWindowsPing(output: string, target: string): number | null 
     const hasTtl = /TTL=\d+/i.test(line);
     const fromTarget = line.includes(target) && !/unreachable|inaccessible|nicht erreichbar|недоступ/i.test(line);
     if (!hasTtl && !fromTarget) continue;
-    const beforeTtl = hasTtl ? line.slice(0, line.search(/TTL=/i)) : line;
-    const m = /([=<])\s*([0-9]+(?:[.,][0-9]+)?)\s*(?:ms|мс)/i.exec(beforeTtl);
+    let m: RegExpExecArray | null = null;
+    if (hasTtl) {
+      // The time is the last `=n` / `<n` before TTL=, whatever its localized unit (мс arrives in
+      // the OEM code page, decoded here as latin1).
+      const re = /([=<])\s*([0-9]+(?:[.,][0-9]+)?)/g;
+      const beforeTtl = line.slice(0, line.search(/TTL=/i));
+      for (let x = re.exec(beforeTtl); x; x = re.exec(beforeTtl)) m = x;
+    } else {
+      m = /([=<])\s*([0-9]+(?:[.,][0-9]+)?)\s*ms/i.exec(line);
+    }
     if (!m) continue;
     const value = Number((m[2] as string).replace(',', '.'));
     return m[1] === '<' ? value / 2 : value;

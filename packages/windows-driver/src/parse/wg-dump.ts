@@ -25,7 +25,10 @@ function u64(text: string, what: string, line: number): bigint {
  * bigint. Every column is checked (a misread column was a real bug elsewhere).
  */
 export function parseWgDump(name: string, text: string): DeviceStatus {
-  const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.length > 0);
+  const lines = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const head = lines[0];
   if (!head) throw new LanrageError('PROTOCOL_ERROR', 'wg show dump printed nothing');
   const h = head.split('\t');
