@@ -173,26 +173,36 @@ class FakeWindows {
     // wg set <name> [listen-port N] [private-key FILE] [peer KEY [remove] [preshared-key FILE] [endpoint E] [persistent-keepalive K] [allowed-ips L]]...
     let i = 2;
     let peer: FakePeer | undefined;
+    const file = (path: string) => (this.fs.files.get(path) ?? '').trim();
     while (i < args.length) {
-      const a = args[i++] as string;
-      const v = args[i] as string;
-      if (a === 'listen-port') (dev.listenPort = Number(v)), i++;
-      else if (a === 'private-key') (dev.privateKey = (this.fs.files.get(v) ?? '').trim()), i++;
-      else if (a === 'peer') {
-        if (args[i + 1] === 'remove') {
-          dev.peers.delete(v);
-          i += 2;
-          peer = undefined;
-          continue;
-        }
-        peer = dev.peers.get(v) ?? { endpoint: '(none)', allowed: '(none)', keepalive: 'off', psk: '(none)' };
-        dev.peers.set(v, peer);
+      const a = args[i] as string;
+      const v = args[i + 1] as string;
+      i += 2;
+      if (a === 'peer' && args[i] === 'remove') {
+        dev.peers.delete(v);
+        peer = undefined;
         i++;
-      } else if (a === 'preshared-key' && peer) (peer.psk = (this.fs.files.get(v) ?? '').trim() || '(none)'), i++;
-      else if (a === 'endpoint' && peer) (peer.endpoint = v), i++;
-      else if (a === 'persistent-keepalive' && peer) (peer.keepalive = v), i++;
-      else if (a === 'allowed-ips' && peer) (peer.allowed = v || '(none)'), i++;
-      else return { code: 1, stdout: '', stderr: `Invalid argument: ${a}\r\n` };
+        continue;
+      }
+      switch (a) {
+        case 'listen-port':
+          dev.listenPort = Number(v);
+          break;
+        case 'private-key':
+          dev.privateKey = file(v);
+          break;
+        case 'peer':
+          peer = dev.peers.get(v) ?? { endpoint: '(none)', allowed: '(none)', keepalive: 'off', psk: '(none)' };
+          dev.peers.set(v, peer);
+          break;
+        default:
+          if (!peer) return { code: 1, stdout: '', stderr: `Invalid argument: ${a}\r\n` };
+          if (a === 'preshared-key') peer.psk = file(v) || '(none)';
+          else if (a === 'endpoint') peer.endpoint = v;
+          else if (a === 'persistent-keepalive') peer.keepalive = v;
+          else if (a === 'allowed-ips') peer.allowed = v || '(none)';
+          else return { code: 1, stdout: '', stderr: `Invalid argument: ${a}\r\n` };
+      }
     }
     return { code: 0, stdout: '', stderr: '' };
   }

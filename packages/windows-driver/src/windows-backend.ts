@@ -102,7 +102,7 @@ export class WindowsBackend implements WireGuardBackend {
   /** Elevated = a member of Administrators with a High (or System) integrity token; null if unknown. */
   async #elevated(): Promise<boolean | null> {
     const r = await this.#exec(this.paths.whoamiExe, ['/groups', '/fo', 'csv', '/nh']).catch(() => null);
-    if (!r || r.code !== 0) return null;
+    if (r?.code !== 0) return null;
     return r.stdout.includes('S-1-5-32-544') && /S-1-16-(12288|16384)\b/.test(r.stdout);
   }
 
