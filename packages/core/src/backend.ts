@@ -1,3 +1,4 @@
+import type { PeerStats } from './churn/watcher.js';
 import type { Availability, DeviceConfig, DeviceStatus } from './types.js';
 
 /** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
@@ -72,6 +73,9 @@ export interface WireGuardBackend {
    * `ip route`); makes the interface's routes exactly `cidrs`. Idempotent.
    */
   setRoutes?(name: string, cidrs: string[]): Promise<void>;
+
+  /** Optional: the monitoring fast path — public key, endpoint, last handshake, rx/tx of every peer. */
+  getStats?(name: string): Promise<PeerStats[]>;
 
   /** Optional: whether single allowed-IP removal (`allowedIPsRemove`) works on this device. */
   supportsAllowedIPRemoval?(name: string): Promise<boolean>;

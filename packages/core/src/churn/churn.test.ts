@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { LanrageError } from '../errors.js';
+import { Key } from '../keys/key.js';
+import { MemoryBackend } from '../testing/memory-backend.js';
+import { PeerCoalescer } from './coalescer.js';
+import { PeerWatcher } from './watcher.js';
+
+const keyN = (i: number) => {
+  const b = new Uint8Array(32).fill(0x33);
+  b[0] = i & 0xff;
+  b[1] = i >> 8;
+  return Key.fromBytes(b);
+};
+
+async function device() {
+  const be = new MemoryBackend();
+  await be.createInterface('wg0');
+  return be;
+}
+
+describe('PeerCoalescer', () => {
+  it('packs operations from independent callers in the same tick into one backend call', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be);
+    be.calls.length = 0;
+    await Promise.all(Array.from({ length: 500 }, (_, i) => c.apply('wg0', { publicKey: keyN(i), allowedIPs: [`10.0.${i >> 8}.${i & 0xff}/32`] })));
+    expect(be.calls.filter((x) => x.method === 'setDevice')).toHaveLength(1);
+    expect((await be.getDevice('wg0')).peers).toHaveLength(500);
+  });
+
+  it('keeps per-interface order: an add then a remove of the same key never reorders', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be, { maxBatch: 3 });
+    const ops: Promise<void>[] = [];
+    for (let round = 0; round < 10; round++) {
+      ops.push(c.apply('wg0', { publicKey: keyN(1), allowedIPs: ['10.1.0.1/32'] }));
+      ops.push(c.apply('wg0', { publicKey: keyN(1), remove: true }));
+    }
+    ops.push(c.apply('wg0', { publicKey: keyN(2) }));
+    await Promise.all(ops);
+    expect((await be.getDevice('wg0')).peers.map((p) => p.publicKey.toBase64())).toEqual([keyN(2).toBase64()]);
+  });
+
+  it('isolates a failing operation: its neighbours land, only it is rejected', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be);
+    const good = [1, 2, 3].map((i) => c.apply('wg0', { publicKey: keyN(i) }));
+    const bad = c.apply('wg0', { publicKey: keyN(9), allowedIPs: ['10.0.0.0/33'] });
+    const good2 = c.apply('wg0', { publicKey: keyN(4) });
+    await Promise.all([...good, good2]);
+    expect(((await bad.catch((e) => e)) as LanrageError).code).toBe('INVALID_ALLOWED_IP');
+    expect((await be.getDevice('wg0')).peers).toHaveLength(4);
+  });
+
+  it('after a partial apply, applied operations resolve and the rest are retried alone', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be);
+    be.failNextSet('wg0', 2);
+    await Promise.all([0, 1, 2, 3].map((i) => c.apply('wg0', { publicKey: keyN(i) })));
+    expect((await be.getDevice('wg0')).peers).toHaveLength(4);
+    expect(c.batches).toBe(3); // the batch, then ops 2 and 3 alone
+  });
+
+  it('an interface-level failure rejects every operation of the batch', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be);
+    const r = await Promise.allSettled([1, 2].map((i) => c.apply('gone0', { publicKey: keyN(i) })));
+    expect(r.map((x) => (x.status === 'rejected' ? (x.reason as LanrageError).code : 'ok'))).toEqual(['INTERFACE_NOT_FOUND', 'INTERFACE_NOT_FOUND']);
+  });
+});
+
+describe('PeerWatcher', () => {
+  it('emits handshake, endpoint-changed and stale from polled stats', async () => {
+    const be = await device();
+    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1), endpoint: '192.0.2.1:1' }] });
+    let now = 1_000_000;
+    const w = new PeerWatcher(be, 'wg0', { staleAfterMs: 180_000, now: () => now });
+    const events: string[] = [];
+    w.on('handshake', (e) => events.push(`handshake ${e.at.getTime()}`));
+    w.on('endpoint-changed', (e) => events.push(`endpoint ${e.from} -> ${e.to}`));
+    w.on('stale', () => events.push('stale'));
+    await w.poll(); // baseline: never handshaked, and older than staleAfterMs
+    expect(events).toEqual(['stale']);
+    be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
+    await w.poll();
+    be.simulateTraffic('wg0', keyN(1), { endpoint: '198.51.100.2:9' });
+    await w.poll();
+    await w.poll(); // nothing new
+    now += 181_000;
+    await w.poll();
+    await w.poll(); // stale once
+    expect(events).toEqual(['stale', `handshake ${1_000_000}`, 'endpoint 192.0.2.1:1 -> 198.51.100.2:9', 'stale']);
+  });
+
+  it('reports poll errors and keeps going', async () => {
+    const be = await device();
+    const w = new PeerWatcher(be, 'missing0');
+    const errors: Error[] = [];
+    w.on('error', (e) => errors.push(e));
+    await w.poll();
+    expect((errors[0] as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
+  });
+});

@@ -1,0 +1,117 @@
+import { EventEmitter } from 'node:events';
+import type { WireGuardBackend } from '../backend.js';
+import type { PeerStatus } from '../types.js';
+
+/** What a monitoring loop needs of a peer. */
+export interface PeerStats {
+  publicKey: string;
+  endpoint: string | null;
+  lastHandshake: Date | null;
+  rxBytes: bigint;
+  txBytes: bigint;
+}
+
+export function statsOf(p: PeerStatus): PeerStats {
+  return { publicKey: p.publicKey.toBase64(), endpoint: p.endpoint, lastHandshake: p.lastHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes };
+}
+
+/** Reads the stats of every peer (the backend's fast path when it has one). */
+export async function readPeerStats(backend: WireGuardBackend, name: string): Promise<PeerStats[]> {
+  if (backend.getStats) return backend.getStats(name);
+  return (await backend.getDevice(name)).peers.map(statsOf);
+}
+
+export interface PeerWatcherOptions {
+  /** Poll interval (default 5 s). */
+  intervalMs?: number;
+  /** A peer whose last handshake is older than this is stale (default 180 s, WireGuard's REJECT_AFTER_TIME). */
+  staleAfterMs?: number;
+  now?: () => number;
+}
+
+export interface PeerWatcherEvents {
+  /** A new handshake completed (lastHandshake moved forward). */
+  handshake: [{ publicKey: string; at: Date }];
+  /** The peer's endpoint changed (roaming, or a relay switch). */
+  'endpoint-changed': [{ publicKey: string; from: string | null; to: string | null }];
+  /** No handshake for staleAfterMs (emitted once until the next handshake). */
+  stale: [{ publicKey: string; lastHandshake: Date | null }];
+  /** A poll failed; polling goes on. */
+  error: [Error];
+}
+
+/**
+ * Liveness without subprocesses: polls the stats of an interface and emits `handshake`,
+ * `endpoint-changed` and `stale`, so no per-peer ping loop is needed to know a peer is alive.
+ */
+export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
+  readonly #backend: WireGuardBackend;
+  readonly #name: string;
+  readonly #intervalMs: number;
+  readonly #staleAfterMs: number;
+  readonly #now: () => number;
+  readonly #known = new Map<string, { endpoint: string | null; handshake: number; stale: boolean }>();
+  #timer: NodeJS.Timeout | undefined;
+  #first = true;
+
+  constructor(backend: WireGuardBackend, name: string, options: PeerWatcherOptions = {}) {
+    super();
+    this.#backend = backend;
+    this.#name = name;
+    this.#intervalMs = options.intervalMs ?? 5000;
+    this.#staleAfterMs = options.staleAfterMs ?? 180_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** One poll: compares with the previous one and emits events. */
+  async poll(): Promise<void> {
+    let stats: PeerStats[];
+    try {
+      stats = await readPeerStats(this.#backend, this.#name);
+    } catch (err) {
+      if (this.listenerCount('error') > 0) this.emit('error', err as Error);
+      return;
+    }
+    const now = this.#now();
+    const seen = new Set<string>();
+    for (const s of stats) {
+      seen.add(s.publicKey);
+      const hs = s.lastHandshake?.getTime() ?? 0;
+      const prev = this.#known.get(s.publicKey);
+      const state = prev ?? { endpoint: s.endpoint, handshake: hs, stale: false };
+      if (prev) {
+        if (s.endpoint !== prev.endpoint) this.emit('endpoint-changed', { publicKey: s.publicKey, from: prev.endpoint, to: s.endpoint });
+        if (hs > prev.handshake && s.lastHandshake) {
+          this.emit('handshake', { publicKey: s.publicKey, at: s.lastHandshake });
+          state.stale = false;
+        }
+      } else if (!this.#first && s.lastHandshake) {
+        this.emit('handshake', { publicKey: s.publicKey, at: s.lastHandshake });
+      }
+      state.endpoint = s.endpoint;
+      state.handshake = Math.max(state.handshake, hs);
+      if (!state.stale && now - state.handshake > this.#staleAfterMs) {
+        state.stale = true;
+        this.emit('stale', { publicKey: s.publicKey, lastHandshake: s.lastHandshake });
+      }
+      this.#known.set(s.publicKey, state);
+    }
+    for (const k of [...this.#known.keys()]) if (!seen.has(k)) this.#known.delete(k);
+    this.#first = false;
+  }
+
+  start(): this {
+    if (this.#timer) return this;
+    const tick = async () => {
+      await this.poll();
+      if (this.#timer) this.#timer = setTimeout(tick, this.#intervalMs);
+    };
+    this.#timer = setTimeout(tick, 0);
+    return this;
+  }
+
+  stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
