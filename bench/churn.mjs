@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Kernel churn benchmark: run as root on a kernel with WireGuard, e.g. inside the VM:
+//   node test/vm/run.mjs node bench/churn.mjs
+// Prints exactly one JSON line; every figure is measured in this run.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Key, PeerCoalescer, readPeerStats } from '@lanrage/core';
+import { KernelBackend } from '@lanrage/native-linux';
+
+const NAME = 'lrbench0';
+const CHURN_OPS = Number(process.env.LANRAGE_BENCH_CHURN_OPS ?? 100_000);
+const be = new KernelBackend();
+
+function keyN(i, tag = 0x5a) {
+  const b = new Uint8Array(32).fill(tag);
+  b[0] = i & 0xff;
+  b[1] = (i >> 8) & 0xff;
+  b[2] = (i >> 16) & 0xff;
+  return Key.fromBytes(b);
+}
+
+async function rate(seconds, fn) {
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let ops = 0;
+  while (performance.now() < end) ops += await fn();
+  return Math.round(ops / ((performance.now() - t0) / 1000));
+}
+
+const run = promisify(execFile);
+const fds = () => readdirSync('/proc/self/fd').length;
+const loop = monitorEventLoopDelay({ resolution: 10 });
+
+// Inputs are built before measuring, so the event-loop figure is the library's, not the bench's.
+const peers = Array.from({ length: 10_000 }, (_, i) => ({
+  publicKey: keyN(i),
+  endpoint: `192.0.2.${i % 250}:${1024 + (i % 60000)}`,
+  persistentKeepalive: 25,
+  allowedIPs: [`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`],
+}));
+await be.deleteInterface(NAME).catch(() => {});
+await be.createInterface(NAME);
+loop.enable();
+
+const out = {};
+const one = keyN(999_999);
+
+// Awaited add then remove of one peer, repeated.
+out.seqOpsPerSec = await rate(5, async () => {
+  await be.setDevice(NAME, { peers: [{ publicKey: one, allowedIPs: ['10.250.0.1/32'] }] });
+  await be.setDevice(NAME, { peers: [{ publicKey: one, remove: true }] });
+  return 2;
+});
+
+// 1,000 concurrent operations at a time (500 adds, then their 500 removes), coalesced.
+const coalescer = new PeerCoalescer(be);
+out.coalescedOpsPerSec = await rate(5, async () => {
+  const adds = [];
+  for (let i = 0; i < 500; i++) adds.push(coalescer.apply(NAME, { publicKey: keyN(i, 0x61), allowedIPs: [`10.251.${i >> 8}.${i & 0xff}/32`] }));
+  await Promise.all(adds);
+  const removes = [];
+  for (let i = 0; i < 500; i++) removes.push(coalescer.apply(NAME, { publicKey: keyN(i, 0x61), remove: true }));
+  await Promise.all(removes);
+  return 1000;
+});
+
+// The same sequential work through `wg set` subprocesses.
+const b64 = one.toBase64();
+out.wgSubprocessOpsPerSec = await rate(5, async () => {
+  await run('wg', ['set', NAME, 'peer', b64, 'allowed-ips', '10.250.0.1/32']);
+  await run('wg', ['set', NAME, 'peer', b64, 'remove']);
+  return 2;
+});
+
+// 10,000 peers in one call, read back three ways.
+let t = performance.now();
+await be.setDevice(NAME, { peers });
+out.set10kMs = Math.round(performance.now() - t);
+t = performance.now();
+const dev = await be.getDevice(NAME);
+out.dump10kMs = Math.round(performance.now() - t);
+if (dev.peers.length !== 10_000) throw new Error(`read ${dev.peers.length} peers`);
+t = performance.now();
+const stats = await readPeerStats(be, NAME);
+out.statsDump10kMs = Math.round(performance.now() - t);
+if (stats.length !== 10_000) throw new Error(`read ${stats.length} stats`);
+t = performance.now();
+await run('wg', ['show', NAME, 'dump'], { maxBuffer: 64 * 1024 * 1024 });
+out.wgShowDump10kMs = Math.round(performance.now() - t);
+await be.setDevice(NAME, { replacePeers: true });
+
+// Memory and descriptors after CHURN_OPS coalesced add/remove operations.
+global.gc?.();
+const rss0 = process.memoryUsage().rss;
+const fd0 = fds();
+for (let done = 0; done < CHURN_OPS; done += 1000) {
+  const batch = [];
+  for (let i = 0; i < 500; i++) batch.push(coalescer.apply(NAME, { publicKey: keyN(i, 0x62), allowedIPs: [`10.252.${i >> 8}.${i & 0xff}/32`] }));
+  await Promise.all(batch);
+  const rm = [];
+  for (let i = 0; i < 500; i++) rm.push(coalescer.apply(NAME, { publicKey: keyN(i, 0x62), remove: true }));
+  await Promise.all(rm);
+}
+global.gc?.();
+out.churnOps = CHURN_OPS;
+out.rssGrowthMB = Math.round(((process.memoryUsage().rss - rss0) / 1048576) * 10) / 10;
+out.fdGrowth = fds() - fd0;
+loop.disable();
+out.maxEventLoopDelayMs = Math.round(loop.max / 1e6);
+await be.deleteInterface(NAME);
+await be.close();
+console.log(JSON.stringify(out));
