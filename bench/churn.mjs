@@ -3,9 +3,9 @@
 //   node test/vm/run.mjs node bench/churn.mjs
 // Prints exactly one JSON line; every figure is measured in this run.
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { Key, PeerCoalescer, readPeerStats } from '@lanrage/core';
 import { KernelBackend } from '@lanrage/native-linux';
 

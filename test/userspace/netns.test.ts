@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { PeerWatcher, UserspaceBackend } from '@lanrage/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, canRunNamespaces, makeNamespaces, parseWgDump, sh, sleep, tryRun } from '../helpers/netns.js';
 
@@ -54,9 +55,17 @@ describe.skipIf(!canRunNamespaces)('userspace backend between two network namesp
   });
 
   it('handshakes and pings across the tunnel; measureLatency returns a number', async () => {
+    // A watcher in this process reads A's interface over its UAPI socket (a shared path).
+    const watcher = new PeerWatcher(new UserspaceBackend(), IF_A, { staleAfterMs: 3_600_000 });
+    const events: string[] = [];
+    watcher.on('handshake', (e) => events.push(`handshake ${e.publicKey}`));
+    watcher.on('endpoint-changed', (e) => events.push(`endpoint ${e.from} -> ${e.to}`));
+    await watcher.poll(); // baseline: no peer yet
     await a.call('addPeer', { publicKey: pubB, endpoint: '10.203.0.2:51821', allowedIPs: ['10.66.0.2/32'] });
     await b.call('addPeer', { publicKey: pubA, endpoint: '10.203.0.1:51820', allowedIPs: ['10.66.0.1/32'] });
     const ms = await a.call<number | null>('measureLatency', '10.66.0.2', 5000);
+    await watcher.poll();
+    expect(events).toEqual([`handshake ${pubB}`]);
     expect(typeof ms).toBe('number');
     expect(ms).toBeGreaterThan(0);
     expect(tryRun('ip', ['netns', 'exec', net.a, 'ping', '-c', '1', '-W', '2', '10.66.0.2'])).toBe(true);
@@ -96,6 +105,10 @@ describe.skipIf(!canRunNamespaces)('userspace backend between two network namesp
   it('updatePeer with a new endpoint keeps the session: no new handshake, traffic keeps flowing', async () => {
     const before = (await a.call<Device>('device')).peers[0];
     expect(before?.lastHandshakeSec).toBeGreaterThan(0);
+    const watchB = new PeerWatcher(new UserspaceBackend(), IF_B, { staleAfterMs: 3_600_000 });
+    const roamed: string[] = [];
+    watchB.on('endpoint-changed', (e) => roamed.push(`${e.from} -> ${e.to}`));
+    await watchB.poll();
     await sleep(1100); // a new handshake would now carry a later second
     await a.call('updatePeer', { publicKey: pubB, endpoint: '10.203.1.2:51821' });
     for (let i = 0; i < 3; i++) expect(typeof (await a.call('measureLatency', '10.66.0.2', 3000))).toBe('number');
@@ -104,8 +117,11 @@ describe.skipIf(!canRunNamespaces)('userspace backend between two network namesp
     expect(after?.lastHandshakeSec).toBe(before?.lastHandshakeSec);
     expect(BigInt(after?.txBytes ?? '0')).toBeGreaterThan(BigInt(before?.txBytes ?? '0'));
     // B saw A's packets arrive from the new path and roamed its endpoint to it.
+    await watchB.poll();
     const bPeer = (await b.call<Device>('device')).peers[0];
     expect(bPeer?.endpoint).toBe('10.203.1.1:51820');
+    // ... which a watcher on B sees as an endpoint change, without any ping loop of its own.
+    expect(roamed).toEqual([`10.203.0.1:51820 -> 10.203.1.1:51820`]);
   });
 
   it('removePeer stops traffic', async () => {
