@@ -1,16 +1,10 @@
 import { type Cidr, formatEndpoint, formatIp, type IpAddress, parseAllowedIP, parseInterfaceAddress } from '@lanrage/core';
-import { AF_INET, AF_INET6, type NativeEndpoint, type NativePrefix } from './native.js';
+import { AF_INET, AF_INET6, type NativePrefix } from './native.js';
 
 /** Canonical text of an address from the addon (`10.0.0.1`, `fd00::1`). */
 export function ipText(family: number, addr: Uint8Array): string {
   const ip: IpAddress = { family: family === AF_INET ? 4 : 6, bytes: addr };
   return formatIp(ip);
-}
-
-export function endpointText(e: NativeEndpoint | null): string | null {
-  if (!e) return null;
-  const fam = e.family === AF_INET ? 4 : 6;
-  return formatEndpoint(fam, ipText(e.family, e.addr), e.port);
 }
 
 export function prefixText(p: NativePrefix): string {

@@ -6,14 +6,15 @@ import {
   LanrageError,
   type NormalizedDeviceConfig,
   type PartialApplyDetails,
-  type PeerStatus,
+  type PeerStats,
   parseIp,
   prepareDeviceConfig,
   validateInterfaceName,
   validateMtu,
   type WireGuardBackend,
 } from '@lanrage/core';
-import { cidrToNative, endpointText, prefixText } from './convert.js';
+import { cidrToNative } from './convert.js';
+import { allowedIPsAt, findPeer, toDeviceStatus, toPeerStats } from './device-view.js';
 import { loadNative } from './load-native.js';
 import { mapNativeError } from './map-error.js';
 import { AF_INET, AF_INET6, type NativeBackend, type NativeDevice, type NativeDeviceOp, type NativeError } from './native.js';
@@ -114,7 +115,19 @@ export class KernelBackend implements WireGuardBackend {
     } catch (err) {
       throw await this.#missing(name, mapNativeError(err, `reading ${name}`, { genl: true }));
     }
-    return toStatus(name, dev);
+    return toDeviceStatus(name, dev);
+  }
+
+  /** The monitoring fast path: a dump without allowed IPs, converted to stats only. */
+  async getStats(name: string): Promise<PeerStats[]> {
+    validateInterfaceName(name);
+    let dev: NativeDevice;
+    try {
+      dev = await this.#addon().getDevice(name, true);
+    } catch (err) {
+      throw await this.#missing(name, mapNativeError(err, `reading ${name}`, { genl: true }));
+    }
+    return toPeerStats(dev);
   }
 
   /** Whether the kernel removes single allowed IPs (WGALLOWEDIP_F_REMOVE_ME); probed once. */
@@ -147,8 +160,8 @@ export class KernelBackend implements WireGuardBackend {
         throw e;
       }
       const dev = await native.getDevice(name);
-      const peer = dev.peers.find((p) => Key.fromBytes(p.publicKey).equals(ghostKey));
-      return peer !== undefined && peer.allowedIps.length === 0;
+      const i = findPeer(dev, ghostKey.bytes());
+      return i >= 0 && allowedIPsAt(dev, i).length === 0;
     } finally {
       await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), remove: true }] }).catch(() => undefined);
     }
@@ -250,38 +263,6 @@ export class KernelBackend implements WireGuardBackend {
     this.#native = undefined;
     await native?.close();
   }
-}
-
-function keyOrNull(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key | null {
-  if (!bytes) return null;
-  try {
-    return Key.fromBytes(bytes, kind);
-  } finally {
-    bytes.fill(0);
-  }
-}
-
-function toStatus(name: string, dev: NativeDevice): DeviceStatus {
-  const peers: PeerStatus[] = dev.peers.map((p) => ({
-    publicKey: Key.fromBytes(p.publicKey),
-    presharedKey: keyOrNull(p.presharedKey, 'preshared'),
-    endpoint: endpointText(p.endpoint),
-    persistentKeepalive: p.keepalive,
-    allowedIPs: p.allowedIps.map(prefixText),
-    lastHandshake: p.handshakeSec === 0 && p.handshakeNsec === 0 ? null : new Date(p.handshakeSec * 1000 + Math.floor(p.handshakeNsec / 1e6)),
-    lastHandshakeNanos: p.handshakeNsec,
-    rxBytes: p.rxBytes,
-    txBytes: p.txBytes,
-    protocolVersion: p.protocolVersion,
-  }));
-  return {
-    name,
-    privateKey: keyOrNull(dev.privateKey, 'private'),
-    publicKey: dev.publicKey ? Key.fromBytes(dev.publicKey) : null,
-    listenPort: dev.listenPort,
-    fwmark: dev.fwmark,
-    peers,
-  };
 }
 
 function toNativeOp(norm: NormalizedDeviceConfig): NativeDeviceOp {

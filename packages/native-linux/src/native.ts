@@ -24,19 +24,12 @@ export interface NativeLink {
   up: boolean;
 }
 
-export interface NativePeer {
-  publicKey: Uint8Array;
-  presharedKey: Uint8Array | null;
-  endpoint: NativeEndpoint | null;
-  keepalive: number;
-  handshakeSec: number;
-  handshakeNsec: number;
-  rxBytes: bigint;
-  txBytes: bigint;
-  protocolVersion: number;
-  allowedIps: NativePrefix[];
-}
-
+/**
+ * A device as flat arrays (index i = peer i): `keys`/`presharedKeys` hold 32 bytes per peer,
+ * `endpoints` 20 (family, 0, port big-endian, 16 address bytes), `allowedIps` 18 per prefix
+ * (family, prefix length, 16 address bytes) with peer i's prefixes at
+ * [allowedIpStart[i], allowedIpStart[i+1]).
+ */
 export interface NativeDevice {
   ifindex: number;
   ifname: string;
@@ -44,7 +37,19 @@ export interface NativeDevice {
   publicKey: Uint8Array | null;
   listenPort: number;
   fwmark: number;
-  peers: NativePeer[];
+  count: number;
+  keys: Uint8Array;
+  presharedKeys: Uint8Array;
+  hasPresharedKey: Uint8Array;
+  endpoints: Uint8Array;
+  keepalive: Uint16Array;
+  handshakeSec: Float64Array;
+  handshakeNsec: Float64Array;
+  rxBytes: BigUint64Array;
+  txBytes: BigUint64Array;
+  protocolVersion: Uint32Array;
+  allowedIpStart: Uint32Array;
+  allowedIps: Uint8Array;
 }
 
 export interface NativePeerOp {
@@ -84,7 +89,8 @@ export interface NativeBackend {
   getLink(name: string): Promise<NativeLink>;
   createLink(name: string): Promise<void>;
   deleteLink(name: string): Promise<void>;
-  getDevice(name: string): Promise<NativeDevice>;
+  /** statsOnly leaves out allowed IPs (allowedIpStart is all zeros). */
+  getDevice(name: string, statsOnly?: boolean): Promise<NativeDevice>;
   /** Resolves with the number of messages sent; `capacity` overrides the message size. */
   setDevice(name: string, op: NativeDeviceOp, capacity?: number): Promise<number>;
   listAddresses(name: string): Promise<NativePrefix[]>;

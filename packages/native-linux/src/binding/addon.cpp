@@ -182,7 +182,54 @@ std::shared_ptr<nl::DeviceOp> deviceOpArg(Napi::Env env, Napi::Value v) {
   return op;
 }
 
+template <typename T>
+Napi::TypedArrayOf<T> typedArray(Napi::Env env, const std::vector<T>& v) {
+  auto arr = Napi::TypedArrayOf<T>::New(env, v.size());
+  if (!v.empty()) std::memcpy(arr.Data(), v.data(), v.size() * sizeof(T));
+  return arr;
+}
+
+// The device as a few flat typed arrays (one memcpy each) instead of an object per peer and per
+// prefix: the JS side turns them into DeviceStatus in chunks, so a 100k-peer read never builds
+// one giant batch of objects on the JS thread at once.
 Napi::Value deviceToJs(Napi::Env env, nl::Device& d) {
+  const size_t n = d.peers.size();
+  size_t m = 0;
+  for (const auto& p : d.peers) m += p.allowedIps.size();
+  std::vector<uint8_t> keys(n * 32), psks(n * 32), hasPsk(n), endpoints(n * 20), ips(m * 18);
+  std::vector<uint16_t> keepalive(n);
+  std::vector<double> hsSec(n), hsNsec(n);
+  std::vector<uint64_t> rx(n), tx(n);
+  std::vector<uint32_t> proto(n), ipStart(n + 1);
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const nl::Peer& p = d.peers[i];
+    std::memcpy(&keys[i * 32], p.publicKey.data(), 32);
+    if (p.hasPresharedKey) {
+      std::memcpy(&psks[i * 32], p.presharedKey.data(), 32);
+      hasPsk[i] = 1;
+    }
+    uint8_t* e = &endpoints[i * 20];
+    e[0] = p.endpoint.family;
+    e[2] = static_cast<uint8_t>(p.endpoint.port >> 8);
+    e[3] = static_cast<uint8_t>(p.endpoint.port);
+    std::memcpy(e + 4, p.endpoint.addr.data(), 16);
+    keepalive[i] = p.keepalive;
+    hsSec[i] = static_cast<double>(p.handshakeSec);
+    hsNsec[i] = static_cast<double>(p.handshakeNsec);
+    rx[i] = p.rxBytes;
+    tx[i] = p.txBytes;
+    proto[i] = p.protocolVersion;
+    ipStart[i] = static_cast<uint32_t>(k);
+    for (const auto& ip : p.allowedIps) {
+      uint8_t* x = &ips[k * 18];
+      x[0] = ip.family;
+      x[1] = ip.cidr;
+      std::memcpy(x + 2, ip.addr.data(), 16);
+      ++k;
+    }
+  }
+  ipStart[n] = static_cast<uint32_t>(k);
   Napi::Object o = Napi::Object::New(env);
   o.Set("ifindex", Napi::Number::New(env, d.ifindex));
   o.Set("ifname", Napi::String::New(env, d.ifname));
@@ -190,33 +237,20 @@ Napi::Value deviceToJs(Napi::Env env, nl::Device& d) {
   o.Set("publicKey", d.hasPublicKey ? toBytes(env, d.publicKey.data(), 32) : env.Null());
   o.Set("listenPort", Napi::Number::New(env, d.listenPort));
   o.Set("fwmark", Napi::Number::New(env, d.fwmark));
-  Napi::Array peers = Napi::Array::New(env, d.peers.size());
-  for (size_t i = 0; i < d.peers.size(); ++i) {
-    const nl::Peer& p = d.peers[i];
-    Napi::Object po = Napi::Object::New(env);
-    po.Set("publicKey", toBytes(env, p.publicKey.data(), 32));
-    po.Set("presharedKey", p.hasPresharedKey ? toBytes(env, p.presharedKey.data(), 32) : env.Null());
-    if (p.endpoint.family) {
-      Napi::Object e = Napi::Object::New(env);
-      e.Set("family", Napi::Number::New(env, p.endpoint.family));
-      e.Set("addr", toBytes(env, p.endpoint.addr.data(), p.endpoint.family == 2 ? 4 : 16));
-      e.Set("port", Napi::Number::New(env, p.endpoint.port));
-      po.Set("endpoint", e);
-    } else {
-      po.Set("endpoint", env.Null());
-    }
-    po.Set("keepalive", Napi::Number::New(env, p.keepalive));
-    po.Set("handshakeSec", Napi::Number::New(env, static_cast<double>(p.handshakeSec)));
-    po.Set("handshakeNsec", Napi::Number::New(env, static_cast<double>(p.handshakeNsec)));
-    po.Set("rxBytes", Napi::BigInt::New(env, p.rxBytes));
-    po.Set("txBytes", Napi::BigInt::New(env, p.txBytes));
-    po.Set("protocolVersion", Napi::Number::New(env, p.protocolVersion));
-    Napi::Array ips = Napi::Array::New(env, p.allowedIps.size());
-    for (size_t j = 0; j < p.allowedIps.size(); ++j) ips.Set(static_cast<uint32_t>(j), prefixToJs(env, p.allowedIps[j].family, p.allowedIps[j].addr, p.allowedIps[j].cidr));
-    po.Set("allowedIps", ips);
-    peers.Set(static_cast<uint32_t>(i), po);
-  }
-  o.Set("peers", peers);
+  o.Set("count", Napi::Number::New(env, static_cast<double>(n)));
+  o.Set("keys", typedArray(env, keys));
+  o.Set("presharedKeys", typedArray(env, psks));
+  o.Set("hasPresharedKey", typedArray(env, hasPsk));
+  o.Set("endpoints", typedArray(env, endpoints));
+  o.Set("keepalive", typedArray(env, keepalive));
+  o.Set("handshakeSec", typedArray(env, hsSec));
+  o.Set("handshakeNsec", typedArray(env, hsNsec));
+  o.Set("rxBytes", typedArray(env, rx));
+  o.Set("txBytes", typedArray(env, tx));
+  o.Set("protocolVersion", typedArray(env, proto));
+  o.Set("allowedIpStart", typedArray(env, ipStart));
+  o.Set("allowedIps", typedArray(env, ips));
+  ::explicit_bzero(psks.data(), psks.size());
   return o;
 }
 
@@ -379,16 +413,18 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
     return withLink(info, [](nl::Rtnl& rt, uint32_t index) { return rt.deleteLink(index); });
   }
 
+  // getDevice(name, statsOnly?): statsOnly leaves out allowed IPs (the monitoring fast path).
   Napi::Value GetDevice(const Napi::CallbackInfo& info) {
     std::string name = nameArg(info, 0);
+    bool statsOnly = info.Length() > 1 && info[1].ToBoolean().Value();
     auto core = core_;
     return run<nl::Device>(
         info.Env(),
-        [core, name]() -> nl::Result<nl::Device> {
+        [core, name, statsOnly]() -> nl::Result<nl::Device> {
           std::lock_guard<std::mutex> lock(core->mutex());
           auto wg = core->wireguard();
           if (!wg.ok()) return wg.error();
-          return wg.value()->getDevice(name);
+          return wg.value()->getDevice(name, 10, statsOnly);
         },
         deviceToJs);
   }

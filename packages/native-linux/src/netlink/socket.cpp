@@ -2,6 +2,7 @@
 
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -44,7 +45,7 @@ Result<NetlinkSocket> NetlinkSocket::open(int protocol, int receiveTimeoutMs) {
   if (::getsockname(s.fd_.get(), reinterpret_cast<struct sockaddr*>(&addr), &len) != 0) return makeError(errno, "getsockname", "netlink port id");
   s.portid_ = addr.nl_pid;
   s.seq_ = static_cast<uint32_t>(::time(nullptr));
-  s.rx_.resize(64 * 1024);
+  s.rx_.resize(256 * 1024);
   return s;
 }
 
@@ -53,24 +54,31 @@ NetlinkSocket NetlinkSocket::fromConnectedFd(UniqueFd fd, uint32_t portid) {
   s.fd_ = std::move(fd);
   s.portid_ = portid;
   s.connected_ = true;
-  s.rx_.resize(64 * 1024);
+  s.rx_.resize(256 * 1024);
   return s;
 }
 
 Result<size_t> NetlinkSocket::receive() {
   for (;;) {
-    // Peek the size first so a large message is never truncated (L7).
-    ssize_t n = ::recv(fd_.get(), rx_.data(), rx_.size(), MSG_PEEK | MSG_TRUNC);
+    // One recvmsg per reply. MSG_TRUNC makes the kernel report a datagram's real length, so a
+    // reply larger than the buffer is detected (never mis-parsed): the buffer grows and the
+    // caller gets EMSGSIZE for that request (dumps restart). Kernel replies are at most a few
+    // tens of KiB, far below the 256 KiB buffer, so this costs nothing in practice (L7).
+    struct iovec iov {
+      rx_.data(), rx_.size()
+    };
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_TRUNC);
     if (n < 0) {
       if (errno == EINTR) continue;
       int e = errno;
       return makeError(e == EAGAIN || e == EWOULDBLOCK ? ETIMEDOUT : e, "recvmsg", "reading a netlink reply");
     }
-    if (static_cast<size_t>(n) > rx_.size()) rx_.resize(static_cast<size_t>(n));
-    n = ::recv(fd_.get(), rx_.data(), rx_.size(), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return makeError(errno, "recvmsg", "reading a netlink reply");
+    if (static_cast<size_t>(n) > rx_.size() || (msg.msg_flags & MSG_TRUNC)) {
+      rx_.resize(static_cast<size_t>(n) + 4096);
+      return makeError(EMSGSIZE, "recvmsg", "a netlink reply was larger than the receive buffer");
     }
     return static_cast<size_t>(n);
   }

@@ -104,7 +104,8 @@ Result<std::vector<MessageBuilder>> buildSetMessages(uint16_t family, const Devi
   if (op.fwmark >= 0) mb.putU32(WGDEVICE_A_FWMARK, static_cast<uint32_t>(op.fwmark));
   if (op.replacePeers) mb.putU32(WGDEVICE_A_FLAGS, WGDEVICE_F_REPLACE_PEERS);
 
-  const size_t emptySize = newSetMessage(family, capacity, op.ifname).size();  // header + ifname only
+  // header + genl header + IFNAME: what a message holds before any peer
+  const size_t emptySize = NLMSG_HDRLEN + align4(GENL_HDRLEN) + kAttrHeader + align4(op.ifname.size() + 1);
   size_t peersNest = SIZE_MAX;
   auto flush = [&]() {
     if (peersNest != SIZE_MAX) mb.endNest(peersNest);
@@ -236,6 +237,7 @@ Status DumpParser::parsePeer(const uint8_t* data, size_t len) {
         a.u32(peer.protocolVersion);
         break;
       case WGPEER_A_ALLOWEDIPS: {
+        if (statsOnly_) break;  // the monitoring fast path never builds the prefix lists
         AttrIterator ips(a.data, a.len);
         Attr e;
         while (ips.next(e)) {
@@ -328,7 +330,7 @@ Status DumpParser::feed(const uint8_t* payload, size_t len) {
   return okStatus();
 }
 
-Result<Device> WireGuard::getDevice(const std::string& ifname, int retries) {
+Result<Device> WireGuard::getDevice(const std::string& ifname, int retries, bool statsOnly) {
   for (int attempt = 0; attempt <= retries; ++attempt) {
     MessageBuilder mb(512, family_, 0);
     struct genlmsghdr g {};
@@ -336,7 +338,7 @@ Result<Device> WireGuard::getDevice(const std::string& ifname, int retries) {
     g.version = WG_GENL_VERSION;
     mb.putHeader(&g, sizeof g);
     mb.putString(WGDEVICE_A_IFNAME, ifname);
-    DumpParser parser;
+    DumpParser parser(statsOnly);
     bool interrupted = false;
     RequestOptions opts;
     opts.dump = true;
@@ -344,6 +346,8 @@ Result<Device> WireGuard::getDevice(const std::string& ifname, int retries) {
     Status s = sock_.request(mb, [&](const MessageView& v) { return parser.feed(v.payload, v.payloadLen); }, opts);
     if (!s.ok()) {
       auto e = s.error();
+      // A reply bigger than the buffer: the buffer has grown, read again (stale parts are dropped by seq).
+      if (e.err == EMSGSIZE && e.syscall == "recvmsg" && attempt < retries) continue;
       if (e.message.empty() || e.syscall == "netlink") e.message = "reading WireGuard device " + ifname;
       return e;
     }

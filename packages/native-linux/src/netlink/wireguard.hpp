@@ -103,6 +103,7 @@ Result<std::vector<MessageBuilder>> buildSetMessages(uint16_t family, const Devi
 // all, merging a peer continued in the next message (same key first) in O(1) per message.
 class DumpParser {
  public:
+  explicit DumpParser(bool statsOnly = false) : statsOnly_(statsOnly) {}
   Status feed(const uint8_t* payload, size_t len);  // payload after nlmsghdr (genl header first)
   Device take() { return std::move(device_); }
 
@@ -110,13 +111,15 @@ class DumpParser {
   Status parsePeer(const uint8_t* data, size_t len);
   Device device_;
   bool first_ = true;
+  bool statsOnly_ = false;
 };
 
 class WireGuard {
  public:
   explicit WireGuard(NetlinkSocket sock, uint16_t family) : sock_(std::move(sock)), family_(family) {}
   // The device dump, restarted on DUMP_INTR up to `retries` times (then EAGAIN, L1).
-  Result<Device> getDevice(const std::string& ifname, int retries = 10);
+  // statsOnly skips allowed IPs (the monitoring fast path).
+  Result<Device> getDevice(const std::string& ifname, int retries = 10, bool statsOnly = false);
   // Sends the packed messages one by one, stopping at the first error; the error's
   // appliedMessages says how many were acknowledged, and endPeer says which ops they held.
   Status setDevice(const DeviceOp& op, std::vector<size_t>* endPeerPerMessage, size_t capacity = 0);
