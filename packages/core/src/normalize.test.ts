@@ -109,3 +109,26 @@ describe('E5 endpoint resolution', () => {
     expect(['127.0.0.1:51820', '[::1]:51820']).toContain(n.peers[0]?.endpoint?.text);
   });
 });
+
+describe('prepareDeviceConfig on large changes', () => {
+  it('validates 5,000 peers in chunks with the same result and errors as the synchronous form', async () => {
+    const peers = Array.from({ length: 5000 }, (_, i) => {
+      const b = new Uint8Array(32).fill(0x44);
+      b[0] = i & 0xff;
+      b[1] = i >> 8;
+      return { publicKey: Key.fromBytes(b), allowedIPs: [`10.${i >> 8}.${i & 0xff}.1/24`] };
+    });
+    const n = await prepareDeviceConfig({ peers });
+    expect(n.peers).toHaveLength(5000);
+    expect(n.peers[4999]?.allowedIPs[0]?.text).toBe('10.19.135.0/24');
+    expect(JSON.stringify(n.peers.map((p) => p.publicKey.toBase64()))).toBe(
+      JSON.stringify(normalizeDeviceConfig({ peers }).peers.map((p) => p.publicKey.toBase64())),
+    );
+    const bad = [...peers, { publicKey: 'nope' }];
+    expect(((await prepareDeviceConfig({ peers: bad }).catch((e) => e)) as LanrageError).code).toBe('INVALID_KEY');
+    const me = generateKeyPair();
+    expect(
+      ((await prepareDeviceConfig({ privateKey: me.privateKey, peers: [...peers, { publicKey: me.publicKey }] }).catch((e) => e)) as LanrageError).code,
+    ).toBe('PEER_IS_SELF');
+  });
+});

@@ -112,7 +112,28 @@ export async function resolveDeviceConfig(config: NormalizedDeviceConfig, opts?:
   return config;
 }
 
-/** normalizeDeviceConfig, then resolveDeviceConfig: what every backend does first. */
+/** Peers validated between yields to the event loop in prepareDeviceConfig. */
+const CHUNK = 1024;
+
+/**
+ * normalizeDeviceConfig, then resolveDeviceConfig: what every backend does first. Large peer
+ * lists are validated in chunks with yields in between, so a 100k-peer change never blocks the
+ * event loop for long; the result and the errors are the same as the synchronous form.
+ */
 export async function prepareDeviceConfig(config: DeviceConfig, opts?: ResolveOptions): Promise<NormalizedDeviceConfig> {
-  return resolveDeviceConfig(normalizeDeviceConfig(config), opts);
+  const peers = config?.peers;
+  if (!Array.isArray(peers) || peers.length <= CHUNK) return resolveDeviceConfig(normalizeDeviceConfig(config), opts);
+  const head = normalizeDeviceConfig({ ...config, peers: [] });
+  const out: NormalizedPeer[] = new Array(peers.length);
+  for (let i = 0; i < peers.length; i++) {
+    if (i > 0 && i % CHUNK === 0) await new Promise<void>((r) => setImmediate(r));
+    out[i] = normalizePeer(peers[i] as PeerConfig, i);
+  }
+  head.peers = out;
+  if (head.privateKey) {
+    const own = publicKeyFrom(head.privateKey);
+    const self = out.find((p) => !p.remove && p.publicKey.equals(own));
+    if (self) throw new LanrageError('PEER_IS_SELF', `peer ${self.publicKey} is this device's own public key`);
+  }
+  return resolveDeviceConfig(head, opts);
 }

@@ -1,4 +1,4 @@
-import { type DeviceStatus, Key, type PeerStats, type PeerStatus, formatEndpoint, formatIPv4, formatIPv6 } from '@lanrage/core';
+import { type DeviceStatus, formatEndpoint, formatIPv4, formatIPv6, Key, type PeerStats, type PeerStatus } from '@lanrage/core';
 import { AF_INET, type NativeDevice } from './native.js';
 
 /** Peers converted between yields to the event loop, so a huge read never stalls it for long. */

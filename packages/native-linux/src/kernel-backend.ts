@@ -13,8 +13,8 @@ import {
   validateMtu,
   type WireGuardBackend,
 } from '@lanrage/core';
-import { cidrToNative } from './convert.js';
 import { allowedIPsAt, findPeer, toDeviceStatus, toPeerStats } from './device-view.js';
+import { encodeDeviceOp, encodeRawPeerOps } from './encode-op.js';
 import { loadNative } from './load-native.js';
 import { mapNativeError } from './map-error.js';
 import { AF_INET, AF_INET6, type NativeBackend, type NativeDevice, type NativeDeviceOp, type NativeError } from './native.js';
@@ -94,7 +94,7 @@ export class KernelBackend implements WireGuardBackend {
     // (measured in the VM: 160 s for 10,000 peers); REPLACE_PEERS with no peers removes them all
     // after one grace period (0.8 s). Best effort: the link goes either way.
     await this.#addon()
-      .setDevice(name, { replacePeers: true })
+      .setDevice(name, { replacePeers: true, count: 0 })
       .catch(() => undefined);
     await this.links.deleteLink(name);
   }
@@ -151,9 +151,9 @@ export class KernelBackend implements WireGuardBackend {
     const prefix = { family: AF_INET, addr: new Uint8Array([192, 0, 2, 255]), prefix: 32 };
     const native = this.#addon();
     try {
-      await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }] });
+      await native.setDevice(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }]));
       try {
-        await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }] });
+        await native.setDevice(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }]));
       } catch (err) {
         const e = mapNativeError(err, 'probing allowed-IP removal');
         if (e.code === 'INVALID_ARGUMENT' || e.code === 'UNSUPPORTED') return false;
@@ -163,7 +163,7 @@ export class KernelBackend implements WireGuardBackend {
       const i = findPeer(dev, ghostKey.bytes());
       return i >= 0 && allowedIPsAt(dev, i).length === 0;
     } finally {
-      await native.setDevice(name, { peers: [{ publicKey: ghostKey.bytes(), remove: true }] }).catch(() => undefined);
+      await native.setDevice(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), remove: true }])).catch(() => undefined);
     }
   }
 
@@ -180,7 +180,7 @@ export class KernelBackend implements WireGuardBackend {
         remedy: 'Give the peer its whole new set with allowedIPs (replace) instead; lanrage apply does this automatically.',
       });
     }
-    const op = toNativeOp(norm);
+    const op = await encodeDeviceOp(norm);
     try {
       await this.#addon().setDevice(name, op, this.#options.messageSize);
     } catch (err) {
@@ -265,34 +265,8 @@ export class KernelBackend implements WireGuardBackend {
   }
 }
 
-function toNativeOp(norm: NormalizedDeviceConfig): NativeDeviceOp {
-  const op: NativeDeviceOp = { replacePeers: norm.replacePeers };
-  if (norm.privateKey !== undefined) op.privateKey = norm.privateKey ? norm.privateKey.bytes() : null;
-  if (norm.listenPort !== undefined) op.listenPort = norm.listenPort;
-  if (norm.fwmark !== undefined) op.fwmark = norm.fwmark;
-  op.peers = norm.peers.map((p) => ({
-    publicKey: p.publicKey.bytes(),
-    remove: p.remove,
-    updateOnly: p.updateOnly,
-    replaceAllowedIps: p.replaceAllowedIPs,
-    ...(p.presharedKey !== undefined ? { presharedKey: p.presharedKey ? p.presharedKey.bytes() : null } : {}),
-    ...(p.endpoint
-      ? {
-          endpoint: {
-            family: p.endpoint.family === 4 ? AF_INET : AF_INET6,
-            addr: (parseIp(p.endpoint.host) as { bytes: Uint8Array }).bytes,
-            port: p.endpoint.port,
-          },
-        }
-      : {}),
-    ...(p.persistentKeepalive !== undefined ? { keepalive: p.persistentKeepalive } : {}),
-    allowedIps: [...p.allowedIPs.map((c) => cidrToNative(c)), ...p.allowedIPsRemove.map((c) => cidrToNative(c, true))],
-  }));
-  return op;
-}
-
 /** The addon zeroes the key buffers it copies; this covers the ones it never saw (errors before the call). */
 function wipeOp(op: NativeDeviceOp): void {
   op.privateKey?.fill(0);
-  for (const p of op.peers ?? []) p.presharedKey?.fill(0);
+  op.presharedKeys?.fill(0);
 }

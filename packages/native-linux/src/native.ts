@@ -52,25 +52,35 @@ export interface NativeDevice {
   allowedIps: Uint8Array;
 }
 
-export interface NativePeerOp {
-  publicKey: Uint8Array;
-  remove?: boolean;
-  updateOnly?: boolean;
-  replaceAllowedIps?: boolean;
-  /** null removes; the bytes are zeroed by the addon after copying. */
-  presharedKey?: Uint8Array | null;
-  endpoint?: NativeEndpoint;
-  keepalive?: number;
-  allowedIps?: NativePrefix[];
-}
+/** Flag bits of NativeDeviceOp.flags, per peer operation. */
+export const OP_REMOVE = 1;
+export const OP_UPDATE_ONLY = 2;
+export const OP_REPLACE_ALLOWED_IPS = 4;
+export const OP_PSK_SET = 8;
+export const OP_PSK_REMOVE = 16;
+export const OP_ENDPOINT = 32;
+export const OP_KEEPALIVE = 64;
 
+/**
+ * A change as flat arrays (index i = peer operation i): `keys` and `presharedKeys` 32 bytes per
+ * operation, `endpoints` 20 (family, 0, port big-endian, 16 address bytes), `allowedIps` 19 per
+ * prefix (family, prefix length, remove flag, 16 address bytes), operation i's prefixes at
+ * [allowedIpStart[i], allowedIpStart[i+1]). Secret bytes are zeroed by the addon after copying.
+ */
 export interface NativeDeviceOp {
   /** null removes; the bytes are zeroed by the addon after copying. */
   privateKey?: Uint8Array | null;
   listenPort?: number;
   fwmark?: number;
   replacePeers?: boolean;
-  peers?: NativePeerOp[];
+  count: number;
+  keys?: Uint8Array;
+  flags?: Uint8Array;
+  presharedKeys?: Uint8Array;
+  endpoints?: Uint8Array;
+  keepalive?: Uint16Array;
+  allowedIpStart?: Uint32Array;
+  allowedIps?: Uint8Array;
 }
 
 /** Errors the addon rejects with. */

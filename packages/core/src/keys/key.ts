@@ -111,8 +111,10 @@ export class Key {
 
   /** True for one of the 7 low-order points that can never handshake (K8). */
   get isLowOrder(): boolean {
-    const hex = this.toHex();
-    return LOW_ORDER_HEX.includes(hex);
+    // Cheap first-byte filter: every low-order point starts with one of these bytes.
+    const first = this.#bytes[0] as number;
+    if (first > 1 && first !== 0xe0 && first !== 0x5f && first !== 0xec && first !== 0xed && first !== 0xee) return false;
+    return LOW_ORDER_HEX.includes(this.toHex());
   }
 
   /** A copy of the 32 bytes. The caller owns it and should `fill(0)` it after use. */

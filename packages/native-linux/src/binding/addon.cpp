@@ -121,17 +121,19 @@ Napi::Object prefixToJs(Napi::Env env, uint8_t family, const std::array<uint8_t,
   return o;
 }
 
-nl::Endpoint endpointArg(Napi::Env env, Napi::Value v) {
-  nl::Endpoint e;
-  if (v.IsUndefined() || v.IsNull()) return e;
-  Napi::Object o = v.As<Napi::Object>();
-  e.family = static_cast<uint8_t>(u32Prop(o, "family", 10));
-  if (e.family != 2 && e.family != 10) throw Napi::TypeError::New(env, "endpoint family must be AF_INET or AF_INET6");
-  bytesArg(env, o.Get("addr"), e.addr, e.family == 2 ? 4 : 16, false, "endpoint addr");
-  e.port = static_cast<uint16_t>(u32Prop(o, "port", 65535));
-  return e;
+template <typename T>
+const T* flatArg(Napi::Object o, const char* key, size_t count) {
+  Napi::Env env = o.Env();
+  Napi::Value v = o.Get(key);
+  if (!v.IsTypedArray()) throw Napi::TypeError::New(env, std::string(key) + " must be a typed array");
+  auto arr = v.As<Napi::TypedArrayOf<T>>();
+  if (arr.ElementLength() != count) throw Napi::RangeError::New(env, std::string(key) + " has the wrong length");
+  return arr.Data();
 }
 
+// The change as flat typed arrays (see NativeDeviceOp in src/native.ts): copied and checked here
+// on the JS thread in one pass of memcpy-sized work, so a 100k-peer set does not walk 100k JS
+// objects. Secret key bytes in the JS arrays are zeroed after copying.
 std::shared_ptr<nl::DeviceOp> deviceOpArg(Napi::Env env, Napi::Value v) {
   if (!v.IsObject()) throw Napi::TypeError::New(env, "device op must be an object");
   Napi::Object o = v.As<Napi::Object>();
@@ -145,40 +147,55 @@ std::shared_ptr<nl::DeviceOp> deviceOpArg(Napi::Env env, Napi::Value v) {
   if (o.Has("listenPort") && !o.Get("listenPort").IsUndefined()) op->listenPort = static_cast<int32_t>(u32Prop(o, "listenPort", 65535));
   if (o.Has("fwmark") && !o.Get("fwmark").IsUndefined()) op->fwmark = u32Prop(o, "fwmark", 0xffffffffU);
   op->replacePeers = boolProp(o, "replacePeers");
-  Napi::Value peersV = o.Get("peers");
-  if (peersV.IsArray()) {
-    Napi::Array peers = peersV.As<Napi::Array>();
-    op->peers.resize(peers.Length());
-    for (uint32_t i = 0; i < peers.Length(); ++i) {
-      Napi::Object p = peers.Get(i).As<Napi::Object>();
-      nl::PeerOp& po = op->peers[i];
-      bytesArg(env, p.Get("publicKey"), po.publicKey, 32, false, "publicKey");
-      po.remove = boolProp(p, "remove");
-      po.updateOnly = boolProp(p, "updateOnly");
-      po.replaceAllowedIps = boolProp(p, "replaceAllowedIps");
-      Napi::Value psk = p.Get("presharedKey");
-      if (psk.IsNull()) po.presharedKey = nl::KeyChange::Remove;
-      else if (!psk.IsUndefined()) {
-        po.presharedKey = nl::KeyChange::Set;
-        bytesArg(env, psk, po.presharedKeyValue, 32, true, "presharedKey");
-      }
-      po.endpoint = endpointArg(env, p.Get("endpoint"));
-      if (p.Has("keepalive") && !p.Get("keepalive").IsUndefined()) po.keepalive = static_cast<int32_t>(u32Prop(p, "keepalive", 65535));
-      Napi::Value ipsV = p.Get("allowedIps");
-      if (ipsV.IsArray()) {
-        Napi::Array ips = ipsV.As<Napi::Array>();
-        po.allowedIps.resize(ips.Length());
-        for (uint32_t j = 0; j < ips.Length(); ++j) {
-          Napi::Object ipo = ips.Get(j).As<Napi::Object>();
-          nl::Prefix pr = prefixArg(env, ipo);
-          po.allowedIps[j].family = pr.family;
-          po.allowedIps[j].addr = pr.addr;
-          po.allowedIps[j].cidr = pr.prefixLen;
-          po.allowedIps[j].remove = boolProp(ipo, "remove");
-        }
-      }
+  const size_t n = u32Prop(o, "count", 1U << 24);
+  if (n == 0) return op;
+  const uint8_t* keys = flatArg<uint8_t>(o, "keys", n * 32);
+  const uint8_t* flags = flatArg<uint8_t>(o, "flags", n);
+  auto pskArr = o.Get("presharedKeys");
+  uint8_t* psks = const_cast<uint8_t*>(flatArg<uint8_t>(o, "presharedKeys", n * 32));
+  const uint8_t* endpoints = flatArg<uint8_t>(o, "endpoints", n * 20);
+  const uint16_t* keepalive = flatArg<uint16_t>(o, "keepalive", n);
+  const uint32_t* ipStart = flatArg<uint32_t>(o, "allowedIpStart", n + 1);
+  const size_t m = ipStart[n];
+  const uint8_t* ips = flatArg<uint8_t>(o, "allowedIps", m * 19);
+  op->peers.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    nl::PeerOp& po = op->peers[i];
+    const uint8_t f = flags[i];
+    std::memcpy(po.publicKey.data(), keys + i * 32, 32);
+    po.remove = f & 1;
+    po.updateOnly = f & 2;
+    po.replaceAllowedIps = f & 4;
+    if (f & 8) {
+      po.presharedKey = nl::KeyChange::Set;
+      std::memcpy(po.presharedKeyValue.data(), psks + i * 32, 32);
+    } else if (f & 16) {
+      po.presharedKey = nl::KeyChange::Remove;
+    }
+    if (f & 32) {
+      const uint8_t* e = endpoints + i * 20;
+      if (e[0] != 2 && e[0] != 10) throw Napi::RangeError::New(env, "endpoint family must be AF_INET or AF_INET6");
+      po.endpoint.family = e[0];
+      po.endpoint.port = static_cast<uint16_t>((e[2] << 8) | e[3]);
+      std::memcpy(po.endpoint.addr.data(), e + 4, 16);
+    }
+    if (f & 64) po.keepalive = keepalive[i];
+    const size_t from = ipStart[i];
+    const size_t to = ipStart[i + 1];
+    if (from > to || to > m) throw Napi::RangeError::New(env, "allowedIpStart is not monotonic");
+    po.allowedIps.resize(to - from);
+    for (size_t k = from; k < to; ++k) {
+      const uint8_t* x = ips + k * 19;
+      nl::AllowedIp& ip = po.allowedIps[k - from];
+      ip.family = x[0];
+      ip.cidr = x[1];
+      ip.remove = x[2] != 0;
+      if (!((ip.family == 2 && ip.cidr <= 32) || (ip.family == 10 && ip.cidr <= 128))) throw Napi::RangeError::New(env, "bad allowed IP family or prefix");
+      std::memcpy(ip.addr.data(), x + 3, 16);
     }
   }
+  ::explicit_bzero(psks, n * 32);
+  (void)pskArr;
   return op;
 }
 
