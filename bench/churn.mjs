@@ -91,6 +91,10 @@ await run('wg', ['show', NAME, 'dump'], { maxBuffer: 64 * 1024 * 1024 });
 out.wgShowDump10kMs = Math.round(performance.now() - t);
 await be.setDevice(NAME, { replacePeers: true });
 
+// The event-loop figure covers the runs above; the forced GCs below would distort it.
+loop.disable();
+out.maxEventLoopDelayMs = Math.round(loop.max / 1e6);
+
 // Memory and descriptors after CHURN_OPS coalesced add/remove operations.
 global.gc?.();
 const rss0 = process.memoryUsage().rss;
@@ -107,8 +111,6 @@ global.gc?.();
 out.churnOps = CHURN_OPS;
 out.rssGrowthMB = Math.round(((process.memoryUsage().rss - rss0) / 1048576) * 10) / 10;
 out.fdGrowth = fds() - fd0;
-loop.disable();
-out.maxEventLoopDelayMs = Math.round(loop.max / 1e6);
 await be.deleteInterface(NAME);
 await be.close();
 console.log(JSON.stringify(out));

@@ -113,7 +113,7 @@ export async function resolveDeviceConfig(config: NormalizedDeviceConfig, opts?:
 }
 
 /** Peers validated between yields to the event loop in prepareDeviceConfig. */
-const CHUNK = 1024;
+const CHUNK = 128;
 
 /**
  * normalizeDeviceConfig, then resolveDeviceConfig: what every backend does first. Large peer

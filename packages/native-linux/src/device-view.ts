@@ -2,7 +2,7 @@ import { type DeviceStatus, formatEndpoint, formatIPv4, formatIPv6, Key, type Pe
 import { AF_INET, type NativeDevice } from './native.js';
 
 /** Peers converted between yields to the event loop, so a huge read never stalls it for long. */
-const CHUNK = 2048;
+const CHUNK = 256;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 function ipText(family: number, bytes: Uint8Array): string {

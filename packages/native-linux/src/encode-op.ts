@@ -26,7 +26,7 @@ export interface RawPeerOp {
 }
 
 /** Operations written between yields to the event loop. */
-const CHUNK = 2048;
+const CHUNK = 256;
 const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /** Fills the flat arrays of a NativeDeviceOp, one operation at a time. */
@@ -98,7 +98,7 @@ export function encodeRawPeerOps(peers: RawPeerOp[], device: Omit<NativeDeviceOp
   return { ...device, ...w.op };
 }
 
-/** Encodes a normalised change for the addon, yielding to the event loop every 2,048 operations. */
+/** Encodes a normalised change for the addon, yielding to the event loop every 256 operations. */
 export async function encodeDeviceOp(norm: NormalizedDeviceConfig): Promise<NativeDeviceOp> {
   const ipCount = norm.peers.reduce((n, p) => n + p.allowedIPs.length + p.allowedIPsRemove.length, 0);
   const w = new OpWriter(norm.peers.length, ipCount);
