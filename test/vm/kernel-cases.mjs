@@ -135,6 +135,33 @@ for (const n of [1, 100, 10000]) {
   });
 }
 
+test('the async iterator streams 10,000 peers and the stats fast path reads them without allowed IPs', async () => {
+  await fresh('lrk0');
+  const peers = Array.from({ length: 10000 }, (_, i) => ({
+    publicKey: keyN(i, 0x29),
+    endpoint: `198.51.100.${i % 250}:${2000 + (i % 50000)}`,
+    allowedIPs: [`10.${i >> 8}.${i & 0xff}.0/24`],
+  }));
+  await be.setDevice('lrk0', { peers });
+  let n = 0;
+  const seen = new Set();
+  let t = Date.now();
+  for await (const p of iteratePeers(be, 'lrk0')) {
+    n++;
+    seen.add(p.publicKey.toBase64());
+    if (p.allowedIPs.length !== 1) throw new Error('a streamed peer lost its allowed IP');
+  }
+  const iterMs = Date.now() - t;
+  eq([n, seen.size], [10000, 10000], 'every peer once');
+  t = Date.now();
+  const stats = await be.getStats('lrk0');
+  const statsMs = Date.now() - t;
+  eq(stats.length, 10000, 'stats for every peer');
+  eq(Object.keys(stats[0]).sort(), ['endpoint', 'lastHandshake', 'publicKey', 'rxBytes', 'txBytes'], 'stats fields');
+  eq(stats.find((s) => s.publicKey === keyN(7, 0x29).toBase64())?.endpoint, '198.51.100.7:2007', 'stats endpoint');
+  return { iterMs, statsMs };
+});
+
 test('one peer with 130,560 allowed IPs (split across messages) reads back exactly', async () => {
   await fresh('lrk0');
   const ips = [];

@@ -1,5 +1,5 @@
 import type { PeerStats } from './churn/watcher.js';
-import type { Availability, DeviceConfig, DeviceStatus } from './types.js';
+import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from './types.js';
 
 /** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
 export interface PartialApplyDetails {
@@ -73,6 +73,9 @@ export interface WireGuardBackend {
    * `ip route`); makes the interface's routes exactly `cidrs`. Idempotent.
    */
   setRoutes?(name: string, cidrs: string[]): Promise<void>;
+
+  /** Optional: the peers as a stream, for devices too large to hold as one array of objects. */
+  iteratePeers?(name: string): AsyncIterable<PeerStatus>;
 
   /** Optional: the monitoring fast path — public key, endpoint, last handshake, rx/tx of every peer. */
   getStats?(name: string): Promise<PeerStats[]>;

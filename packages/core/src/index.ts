@@ -2,7 +2,7 @@ export { type ApplyOptions, type ApplyResult, applyDesired, desiredFromWgQuick }
 export { type ApplyPlan, type DesiredDevice, type DesiredPeer, isEmptyPlan, type PeerChange, type PlanOptions, planApply } from './apply/plan.js';
 export type { PartialApplyDetails, WireGuardBackend } from './backend.js';
 export { type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
-export { type PeerStats, PeerWatcher, type PeerWatcherEvents, type PeerWatcherOptions, readPeerStats, statsOf } from './churn/watcher.js';
+export { iteratePeers, type PeerStats, PeerWatcher, type PeerWatcherEvents, type PeerWatcherOptions, readPeerStats, statsOf } from './churn/watcher.js';
 export {
   type BackendChoice,
   CONFIG_ENVIRONMENT,

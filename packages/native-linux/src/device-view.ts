@@ -43,23 +43,40 @@ function secretKey(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key
   }
 }
 
+function peerAt(dev: NativeDevice, i: number): PeerStatus {
+  return {
+    publicKey: Key.fromBytes(dev.keys.subarray(i * 32, i * 32 + 32)),
+    presharedKey: dev.hasPresharedKey[i] ? Key.fromBytes(dev.presharedKeys.subarray(i * 32, i * 32 + 32), 'preshared') : null,
+    endpoint: endpointAt(dev, i),
+    persistentKeepalive: dev.keepalive[i] as number,
+    allowedIPs: allowedIPsAt(dev, i),
+    lastHandshake: handshakeAt(dev, i),
+    lastHandshakeNanos: dev.handshakeNsec[i] as number,
+    rxBytes: dev.rxBytes[i] as bigint,
+    txBytes: dev.txBytes[i] as bigint,
+    protocolVersion: dev.protocolVersion[i] as number,
+  };
+}
+
+/** Peers one at a time from the flat device (no array of all peers), yielding to the event loop between chunks. */
+export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus> {
+  try {
+    for (let i = 0; i < dev.count; i++) {
+      if (i > 0 && i % CHUNK === 0) await yieldToLoop();
+      yield peerAt(dev, i);
+    }
+  } finally {
+    dev.presharedKeys.fill(0);
+    dev.privateKey?.fill(0);
+  }
+}
+
 /** The addon's flat device as a DeviceStatus, converted in chunks; key bytes are wiped after use. */
 export async function toDeviceStatus(name: string, dev: NativeDevice): Promise<DeviceStatus> {
   const peers: PeerStatus[] = new Array(dev.count);
   for (let i = 0; i < dev.count; i++) {
     if (i > 0 && i % CHUNK === 0) await yieldToLoop();
-    peers[i] = {
-      publicKey: Key.fromBytes(dev.keys.subarray(i * 32, i * 32 + 32)),
-      presharedKey: dev.hasPresharedKey[i] ? Key.fromBytes(dev.presharedKeys.subarray(i * 32, i * 32 + 32), 'preshared') : null,
-      endpoint: endpointAt(dev, i),
-      persistentKeepalive: dev.keepalive[i] as number,
-      allowedIPs: allowedIPsAt(dev, i),
-      lastHandshake: handshakeAt(dev, i),
-      lastHandshakeNanos: dev.handshakeNsec[i] as number,
-      rxBytes: dev.rxBytes[i] as bigint,
-      txBytes: dev.txBytes[i] as bigint,
-      protocolVersion: dev.protocolVersion[i] as number,
-    };
+    peers[i] = peerAt(dev, i);
   }
   dev.presharedKeys.fill(0);
   return {

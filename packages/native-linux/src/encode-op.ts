@@ -94,7 +94,7 @@ export function encodeRawPeerOps(peers: RawPeerOp[], device: Omit<NativeDeviceOp
     peers.length,
     peers.reduce((n, p) => n + (p.allowedIps?.length ?? 0), 0),
   );
-  peers.forEach((p, i) => w.write(i, p));
+  for (const [i, p] of peers.entries()) w.write(i, p);
   return { ...device, ...w.op };
 }
 

@@ -4,16 +4,16 @@ import {
   type DeviceStatus,
   Key,
   LanrageError,
-  type NormalizedDeviceConfig,
   type PartialApplyDetails,
   type PeerStats,
+  type PeerStatus,
   parseIp,
   prepareDeviceConfig,
   validateInterfaceName,
   validateMtu,
   type WireGuardBackend,
 } from '@lanrage/core';
-import { allowedIPsAt, findPeer, toDeviceStatus, toPeerStats } from './device-view.js';
+import { allowedIPsAt, findPeer, streamPeers, toDeviceStatus, toPeerStats } from './device-view.js';
 import { encodeDeviceOp, encodeRawPeerOps } from './encode-op.js';
 import { loadNative } from './load-native.js';
 import { mapNativeError } from './map-error.js';
@@ -116,6 +116,18 @@ export class KernelBackend implements WireGuardBackend {
       throw await this.#missing(name, mapNativeError(err, `reading ${name}`, { genl: true }));
     }
     return toDeviceStatus(name, dev);
+  }
+
+  /** Every peer as a stream: one flat read, converted peer by peer (100k peers never become one array). */
+  async *iteratePeers(name: string): AsyncGenerator<PeerStatus> {
+    validateInterfaceName(name);
+    let dev: NativeDevice;
+    try {
+      dev = await this.#addon().getDevice(name);
+    } catch (err) {
+      throw await this.#missing(name, mapNativeError(err, `reading ${name}`, { genl: true }));
+    }
+    yield* streamPeers(dev);
   }
 
   /** The monitoring fast path: a dump without allowed IPs, converted to stats only. */

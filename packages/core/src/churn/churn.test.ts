@@ -3,7 +3,7 @@ import type { LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { PeerCoalescer } from './coalescer.js';
-import { PeerWatcher } from './watcher.js';
+import { iteratePeers, PeerWatcher, readPeerStats } from './watcher.js';
 
 const keyN = (i: number) => {
   const b = new Uint8Array(32).fill(0x33);
@@ -99,5 +99,17 @@ describe('PeerWatcher', () => {
     w.on('error', (e) => errors.push(e));
     await w.poll();
     expect((errors[0] as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
+  });
+});
+
+describe('reads for monitoring', () => {
+  it('iteratePeers streams every peer; readPeerStats gives the stats fields only', async () => {
+    const be = await device();
+    await be.setDevice('wg0', { peers: Array.from({ length: 50 }, (_, i) => ({ publicKey: keyN(i), allowedIPs: [`10.0.0.${i}/32`] })) });
+    const keys: string[] = [];
+    for await (const p of iteratePeers(be, 'wg0')) keys.push(p.publicKey.toBase64());
+    expect(keys).toHaveLength(50);
+    const stats = await readPeerStats(be, 'wg0');
+    expect(Object.keys(stats[0] ?? {}).sort()).toEqual(['endpoint', 'lastHandshake', 'publicKey', 'rxBytes', 'txBytes']);
   });
 });

@@ -15,6 +15,18 @@ export function statsOf(p: PeerStatus): PeerStats {
   return { publicKey: p.publicKey.toBase64(), endpoint: p.endpoint, lastHandshake: p.lastHandshake, rxBytes: p.rxBytes, txBytes: p.txBytes };
 }
 
+/**
+ * Every peer of an interface as an async iterator: the backend's stream when it has one (the
+ * kernel backend converts peer by peer from one flat read), else its device read.
+ */
+export async function* iteratePeers(backend: WireGuardBackend, name: string): AsyncGenerator<PeerStatus> {
+  if (backend.iteratePeers) {
+    yield* backend.iteratePeers(name);
+    return;
+  }
+  for (const p of (await backend.getDevice(name)).peers) yield p;
+}
+
 /** Reads the stats of every peer (the backend's fast path when it has one). */
 export async function readPeerStats(backend: WireGuardBackend, name: string): Promise<PeerStats[]> {
   if (backend.getStats) return backend.getStats(name);
