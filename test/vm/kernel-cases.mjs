@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { generateKeyPair, generatePresharedKey, Key, normalizeAllowedIP, publicKeyFrom } from '@lanrage/core';
+import { generateKeyPair, generatePresharedKey, iteratePeers, Key, normalizeAllowedIP, publicKeyFrom } from '@lanrage/core';
 import { encodeRawPeerOps, KernelBackend, loadNative } from '@lanrage/native-linux';
 
 const here = dirname(fileURLToPath(import.meta.url));
