@@ -412,6 +412,12 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
         prefixesToJs);
   }
 
+  // `fn(index, prefix)` for the link `name` (argument 0) and the prefix in argument 1.
+  Napi::Value withLinkPrefix(const Napi::CallbackInfo& info, nl::Status (nl::Rtnl::*fn)(uint32_t, const nl::Prefix&)) {
+    nl::Prefix p = prefixArg(info.Env(), info[1]);
+    return withLink(info, [p, fn](nl::Rtnl& rt, uint32_t index) { return (rt.*fn)(index, p); });
+  }
+
   Napi::Value CreateLink(const Napi::CallbackInfo& info) {
     std::string name = nameArg(info, 0);
     auto core = core_;
@@ -489,15 +495,9 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
     return a;
   }
 
-  Napi::Value AddAddress(const Napi::CallbackInfo& info) {
-    nl::Prefix p = prefixArg(info.Env(), info[1]);
-    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.addAddress(index, p); });
-  }
+  Napi::Value AddAddress(const Napi::CallbackInfo& info) { return withLinkPrefix(info, &nl::Rtnl::addAddress); }
 
-  Napi::Value DeleteAddress(const Napi::CallbackInfo& info) {
-    nl::Prefix p = prefixArg(info.Env(), info[1]);
-    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.deleteAddress(index, p); });
-  }
+  Napi::Value DeleteAddress(const Napi::CallbackInfo& info) { return withLinkPrefix(info, &nl::Rtnl::deleteAddress); }
 
   Napi::Value SetMtu(const Napi::CallbackInfo& info) {
     if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(info.Env(), "mtu must be a number");
@@ -514,15 +514,9 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
     return listPrefixes(info, [](nl::Rtnl& rt, uint32_t index) { return rt.listRoutes(index); });
   }
 
-  Napi::Value AddRoute(const Napi::CallbackInfo& info) {
-    nl::Prefix p = prefixArg(info.Env(), info[1]);
-    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.addRoute(index, p); });
-  }
+  Napi::Value AddRoute(const Napi::CallbackInfo& info) { return withLinkPrefix(info, &nl::Rtnl::addRoute); }
 
-  Napi::Value DeleteRoute(const Napi::CallbackInfo& info) {
-    nl::Prefix p = prefixArg(info.Env(), info[1]);
-    return withLink(info, [p](nl::Rtnl& rt, uint32_t index) { return rt.deleteRoute(index, p); });
-  }
+  Napi::Value DeleteRoute(const Napi::CallbackInfo& info) { return withLinkPrefix(info, &nl::Rtnl::deleteRoute); }
 
   Napi::Value Ping(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
