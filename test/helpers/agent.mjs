@@ -2,7 +2,7 @@
 // JSON requests ({id, method, args}) line by line on stdin and answers on stdout, calling
 // NetworkManager only, so tests configure interfaces exactly as an embedder would.
 import { createInterface } from 'node:readline';
-import { loadConfig, NetworkManager } from '@lanrage/core';
+import { Key, loadConfig, NetworkManager } from '@lanrage/core';
 
 const config = await loadConfig();
 const manager = new NetworkManager(config, {
@@ -17,6 +17,11 @@ const methods = {
   removePeer: (k) => manager.removePeer(k),
   measureLatency: (ip, ms) => manager.measureLatency(ip, ms),
   status: () => manager.getInterfaceStatus(),
+  apply: async (spec) => {
+    const r = await manager.apply({ peers: spec.peers.map((p) => ({ ...p, publicKey: Key.parse(p.publicKey) })) }, spec.options ?? {});
+    const { config: _config, ...plan } = r.plan;
+    return { applied: r.applied, plan };
+  },
   cleanup: () => manager.cleanup(),
   device: async () => {
     const d = await manager.getDevice();

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { generateKeyPair, generatePresharedKey, iteratePeers, Key, normalizeAllowedIP, publicKeyFrom } from '@lanrage/core';
+import { generateKeyPair, generatePresharedKey, iteratePeers, Key, normalizeAllowedIP, PeerCoalescer, publicKeyFrom } from '@lanrage/core';
+import { MemoryBackend } from '@lanrage/core/testing';
 import { encodeRawPeerOps, KernelBackend, loadNative } from '@lanrage/native-linux';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -289,6 +290,47 @@ test('repeated dumps while another task churns peers: every dump is consistent',
   return { dumps, churnOps };
 });
 
+test('X1 coalesced churn with concurrent dumps ends in exactly the state of MemoryBackend after the same operations', async () => {
+  await fresh('lrk0');
+  const mem = new MemoryBackend();
+  await mem.createInterface('lrk0');
+  const coalescer = new PeerCoalescer(be);
+  let seed = 0x1234567;
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const prefix = () => `10.77.${rand(6)}.${rand(25) * 8}/29`;
+  let stop = false;
+  let dumps = 0;
+  const dumper = (async () => {
+    while (!stop) {
+      const dev = await be.getDevice('lrk0');
+      for (const p of dev.peers) for (const c of p.allowedIPs) if (!c.startsWith('10.77.')) throw new Error('a dump returned a foreign prefix');
+      dumps++;
+    }
+  })();
+  let ops = 0;
+  for (let round = 0; round < 60; round++) {
+    const batch = [];
+    for (let j = 0; j < 40; j++) {
+      const publicKey = keyN(rand(60), 0x7a);
+      const kind = rand(10);
+      if (kind < 4) batch.push({ publicKey, allowedIPs: [prefix(), prefix()], persistentKeepalive: rand(3) * 10 });
+      else if (kind < 6) batch.push({ publicKey, remove: true });
+      else if (kind < 8) batch.push({ publicKey, updateOnly: true, endpoint: `192.0.2.${rand(200) + 1}:${1000 + rand(1000)}` });
+      else batch.push({ publicKey, allowedIPsAdd: [prefix()] });
+    }
+    await Promise.all(batch.map((op) => coalescer.apply('lrk0', op)));
+    for (const op of batch) await mem.setDevice('lrk0', { peers: [op] });
+    ops += batch.length;
+  }
+  stop = true;
+  await dumper;
+  eq(view(await be.getDevice('lrk0')), view(await mem.getDevice('lrk0')), 'kernel state equals the model');
+  return { ops, dumps, batches: coalescer.batches };
+});
+
 test('errors: missing device, non-WireGuard link, bad input before any netlink call', async () => {
   eq(await code(be.getDevice('lrk-missing')), 'INTERFACE_NOT_FOUND', 'missing');
   eq(await code(be.setDevice('lrk-missing', { listenPort: 1 })), 'INTERFACE_NOT_FOUND', 'missing set');
@@ -438,6 +480,14 @@ test('real traffic between two namespaces, configured only through KernelBackend
     const after = (await a.call('device')).peers[0];
     eq([after.endpoint, after.lastHandshakeSec], ['10.205.1.2:51831', before.lastHandshakeSec], 'update-only kept the handshake');
     assert(BigInt(after.txBytes) > BigInt(before.txBytes), 'traffic kept flowing');
+    // apply with a changed endpoint: an in-place update, the session (handshake) survives
+    const applied = await a.call('apply', {
+      peers: [{ publicKey: rb.publicKey, endpoint: '10.205.0.2:51831', allowedIPs: ['10.66.0.2/32'], persistentKeepalive: 25 }],
+    });
+    eq([applied.applied, applied.plan.update.length, applied.plan.add.length, applied.plan.remove.length], [true, 1, 0, 0], 'apply sent one update');
+    assert(typeof (await a.call('measureLatency', '10.66.0.2', 5000)) === 'number', 'ping after apply');
+    const afterApply = (await a.call('device')).peers[0];
+    eq([afterApply.endpoint, afterApply.lastHandshakeSec], ['10.205.0.2:51831', before.lastHandshakeSec], 'apply kept the handshake');
     await a.call('removePeer', rb.publicKey);
     eq(await a.call('measureLatency', '10.66.0.2', 1500), null, 'no reply after removal');
     await a.call('cleanup');
