@@ -1,4 +1,4 @@
-import { type NormalizedDeviceConfig, parseIp } from '@lanrage/core';
+import type { NormalizedDeviceConfig, NormalizedPeer } from '@lanrage/core';
 import {
   AF_INET,
   AF_INET6,
@@ -47,6 +47,50 @@ class OpWriter {
       allowedIpStart: new Uint32Array(count + 1),
       allowedIps: this.#ips,
     };
+  }
+
+  /** Writes a normalised operation straight into the arrays (no intermediate objects: this is the churn hot path). */
+  writeNormalized(i: number, p: NormalizedPeer): void {
+    const op = this.op as Required<NativeDeviceOp>;
+    p.publicKey.copyInto(op.keys, i * 32);
+    let f = 0;
+    if (p.remove) f |= OP_REMOVE;
+    if (p.updateOnly) f |= OP_UPDATE_ONLY;
+    if (p.replaceAllowedIPs) f |= OP_REPLACE_ALLOWED_IPS;
+    if (p.presharedKey === null) f |= OP_PSK_REMOVE;
+    else if (p.presharedKey) {
+      f |= OP_PSK_SET;
+      p.presharedKey.copyInto(op.presharedKeys, i * 32);
+    }
+    const ep = p.endpoint;
+    if (ep?.address) {
+      f |= OP_ENDPOINT;
+      const e = i * 20;
+      op.endpoints[e] = ep.family === 4 ? AF_INET : AF_INET6;
+      op.endpoints[e + 2] = ep.port >> 8;
+      op.endpoints[e + 3] = ep.port & 0xff;
+      op.endpoints.set(ep.address, e + 4);
+    } else if (ep) {
+      throw new Error(`endpoint ${ep.text} was not resolved to an address`);
+    }
+    if (p.persistentKeepalive !== undefined) {
+      f |= OP_KEEPALIVE;
+      op.keepalive[i] = p.persistentKeepalive;
+    }
+    op.flags[i] = f;
+    op.allowedIpStart[i] = this.#ip;
+    for (const c of p.allowedIPs) this.#prefix(c.family, c.prefix, c.bytes, false);
+    for (const c of p.allowedIPsRemove) this.#prefix(c.family, c.prefix, c.bytes, true);
+    op.allowedIpStart[i + 1] = this.#ip;
+  }
+
+  #prefix(family: 4 | 6, prefix: number, bytes: Uint8Array, remove: boolean): void {
+    const x = this.#ip * 19;
+    this.#ips[x] = family === 4 ? AF_INET : AF_INET6;
+    this.#ips[x + 1] = prefix;
+    this.#ips[x + 2] = remove ? 1 : 0;
+    this.#ips.set(bytes, x + 3);
+    this.#ip++;
   }
 
   write(i: number, p: RawPeerOp): void {
@@ -100,36 +144,17 @@ export function encodeRawPeerOps(peers: RawPeerOp[], device: Omit<NativeDeviceOp
 
 /** Encodes a normalised change for the addon, yielding to the event loop every 256 operations. */
 export async function encodeDeviceOp(norm: NormalizedDeviceConfig): Promise<NativeDeviceOp> {
-  const ipCount = norm.peers.reduce((n, p) => n + p.allowedIPs.length + p.allowedIPsRemove.length, 0);
-  const w = new OpWriter(norm.peers.length, ipCount);
-  for (let i = 0; i < norm.peers.length; i++) {
+  const n = norm.peers.length;
+  let ipCount = 0;
+  for (const p of norm.peers) ipCount += p.allowedIPs.length + p.allowedIPsRemove.length;
+  const w = new OpWriter(n, ipCount);
+  for (let i = 0; i < n; i++) {
     if (i > 0 && i % CHUNK === 0) await yieldToLoop();
-    const p = norm.peers[i] as NormalizedDeviceConfig['peers'][number];
-    w.write(i, {
-      publicKey: p.publicKey.bytes(),
-      remove: p.remove,
-      updateOnly: p.updateOnly,
-      replaceAllowedIps: p.replaceAllowedIPs,
-      ...(p.presharedKey !== undefined ? { presharedKey: p.presharedKey ? p.presharedKey.bytes() : null } : {}),
-      ...(p.endpoint && p.endpoint.family !== 0
-        ? { endpoint: { family: p.endpoint.family === 4 ? AF_INET : AF_INET6, addr: hostBytes(p.endpoint.family, p.endpoint.host), port: p.endpoint.port } }
-        : {}),
-      ...(p.persistentKeepalive !== undefined ? { keepalive: p.persistentKeepalive } : {}),
-      allowedIps: [
-        ...p.allowedIPs.map((c) => ({ family: c.family === 4 ? AF_INET : AF_INET6, addr: c.bytes, prefix: c.prefix })),
-        ...p.allowedIPsRemove.map((c) => ({ family: c.family === 4 ? AF_INET : AF_INET6, addr: c.bytes, prefix: c.prefix, remove: true })),
-      ],
-    });
+    w.writeNormalized(i, norm.peers[i] as NormalizedPeer);
   }
   const op: NativeDeviceOp = { ...w.op, replacePeers: norm.replacePeers };
   if (norm.privateKey !== undefined) op.privateKey = norm.privateKey ? norm.privateKey.bytes() : null;
   if (norm.listenPort !== undefined) op.listenPort = norm.listenPort;
   if (norm.fwmark !== undefined) op.fwmark = norm.fwmark;
   return op;
-}
-
-function hostBytes(family: 4 | 6, host: string): Uint8Array {
-  const ip = parseIp(host);
-  if (!ip || ip.family !== family) throw new Error(`endpoint host ${host} is not an IPv${family} literal`);
-  return ip.bytes;
 }

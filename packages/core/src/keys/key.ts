@@ -124,6 +124,11 @@ export class Key {
     return copy;
   }
 
+  /** Copies the 32 bytes into `target` at `offset` (no allocation; for encoders). */
+  copyInto(target: Uint8Array, offset = 0): void {
+    target.set(this.#bytes, offset);
+  }
+
   /** The key as canonical base64. For secret keys this is an explicit reveal. */
   toBase64(): string {
     return encode(this.#bytes);

@@ -9,6 +9,8 @@ export interface Endpoint {
   port: number;
   /** `1.2.3.4:51820`, `[2001:db8::1]:51820` or `name.example:51820`. */
   text: string;
+  /** The address bytes (4 or 16) of an IP endpoint; absent for a host name. */
+  address?: Uint8Array;
 }
 
 const PORT_RE = /^[1-9][0-9]{0,4}$/;
@@ -57,7 +59,7 @@ export function parseEndpoint(text: unknown): Endpoint {
     if (!v6) return fail(text, 'brackets must contain an IPv6 address');
     const port = portOf(text, portPart);
     const host = formatIPv6(v6);
-    return { family: 6, host, port, text: formatEndpoint(6, host, port) };
+    return { family: 6, host, port, text: formatEndpoint(6, host, port), address: v6 };
   }
   const colon = text.lastIndexOf(':');
   if (colon < 0) return fail(text, 'missing :port');
@@ -69,7 +71,7 @@ export function parseEndpoint(text: unknown): Endpoint {
   const v4 = parseIPv4(hostPart);
   if (v4) {
     const host = formatIPv4(v4);
-    return { family: 4, host, port, text: formatEndpoint(4, host, port) };
+    return { family: 4, host, port, text: formatEndpoint(4, host, port), address: v4 };
   }
   const lower = hostPart.toLowerCase();
   if (!isHostName(lower)) return fail(text, 'not an IP address or host name');
