@@ -53,83 +53,74 @@ class OpWriter {
   writeNormalized(i: number, p: NormalizedPeer): void {
     const op = this.op as Required<NativeDeviceOp>;
     p.publicKey.copyInto(op.keys, i * 32);
-    let f = 0;
-    if (p.remove) f |= OP_REMOVE;
-    if (p.updateOnly) f |= OP_UPDATE_ONLY;
-    if (p.replaceAllowedIPs) f |= OP_REPLACE_ALLOWED_IPS;
-    if (p.presharedKey === null) f |= OP_PSK_REMOVE;
-    else if (p.presharedKey) {
-      f |= OP_PSK_SET;
-      p.presharedKey.copyInto(op.presharedKeys, i * 32);
-    }
+    if (p.presharedKey) p.presharedKey.copyInto(op.presharedKeys, i * 32);
     const ep = p.endpoint;
-    if (ep?.address) {
-      f |= OP_ENDPOINT;
-      const e = i * 20;
-      op.endpoints[e] = ep.family === 4 ? AF_INET : AF_INET6;
-      op.endpoints[e + 2] = ep.port >> 8;
-      op.endpoints[e + 3] = ep.port & 0xff;
-      op.endpoints.set(ep.address, e + 4);
-    } else if (ep) {
-      throw new Error(`endpoint ${ep.text} was not resolved to an address`);
-    }
-    if (p.persistentKeepalive !== undefined) {
-      f |= OP_KEEPALIVE;
-      op.keepalive[i] = p.persistentKeepalive;
-    }
-    op.flags[i] = f;
-    op.allowedIpStart[i] = this.#ip;
-    for (const c of p.allowedIPs) this.#prefix(c.family, c.prefix, c.bytes, false);
-    for (const c of p.allowedIPsRemove) this.#prefix(c.family, c.prefix, c.bytes, true);
+    if (ep && !ep.address) throw new Error(`endpoint ${ep.text} was not resolved to an address`);
+    this.#finish(i, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIPs, p.presharedKey, ep !== undefined, p.persistentKeepalive));
+    if (ep?.address) this.#endpoint(i, ep.family === 4 ? AF_INET : AF_INET6, ep.port, ep.address);
+    if (p.persistentKeepalive !== undefined) op.keepalive[i] = p.persistentKeepalive;
+    for (const c of p.allowedIPs) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, false);
+    for (const c of p.allowedIPsRemove) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, true);
     op.allowedIpStart[i + 1] = this.#ip;
   }
 
-  #prefix(family: 4 | 6, prefix: number, bytes: Uint8Array, remove: boolean): void {
+  /** Writes an operation given in addon terms (tests, probes); secret bytes are zeroed after copying. */
+  write(i: number, p: RawPeerOp): void {
+    const op = this.op as Required<NativeDeviceOp>;
+    op.keys.set(p.publicKey, i * 32);
+    if (p.presharedKey) {
+      op.presharedKeys.set(p.presharedKey, i * 32);
+      p.presharedKey.fill(0);
+    }
+    this.#finish(i, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIps, p.presharedKey, p.endpoint !== undefined, p.keepalive));
+    if (p.endpoint) this.#endpoint(i, p.endpoint.family, p.endpoint.port, p.endpoint.addr);
+    if (p.keepalive !== undefined) op.keepalive[i] = p.keepalive;
+    for (const ip of p.allowedIps ?? []) this.#prefix(ip.family, ip.prefix, ip.addr, ip.remove === true);
+    op.allowedIpStart[i + 1] = this.#ip;
+  }
+
+  #finish(i: number, flags: number): void {
+    const op = this.op as Required<NativeDeviceOp>;
+    op.flags[i] = flags;
+    op.allowedIpStart[i] = this.#ip;
+  }
+
+  #endpoint(i: number, family: number, port: number, addr: Uint8Array): void {
+    const e = i * 20;
+    const endpoints = this.op.endpoints as Uint8Array;
+    endpoints[e] = family;
+    endpoints[e + 2] = port >> 8;
+    endpoints[e + 3] = port & 0xff;
+    endpoints.set(addr, e + 4);
+  }
+
+  #prefix(family: number, prefix: number, bytes: Uint8Array, remove: boolean): void {
     const x = this.#ip * 19;
-    this.#ips[x] = family === 4 ? AF_INET : AF_INET6;
+    this.#ips[x] = family;
     this.#ips[x + 1] = prefix;
     this.#ips[x + 2] = remove ? 1 : 0;
     this.#ips.set(bytes, x + 3);
     this.#ip++;
   }
+}
 
-  write(i: number, p: RawPeerOp): void {
-    const op = this.op as Required<NativeDeviceOp>;
-    op.keys.set(p.publicKey, i * 32);
-    let f = 0;
-    if (p.remove) f |= OP_REMOVE;
-    if (p.updateOnly) f |= OP_UPDATE_ONLY;
-    if (p.replaceAllowedIps) f |= OP_REPLACE_ALLOWED_IPS;
-    if (p.presharedKey === null) f |= OP_PSK_REMOVE;
-    else if (p.presharedKey) {
-      f |= OP_PSK_SET;
-      op.presharedKeys.set(p.presharedKey, i * 32);
-      p.presharedKey.fill(0);
-    }
-    if (p.endpoint) {
-      f |= OP_ENDPOINT;
-      const e = i * 20;
-      op.endpoints[e] = p.endpoint.family;
-      op.endpoints[e + 2] = p.endpoint.port >> 8;
-      op.endpoints[e + 3] = p.endpoint.port & 0xff;
-      op.endpoints.set(p.endpoint.addr, e + 4);
-    }
-    if (p.keepalive !== undefined) {
-      f |= OP_KEEPALIVE;
-      op.keepalive[i] = p.keepalive;
-    }
-    op.flags[i] = f;
-    op.allowedIpStart[i] = this.#ip;
-    for (const ip of p.allowedIps ?? []) {
-      const x = this.#ip * 19;
-      this.#ips[x] = ip.family;
-      this.#ips[x + 1] = ip.prefix;
-      this.#ips[x + 2] = ip.remove ? 1 : 0;
-      this.#ips.set(ip.addr, x + 3);
-      this.#ip++;
-    }
-    op.allowedIpStart[i + 1] = this.#ip;
-  }
+function flagsOf(
+  remove: boolean | undefined,
+  updateOnly: boolean | undefined,
+  replace: boolean | undefined,
+  psk: unknown,
+  endpoint: boolean,
+  keepalive: number | undefined,
+): number {
+  let f = 0;
+  if (remove) f |= OP_REMOVE;
+  if (updateOnly) f |= OP_UPDATE_ONLY;
+  if (replace) f |= OP_REPLACE_ALLOWED_IPS;
+  if (psk === null) f |= OP_PSK_REMOVE;
+  else if (psk) f |= OP_PSK_SET;
+  if (endpoint) f |= OP_ENDPOINT;
+  if (keepalive !== undefined) f |= OP_KEEPALIVE;
+  return f;
 }
 
 /** Encodes a small list of operations (tests, probes). */

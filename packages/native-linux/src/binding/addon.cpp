@@ -378,13 +378,14 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
         [](Napi::Env env, nl::LinkInfo& l) -> Napi::Value { return linkToJs(env, l); });
   }
 
-  // Runs `fn(rtnl, index)` for the link `name` in a worker.
-  Napi::Value withLink(const Napi::CallbackInfo& info, std::function<nl::Status(nl::Rtnl&, uint32_t)> fn) {
+  // Runs `fn(rtnl, index)` for the link `name` in a worker; `convert` turns the result into JS.
+  template <typename T>
+  Napi::Value onLink(const Napi::CallbackInfo& info, std::function<nl::Result<T>(nl::Rtnl&, uint32_t)> fn, Napi::Value (*convert)(Napi::Env, T&)) {
     std::string name = nameArg(info, 0);
     auto core = core_;
-    return run<nl::Unit>(
+    return run<T>(
         info.Env(),
-        [core, name, fn]() -> nl::Status {
+        [core, name, fn]() -> nl::Result<T> {
           std::lock_guard<std::mutex> lock(core->mutex());
           auto rt = core->rtnl();
           if (!rt.ok()) return rt.error();
@@ -392,24 +393,13 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
           if (!idx.ok()) return idx.error();
           return fn(*rt.value(), idx.value());
         },
-        undefinedOf);
+        convert);
   }
 
-  // Runs `fn(rtnl, index)` for the link `name` in a worker and returns the prefixes it lists.
+  Napi::Value withLink(const Napi::CallbackInfo& info, std::function<nl::Status(nl::Rtnl&, uint32_t)> fn) { return onLink<nl::Unit>(info, fn, undefinedOf); }
+
   Napi::Value listPrefixes(const Napi::CallbackInfo& info, std::function<nl::Result<std::vector<nl::Prefix>>(nl::Rtnl&, uint32_t)> fn) {
-    std::string name = nameArg(info, 0);
-    auto core = core_;
-    return run<std::vector<nl::Prefix>>(
-        info.Env(),
-        [core, name, fn]() -> nl::Result<std::vector<nl::Prefix>> {
-          std::lock_guard<std::mutex> lock(core->mutex());
-          auto rt = core->rtnl();
-          if (!rt.ok()) return rt.error();
-          auto idx = indexOf(*rt.value(), name);
-          if (!idx.ok()) return idx.error();
-          return fn(*rt.value(), idx.value());
-        },
-        prefixesToJs);
+    return onLink<std::vector<nl::Prefix>>(info, fn, prefixesToJs);
   }
 
   // `fn(index, prefix)` for the link `name` (argument 0) and the prefix in argument 1.
