@@ -240,7 +240,8 @@ test('L6 a failure in a later SET message reports the messages and peer operatio
   ops[2].allowedIps = [{ ...prefix([10, 3, 0, 0], 16), remove: true }];
   let err;
   try {
-    await native.setDevice('lrk0', encodeRawPeerOps(ops), 300); // 300-byte messages: one or two peers each
+    const op = encodeRawPeerOps(ops);
+    await native.setDevice('lrk0', op.bytes, op.length, 300); // 300-byte messages: one or two peers each
   } catch (e) {
     err = e;
   }

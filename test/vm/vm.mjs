@@ -172,7 +172,7 @@ async function runOnce(command, { timeoutMs = 45 * 60_000, memoryMb = 4096, env 
     '-accel',
     process.env.LANRAGE_VM_ACCEL ?? 'tcg,thread=single',
     '-cpu',
-    'max',
+    process.env.LANRAGE_VM_CPU ?? 'max',
     '-smp',
     process.env.LANRAGE_VM_SMP ?? '2',
     '-m',

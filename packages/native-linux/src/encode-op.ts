@@ -1,10 +1,19 @@
-import type { NormalizedDeviceConfig, NormalizedPeer } from '@lanrage/core';
+import type { NormalizedPeer } from '@lanrage/core';
 import {
   AF_INET,
   AF_INET6,
-  type NativeDeviceOp,
+  DEV_FWMARK,
+  DEV_LISTEN_PORT,
+  DEV_PRIVATE_KEY_REMOVE,
+  DEV_PRIVATE_KEY_SET,
+  DEV_REPLACE_PEERS,
+  type EncodedOp,
   OP_ENDPOINT,
+  OP_HEADER_BYTES,
+  OP_IP_BYTES,
   OP_KEEPALIVE,
+  OP_MAGIC,
+  OP_PEER_BYTES,
   OP_PSK_REMOVE,
   OP_PSK_SET,
   OP_REMOVE,
@@ -25,82 +34,140 @@ export interface RawPeerOp {
   allowedIps?: { family: number; addr: Uint8Array; prefix: number; remove?: boolean }[];
 }
 
-/** Operations written between yields to the event loop. */
-const CHUNK = 256;
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+/** Device-level fields of a raw op. */
+export interface RawDeviceFields {
+  /** undefined = unchanged, null = remove. */
+  privateKey?: Uint8Array | null;
+  listenPort?: number;
+  fwmark?: number;
+  replacePeers?: boolean;
+}
 
-/** Fills the flat arrays of a NativeDeviceOp, one operation at a time. */
-class OpWriter {
-  readonly op: NativeDeviceOp;
-  #ip = 0;
-  #ips: Uint8Array;
+/** Bytes an op of `count` peer operations and `ipCount` prefixes takes (layout: src/native.ts). */
+export function encodedSize(count: number, ipCount: number): number {
+  return OP_HEADER_BYTES + count * OP_PEER_BYTES + ipCount * OP_IP_BYTES;
+}
 
-  constructor(count: number, ipCount: number) {
-    this.#ips = new Uint8Array(ipCount * 19);
-    this.op = {
-      count,
-      keys: new Uint8Array(count * 32),
-      flags: new Uint8Array(count),
-      presharedKeys: new Uint8Array(count * 32),
-      endpoints: new Uint8Array(count * 20),
-      keepalive: new Uint16Array(count),
-      allowedIpStart: new Uint32Array(count + 1),
-      allowedIps: this.#ips,
-    };
+function u32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+/**
+ * Writes an op into one buffer (zeroed first), one operation at a time. `maxIps` bounds the
+ * prefixes; fewer may be written (duplicates dropped), and op() gives the exact length.
+ */
+export class OpWriter {
+  readonly bytes: Uint8Array;
+  readonly #count: number;
+  readonly #ipBase: number;
+  #ip: number;
+
+  constructor(count: number, maxIps: number, scratch?: Uint8Array) {
+    const capacity = encodedSize(count, maxIps);
+    if (scratch && scratch.length >= capacity) {
+      this.bytes = scratch;
+      scratch.fill(0, 0, capacity);
+    } else {
+      this.bytes = new Uint8Array(capacity);
+    }
+    this.#count = count;
+    this.#ipBase = OP_HEADER_BYTES + count * OP_PEER_BYTES;
+    this.#ip = this.#ipBase;
+    u32(this.bytes, 0, OP_MAGIC);
+    u32(this.bytes, 4, count);
   }
 
-  /** Writes a normalised operation straight into the arrays (no intermediate objects: this is the churn hot path). */
+  device(d: RawDeviceFields): void {
+    const b = this.bytes;
+    let f = d.replacePeers ? DEV_REPLACE_PEERS : 0;
+    if (d.listenPort !== undefined) {
+      f |= DEV_LISTEN_PORT;
+      u32(b, 16, d.listenPort);
+    }
+    if (d.fwmark !== undefined) {
+      f |= DEV_FWMARK;
+      u32(b, 20, d.fwmark);
+    }
+    if (d.privateKey === null) f |= DEV_PRIVATE_KEY_REMOVE;
+    else if (d.privateKey) {
+      f |= DEV_PRIVATE_KEY_SET;
+      b.set(d.privateKey, 24);
+    }
+    b[12] = f;
+  }
+
+  /**
+   * Writes a normalised operation straight into the buffer (no intermediate objects: the churn
+   * hot path). A host-name endpoint is flagged but left for setEndpoint once resolved.
+   */
   writeNormalized(i: number, p: NormalizedPeer): void {
-    const op = this.op as Required<NativeDeviceOp>;
-    p.publicKey.copyInto(op.keys, i * 32);
-    if (p.presharedKey) p.presharedKey.copyInto(op.presharedKeys, i * 32);
+    const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;
+    const b = this.bytes;
+    p.publicKey.copyInto(b, at);
+    if (p.presharedKey) p.presharedKey.copyInto(b, at + 32);
     const ep = p.endpoint;
-    if (ep && !ep.address) throw new Error(`endpoint ${ep.text} was not resolved to an address`);
-    this.#finish(i, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIPs, p.presharedKey, ep !== undefined, p.persistentKeepalive));
-    if (ep?.address) this.#endpoint(i, ep.family === 4 ? AF_INET : AF_INET6, ep.port, ep.address);
-    if (p.persistentKeepalive !== undefined) op.keepalive[i] = p.persistentKeepalive;
+    if (ep?.address) this.setEndpoint(i, ep.family === 4 ? AF_INET : AF_INET6, ep.port, ep.address);
+    this.#finish(at, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIPs, p.presharedKey, ep !== undefined, p.persistentKeepalive), p.persistentKeepalive);
     for (const c of p.allowedIPs) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, false);
     for (const c of p.allowedIPsRemove) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, true);
-    op.allowedIpStart[i + 1] = this.#ip;
+    u32(b, at + 88, p.allowedIPs.length + p.allowedIPsRemove.length);
   }
 
   /** Writes an operation given in addon terms (tests, probes); secret bytes are zeroed after copying. */
   write(i: number, p: RawPeerOp): void {
-    const op = this.op as Required<NativeDeviceOp>;
-    op.keys.set(p.publicKey, i * 32);
+    const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;
+    const b = this.bytes;
+    b.set(p.publicKey, at);
     if (p.presharedKey) {
-      op.presharedKeys.set(p.presharedKey, i * 32);
+      b.set(p.presharedKey, at + 32);
       p.presharedKey.fill(0);
     }
-    this.#finish(i, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIps, p.presharedKey, p.endpoint !== undefined, p.keepalive));
-    if (p.endpoint) this.#endpoint(i, p.endpoint.family, p.endpoint.port, p.endpoint.addr);
-    if (p.keepalive !== undefined) op.keepalive[i] = p.keepalive;
-    for (const ip of p.allowedIps ?? []) this.#prefix(ip.family, ip.prefix, ip.addr, ip.remove === true);
-    op.allowedIpStart[i + 1] = this.#ip;
+    if (p.endpoint) this.setEndpoint(i, p.endpoint.family, p.endpoint.port, p.endpoint.addr);
+    this.#finish(at, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIps, p.presharedKey, p.endpoint !== undefined, p.keepalive), p.keepalive);
+    const ips = p.allowedIps ?? [];
+    for (const ip of ips) this.#prefix(ip.family, ip.prefix, ip.addr, ip.remove === true);
+    u32(b, at + 88, ips.length);
   }
 
-  #finish(i: number, flags: number): void {
-    const op = this.op as Required<NativeDeviceOp>;
-    op.flags[i] = flags;
-    op.allowedIpStart[i] = this.#ip;
+  /** The finished op (the prefix count goes into the header here). */
+  op(): EncodedOp {
+    u32(this.bytes, 8, (this.#ip - this.#ipBase) / OP_IP_BYTES);
+    return { bytes: this.bytes, length: this.#ip };
   }
 
-  #endpoint(i: number, family: number, port: number, addr: Uint8Array): void {
-    const e = i * 20;
-    const endpoints = this.op.endpoints as Uint8Array;
-    endpoints[e] = family;
-    endpoints[e + 2] = port >> 8;
-    endpoints[e + 3] = port & 0xff;
-    endpoints.set(addr, e + 4);
+  get count(): number {
+    return this.#count;
   }
 
-  #prefix(family: number, prefix: number, bytes: Uint8Array, remove: boolean): void {
-    const x = this.#ip * 19;
-    this.#ips[x] = family;
-    this.#ips[x + 1] = prefix;
-    this.#ips[x + 2] = remove ? 1 : 0;
-    this.#ips.set(bytes, x + 3);
-    this.#ip++;
+  setEndpoint(i: number, family: number, port: number, addr: Uint8Array): void {
+    const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;
+    const b = this.bytes;
+    b[at + 64] = family;
+    b[at + 66] = port >> 8;
+    b[at + 67] = port & 0xff;
+    b.set(addr, at + 68);
+  }
+
+  #finish(at: number, flags: number, keepalive: number | undefined): void {
+    const b = this.bytes;
+    b[at + 84] = flags;
+    if (keepalive !== undefined) {
+      b[at + 86] = keepalive & 0xff;
+      b[at + 87] = keepalive >> 8;
+    }
+  }
+
+  #prefix(family: number, prefix: number, addr: Uint8Array, remove: boolean): void {
+    const b = this.bytes;
+    const x = this.#ip;
+    b[x] = family;
+    b[x + 1] = prefix;
+    b[x + 2] = remove ? 1 : 0;
+    b.set(addr, x + 3);
+    this.#ip += OP_IP_BYTES;
   }
 }
 
@@ -123,29 +190,14 @@ function flagsOf(
   return f;
 }
 
-/** Encodes a small list of operations (tests, probes). */
-export function encodeRawPeerOps(peers: RawPeerOp[], device: Omit<NativeDeviceOp, 'count'> = {}): NativeDeviceOp {
+/** Encodes a small list of operations given in addon terms (tests, probes). */
+export function encodeRawPeerOps(peers: RawPeerOp[], device: RawDeviceFields = {}): EncodedOp {
   const w = new OpWriter(
     peers.length,
     peers.reduce((n, p) => n + (p.allowedIps?.length ?? 0), 0),
   );
+  w.device(device);
   for (const [i, p] of peers.entries()) w.write(i, p);
-  return { ...device, ...w.op };
-}
-
-/** Encodes a normalised change for the addon, yielding to the event loop every 256 operations. */
-export async function encodeDeviceOp(norm: NormalizedDeviceConfig): Promise<NativeDeviceOp> {
-  const n = norm.peers.length;
-  let ipCount = 0;
-  for (const p of norm.peers) ipCount += p.allowedIPs.length + p.allowedIPsRemove.length;
-  const w = new OpWriter(n, ipCount);
-  for (let i = 0; i < n; i++) {
-    if (i > 0 && i % CHUNK === 0) await yieldToLoop();
-    w.writeNormalized(i, norm.peers[i] as NormalizedPeer);
-  }
-  const op: NativeDeviceOp = { ...w.op, replacePeers: norm.replacePeers };
-  if (norm.privateKey !== undefined) op.privateKey = norm.privateKey ? norm.privateKey.bytes() : null;
-  if (norm.listenPort !== undefined) op.listenPort = norm.listenPort;
-  if (norm.fwmark !== undefined) op.fwmark = norm.fwmark;
-  return op;
+  if (device.privateKey) device.privateKey.fill(0);
+  return w.op();
 }

@@ -6,7 +6,8 @@ import type { LinkControl } from '@lanrage/core';
 import { loadNative } from './load-native.js';
 import { RtnlLinks } from './rtnl-links.js';
 
-export { encodeDeviceOp, encodeRawPeerOps, type RawPeerOp } from './encode-op.js';
+export { type EncodedConfig, encodeConfig, encodeConfigNow } from './encode-config.js';
+export { encodeRawPeerOps, type RawDeviceFields, type RawPeerOp } from './encode-op.js';
 export { KernelBackend, type KernelBackendOptions } from './kernel-backend.js';
 export { loadNative } from './load-native.js';
 export { mapNativeError } from './map-error.js';

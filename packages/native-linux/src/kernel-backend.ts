@@ -8,16 +8,16 @@ import {
   type PeerStats,
   type PeerStatus,
   parseIp,
-  prepareDeviceConfig,
   validateInterfaceName,
   validateMtu,
   type WireGuardBackend,
 } from '@lanrage/core';
 import { allowedIPsAt, findPeer, streamPeers, toDeviceStatus, toPeerStats } from './device-view.js';
-import { encodeDeviceOp, encodeRawPeerOps } from './encode-op.js';
+import { type EncodedConfig, encodeConfig, encodeConfigNow } from './encode-config.js';
+import { encodeRawPeerOps } from './encode-op.js';
 import { loadNative } from './load-native.js';
 import { mapNativeError } from './map-error.js';
-import { AF_INET, AF_INET6, type NativeBackend, type NativeDevice, type NativeDeviceOp, type NativeError } from './native.js';
+import { AF_INET, AF_INET6, type EncodedOp, type NativeBackend, type NativeDevice, type NativeError } from './native.js';
 import { RtnlLinks } from './rtnl-links.js';
 
 export interface KernelBackendOptions {
@@ -35,6 +35,8 @@ export class KernelBackend implements WireGuardBackend {
   #native: NativeBackend | undefined;
   readonly links: RtnlLinks;
   #removalSupport: Promise<boolean> | undefined;
+  /** Reused for every small change: the addon decodes it before setDevice returns. */
+  readonly #scratch = new Uint8Array(4096);
 
   constructor(options: KernelBackendOptions = {}) {
     this.#options = options;
@@ -93,9 +95,7 @@ export class KernelBackend implements WireGuardBackend {
     // Deleting a link removes its peers one at a time, each waiting for an RCU grace period
     // (measured in the VM: 160 s for 10,000 peers); REPLACE_PEERS with no peers removes them all
     // after one grace period (0.8 s). Best effort: the link goes either way.
-    await this.#addon()
-      .setDevice(name, { replacePeers: true, count: 0 })
-      .catch(() => undefined);
+    await this.#send(name, encodeRawPeerOps([], { replacePeers: true })).catch(() => undefined);
     await this.links.deleteLink(name);
   }
 
@@ -163,9 +163,9 @@ export class KernelBackend implements WireGuardBackend {
     const prefix = { family: AF_INET, addr: new Uint8Array([192, 0, 2, 255]), prefix: 32 };
     const native = this.#addon();
     try {
-      await native.setDevice(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }]));
+      await this.#send(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }]));
       try {
-        await native.setDevice(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }]));
+        await this.#send(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }]));
       } catch (err) {
         const e = mapNativeError(err, 'probing allowed-IP removal');
         if (e.code === 'INVALID_ARGUMENT' || e.code === 'UNSUPPORTED') return false;
@@ -175,7 +175,7 @@ export class KernelBackend implements WireGuardBackend {
       const i = findPeer(dev, ghostKey.bytes());
       return i >= 0 && allowedIPsAt(dev, i).length === 0;
     } finally {
-      await native.setDevice(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), remove: true }])).catch(() => undefined);
+      await this.#send(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), remove: true }])).catch(() => undefined);
     }
   }
 
@@ -184,42 +184,77 @@ export class KernelBackend implements WireGuardBackend {
    * acknowledged is PARTIAL_APPLY with the applied peer operations (the kernel never rolls
    * back). Single allowed-IP removal on a kernel without it is UNSUPPORTED before anything is sent.
    */
-  async setDevice(name: string, config: DeviceConfig): Promise<void> {
-    validateInterfaceName(name);
-    const norm = await prepareDeviceConfig(config);
-    if (norm.peers.some((p) => p.allowedIPsRemove.length > 0) && !(await this.supportsAllowedIPRemoval(name).catch(() => false))) {
-      throw new LanrageError('UNSUPPORTED', 'this kernel cannot remove a single allowed IP (WGALLOWEDIP_F_REMOVE_ME needs Linux 6.16 or later)', {
-        remedy: 'Give the peer its whole new set with allowedIPs (replace) instead; lanrage apply does this automatically.',
-      });
-    }
-    const op = await encodeDeviceOp(norm);
+  setDevice(name: string, config: DeviceConfig): Promise<void> {
+    // Small changes (the churn case) are validated, encoded into the reused scratch buffer and
+    // handed to the addon in one synchronous stretch (no await in between); the rest in chunks.
+    let enc: EncodedConfig | null;
     try {
-      await this.#addon().setDevice(name, op, this.#options.messageSize);
+      validateInterfaceName(name);
+      enc = encodeConfigNow(config, this.#scratch);
     } catch (err) {
-      const ne = err as Partial<NativeError>;
-      const base = await this.#missing(name, mapNativeError(err, `setting ${name}`, { genl: true }));
-      const appliedMessages = typeof ne.appliedMessages === 'number' ? ne.appliedMessages : 0;
-      if (appliedMessages === 0 || base.code === 'INTERFACE_NOT_FOUND') throw base;
-      const appliedPeers = typeof ne.appliedPeers === 'number' ? ne.appliedPeers : 0;
-      const details: PartialApplyDetails = {
-        appliedPeers: norm.peers.map((_, i) => i).slice(0, appliedPeers),
-        failedPeers: norm.peers.map((_, i) => i).slice(appliedPeers),
-        deviceApplied: true,
-      };
-      throw new LanrageError(
-        'PARTIAL_APPLY',
-        `setting ${name} failed after ${appliedMessages} message(s) (${appliedPeers} of ${norm.peers.length} peer operations applied): ${base.message}`,
-        {
-          cause: base,
-          ...(base.errno !== undefined ? { errno: base.errno } : {}),
-          ...(base.syscall !== undefined ? { syscall: base.syscall } : {}),
-          ...(base.extack !== undefined ? { extack: base.extack } : {}),
-          details: details as unknown as Record<string, unknown>,
-        },
-      );
-    } finally {
-      wipeOp(op);
+      return Promise.reject(err);
     }
+    if (enc && !enc.removesAllowedIPs) return this.#sendConfig(name, enc);
+    // The probe below awaits, so an op in the scratch buffer moves out of it first.
+    return this.#setDeviceSlow(name, config, enc ? { ...enc, op: detach(enc.op) } : null);
+  }
+
+  async #setDeviceSlow(name: string, config: DeviceConfig, encoded: EncodedConfig | null): Promise<void> {
+    const enc = encoded ?? (await encodeConfig(config));
+    try {
+      if (enc.removesAllowedIPs && !(await this.supportsAllowedIPRemoval(name).catch(() => false))) {
+        throw new LanrageError('UNSUPPORTED', 'this kernel cannot remove a single allowed IP (WGALLOWEDIP_F_REMOVE_ME needs Linux 6.16 or later)', {
+          remedy: 'Give the peer its whole new set with allowedIPs (replace) instead; lanrage apply does this automatically.',
+        });
+      }
+    } catch (err) {
+      enc.op.bytes.fill(0);
+      throw err;
+    }
+    return this.#sendConfig(name, enc);
+  }
+
+  async #sendConfig(name: string, enc: EncodedConfig): Promise<void> {
+    try {
+      await this.#send(name, enc.op);
+    } catch (err) {
+      throw await this.#setError(name, enc.count, err);
+    }
+  }
+
+  /** Hands an encoded op to the addon (which decodes it at once); wipes it if the call is refused before that. */
+  #send(name: string, op: EncodedOp): Promise<number> {
+    try {
+      return this.#addon().setDevice(name, op.bytes, op.length, this.#options.messageSize);
+    } catch (err) {
+      op.bytes.fill(0, 0, op.length);
+      return Promise.reject(err);
+    }
+  }
+
+  /** A failure after some messages were acknowledged is PARTIAL_APPLY with what was applied. */
+  async #setError(name: string, count: number, err: unknown): Promise<LanrageError> {
+    const ne = err as Partial<NativeError>;
+    const base = await this.#missing(name, mapNativeError(err, `setting ${name}`, { genl: true }));
+    const appliedMessages = typeof ne.appliedMessages === 'number' ? ne.appliedMessages : 0;
+    if (appliedMessages === 0 || base.code === 'INTERFACE_NOT_FOUND') return base;
+    const appliedPeers = typeof ne.appliedPeers === 'number' ? ne.appliedPeers : 0;
+    const details: PartialApplyDetails = {
+      appliedPeers: Array.from({ length: Math.min(appliedPeers, count) }, (_, i) => i),
+      failedPeers: Array.from({ length: Math.max(count - appliedPeers, 0) }, (_, i) => appliedPeers + i),
+      deviceApplied: true,
+    };
+    return new LanrageError(
+      'PARTIAL_APPLY',
+      `setting ${name} failed after ${appliedMessages} message(s) (${appliedPeers} of ${count} peer operations applied): ${base.message}`,
+      {
+        cause: base,
+        ...(base.errno !== undefined ? { errno: base.errno } : {}),
+        ...(base.syscall !== undefined ? { syscall: base.syscall } : {}),
+        ...(base.extack !== undefined ? { extack: base.extack } : {}),
+        details: details as unknown as Record<string, unknown>,
+      },
+    );
   }
 
   async #wireguardLink(name: string): Promise<void> {
@@ -277,8 +312,9 @@ export class KernelBackend implements WireGuardBackend {
   }
 }
 
-/** The addon zeroes the key buffers it copies; this covers the ones it never saw (errors before the call). */
-function wipeOp(op: NativeDeviceOp): void {
-  op.privateKey?.fill(0);
-  op.presharedKeys?.fill(0);
+/** A copy of an op that was written into the scratch buffer, which is wiped. */
+function detach(op: EncodedOp): EncodedOp {
+  const bytes = op.bytes.slice(0, op.length);
+  op.bytes.fill(0, 0, op.length);
+  return { bytes, length: op.length };
 }

@@ -8,6 +8,9 @@ import type { NativeModule } from './native.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
+/** Bumped with every change to the addon's surface, so a stale build is refused, not misused. */
+const ABI_VERSION = 2;
+
 let cached: NativeModule | undefined;
 
 /** musl is detected from the process report (glibc builds do not load there). */
@@ -61,7 +64,7 @@ export function loadNative(): NativeModule {
     }
     try {
       const mod = c.load() as NativeModule;
-      if (mod.abiVersion !== 1) throw new Error(`ABI version ${mod.abiVersion}, expected 1`);
+      if (mod.abiVersion !== ABI_VERSION) throw new Error(`ABI version ${mod.abiVersion}, expected ${ABI_VERSION}`);
       cached = mod;
       return mod;
     } catch (err) {

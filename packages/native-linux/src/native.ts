@@ -52,7 +52,34 @@ export interface NativeDevice {
   allowedIps: Uint8Array;
 }
 
-/** Flag bits of NativeDeviceOp.flags, per peer operation. */
+/**
+ * A device change in the addon's one-buffer format (decoded by src/codec/device_op_codec.cpp;
+ * the layout is documented there). Little-endian:
+ *   header 56 bytes: u32 magic "LRO1", u32 count, u32 ipCount, u8 device flags (DEV_*),
+ *     3 pad, u32 listenPort, u32 fwmark, 32-byte private key;
+ *   count peer records of 92 bytes: 32 public key, 32 preshared key, 20 endpoint (family, 0,
+ *     port big-endian, 16 address bytes), u8 flags (OP_*), 1 pad, u16 keepalive, u32 ip count;
+ *   ipCount prefixes of 19 bytes: family, prefix length, remove (0/1), 16 address bytes.
+ * Only the first `length` bytes are read; the addon zeroes the secret bytes once copied.
+ */
+export interface EncodedOp {
+  bytes: Uint8Array;
+  length: number;
+}
+
+export const OP_MAGIC = 0x314f524c;
+export const OP_HEADER_BYTES = 56;
+export const OP_PEER_BYTES = 92;
+export const OP_IP_BYTES = 19;
+
+/** Device flag bits (header byte 12). */
+export const DEV_REPLACE_PEERS = 1;
+export const DEV_LISTEN_PORT = 2;
+export const DEV_FWMARK = 4;
+export const DEV_PRIVATE_KEY_SET = 8;
+export const DEV_PRIVATE_KEY_REMOVE = 16;
+
+/** Flag bits per peer operation (record byte 84). */
 export const OP_REMOVE = 1;
 export const OP_UPDATE_ONLY = 2;
 export const OP_REPLACE_ALLOWED_IPS = 4;
@@ -60,28 +87,6 @@ export const OP_PSK_SET = 8;
 export const OP_PSK_REMOVE = 16;
 export const OP_ENDPOINT = 32;
 export const OP_KEEPALIVE = 64;
-
-/**
- * A change as flat arrays (index i = peer operation i): `keys` and `presharedKeys` 32 bytes per
- * operation, `endpoints` 20 (family, 0, port big-endian, 16 address bytes), `allowedIps` 19 per
- * prefix (family, prefix length, remove flag, 16 address bytes), operation i's prefixes at
- * [allowedIpStart[i], allowedIpStart[i+1]). Secret bytes are zeroed by the addon after copying.
- */
-export interface NativeDeviceOp {
-  /** null removes; the bytes are zeroed by the addon after copying. */
-  privateKey?: Uint8Array | null;
-  listenPort?: number;
-  fwmark?: number;
-  replacePeers?: boolean;
-  count: number;
-  keys?: Uint8Array;
-  flags?: Uint8Array;
-  presharedKeys?: Uint8Array;
-  endpoints?: Uint8Array;
-  keepalive?: Uint16Array;
-  allowedIpStart?: Uint32Array;
-  allowedIps?: Uint8Array;
-}
 
 /** Errors the addon rejects with. */
 export interface NativeError extends Error {
@@ -101,8 +106,12 @@ export interface NativeBackend {
   deleteLink(name: string): Promise<void>;
   /** statsOnly leaves out allowed IPs (allowedIpStart is all zeros). */
   getDevice(name: string, statsOnly?: boolean): Promise<NativeDevice>;
-  /** Resolves with the number of messages sent; `capacity` overrides the message size. */
-  setDevice(name: string, op: NativeDeviceOp, capacity?: number): Promise<number>;
+  /**
+   * Sends `op.bytes[0, length)` (an EncodedOp); resolves with the number of messages sent.
+   * The bytes are decoded before the call returns, so the buffer may be reused at once.
+   * `capacity` overrides the message size.
+   */
+  setDevice(name: string, bytes: Uint8Array, length: number, capacity?: number): Promise<number>;
   listAddresses(name: string): Promise<NativePrefix[]>;
   addAddress(name: string, prefix: NativePrefix): Promise<void>;
   deleteAddress(name: string, prefix: NativePrefix): Promise<void>;

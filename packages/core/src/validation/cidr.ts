@@ -18,7 +18,18 @@ export interface ParsedAllowedIP {
   normalized: boolean;
 }
 
-const PREFIX_RE = /^(?:0|[1-9][0-9]{0,2})$/;
+/** A prefix length in plain decimal (no sign, no leading zero) from text[from..], or -1. */
+function prefixLength(text: string, from: number): number {
+  const n = text.length - from;
+  if (n < 1 || n > 3) return -1;
+  let v = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39 || (i > from && v === 0)) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
 
 function describe(text: unknown): string {
   return typeof text === 'string' && /^[\x20-\x7e]{0,64}$/.test(text) ? `'${text}'` : 'the given value';
@@ -36,10 +47,8 @@ function parsePrefixed(text: unknown, code: LanrageErrorCode, what: string, requ
   const max = addr.family === 4 ? 32 : 128;
   let prefix = max;
   if (slash >= 0) {
-    const p = text.slice(slash + 1);
-    if (!PREFIX_RE.test(p)) return fail();
-    prefix = Number(p);
-    if (prefix > max) return fail();
+    prefix = prefixLength(text, slash + 1);
+    if (prefix < 0 || prefix > max) return fail();
   } else if (requirePrefix) return fail();
   return { family: addr.family, bytes: addr.bytes, prefix };
 }
@@ -49,9 +58,13 @@ function parsePrefixed(text: unknown, code: LanrageErrorCode, what: string, requ
  * route, as wg does). Host bits are cleared (A2); bad text is INVALID_ALLOWED_IP (A1).
  */
 export function parseAllowedIP(text: unknown): ParsedAllowedIP {
-  const { family, bytes, prefix } = parsePrefixed(text, 'INVALID_ALLOWED_IP', 'allowed IP', false);
-  const normalized = maskInPlace(bytes, prefix);
-  return { cidr: { family, bytes, prefix, text: `${formatIp({ family, bytes })}/${prefix}` }, normalized };
+  const p = parsePrefixed(text, 'INVALID_ALLOWED_IP', 'allowed IP', false);
+  const normalized = maskInPlace(p.bytes, p.prefix);
+  return { cidr: allowedCidr(p), normalized };
+}
+
+function allowedCidr(p: { family: IpFamily; bytes: Uint8Array; prefix: number }): Cidr {
+  return { family: p.family, bytes: p.bytes, prefix: p.prefix, text: `${formatIp(p)}/${p.prefix}` };
 }
 
 /** The canonical text of an allowed IP. */
@@ -62,12 +75,17 @@ export function normalizeAllowedIP(text: unknown): string {
 /** Parses a list of allowed IPs, dropping duplicates (A4) and keeping first-seen order. */
 export function normalizeAllowedIPs(list: readonly unknown[]): Cidr[] {
   if (!Array.isArray(list)) throw new LanrageError('INVALID_ALLOWED_IP', 'allowed IPs must be a list');
-  const seen = new Set<string>();
   const out: Cidr[] = [];
+  // A Set only when there is something to deduplicate (most peers have one or two prefixes).
+  const seen = list.length > 2 ? new Set<string>() : null;
   for (const item of list) {
-    const { cidr } = parseAllowedIP(item);
-    if (seen.has(cidr.text)) continue;
-    seen.add(cidr.text);
+    const p = parsePrefixed(item, 'INVALID_ALLOWED_IP', 'allowed IP', false);
+    maskInPlace(p.bytes, p.prefix);
+    const cidr = allowedCidr(p);
+    if (seen) {
+      if (seen.has(cidr.text)) continue;
+      seen.add(cidr.text);
+    } else if (out.length === 1 && (out[0] as Cidr).text === cidr.text) continue;
     out.push(cidr);
   }
   return out;

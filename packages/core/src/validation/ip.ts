@@ -12,22 +12,34 @@ export interface IpAddress {
   bytes: Uint8Array;
 }
 
-const DEC_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
-/** Dotted-quad IPv4 with no leading zeros (as inet_pton); null if not one. */
+/**
+ * Dotted-quad IPv4 with no leading zeros (as inet_pton); null if not one. Scans character
+ * codes (no split, no regex): it runs for every allowed IP of every churn operation.
+ */
 export function parseIPv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] as string;
-    if (!DEC_OCTET.test(p)) return null;
-    const v = Number(p);
-    if (v > 255) return null;
-    out[i] = v;
+  let octet = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      // '.' (or the end): close the octet
+      if (digits === 0 || octet > 3) return null;
+      out[octet++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return null; // leading zero
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return null;
+    } else {
+      return null;
+    }
   }
-  return out;
+  return octet === 4 ? out : null;
 }
 
 /** RFC 4291 IPv6 text (with optional trailing dotted quad); no zone index; null if not one. */

@@ -1,10 +1,8 @@
 #pragma once
 // The native state behind one JS KernelBackend: one long-lived generic-netlink socket (family
-// resolved once) and one rtnetlink socket, opened on first use and used by one worker at a
-// time (X4). Pure C++; the N-API layer only calls into it from worker threads.
+// resolved once) and one rtnetlink socket, opened on first use. Used only from the backend's
+// I/O thread (X4), so it needs no lock. Pure C++.
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 
 #include "../netlink/rtnl.hpp"
@@ -17,11 +15,9 @@ class Core {
   // Both return an error (ENOENT for a missing wireguard family) instead of throwing.
   nl::Result<nl::WireGuard*> wireguard();
   nl::Result<nl::Rtnl*> rtnl();
-  std::mutex& mutex() { return mutex_; }
   void close();
 
  private:
-  std::mutex mutex_;
   std::unique_ptr<nl::WireGuard> wg_;
   std::unique_ptr<nl::Rtnl> rtnl_;
 };

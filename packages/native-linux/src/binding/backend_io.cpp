@@ -1,0 +1,71 @@
+#include "backend_io.hpp"
+
+namespace lanrage::binding {
+
+// What the I/O thread, the thread-safe function and the JS object share. Destroyed when the
+// last of them lets go; the thread is joined before the thread-safe function can be finalized.
+struct BackendIo::Shared {
+  Core core;  // the sockets: used by the I/O thread only
+  napi_threadsafe_function tsfn = nullptr;
+  IoQueue<JsJob> queue{[this] { napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking); }};
+  size_t outstanding = 0;   // JS thread only
+  bool finalized = false;   // JS thread only
+  bool released = false;    // JS thread only
+};
+
+BackendIo::BackendIo() : shared_(std::make_shared<Shared>()) {}
+
+BackendIo::~BackendIo() { release(); }
+
+Core& BackendIo::core() { return shared_->core; }
+
+void BackendIo::release() {
+  Shared& s = *shared_;
+  s.queue.stop();
+  if (s.tsfn && !s.finalized && !s.released) {
+    s.released = true;
+    napi_release_threadsafe_function(s.tsfn, napi_tsfn_release);
+  }
+}
+
+void BackendIo::submit(Napi::Env env, std::unique_ptr<JsJob> job) {
+  Shared& s = *shared_;
+  if (s.finalized || s.released) throw Napi::Error::New(env, "the native backend is shutting down");
+  if (!s.tsfn) {
+    auto* context = new std::shared_ptr<Shared>(shared_);
+    napi_status st = napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "lanrage.netlink"), 0, 1, context, finalize, context, callJs, &s.tsfn);
+    if (st != napi_ok) {
+      delete context;
+      s.tsfn = nullptr;
+      throw Napi::Error::New(env, "cannot create the completion channel");
+    }
+    napi_unref_threadsafe_function(env, s.tsfn);
+  }
+  if (s.outstanding++ == 0) napi_ref_threadsafe_function(env, s.tsfn);
+  if (!s.queue.submit(std::move(job))) {
+    --s.outstanding;
+    throw Napi::Error::New(env, "the native backend is shutting down");
+  }
+}
+
+void BackendIo::callJs(napi_env rawEnv, napi_value, void* context, void*) {
+  Shared& s = **static_cast<std::shared_ptr<Shared>*>(context);
+  auto jobs = s.queue.takeDone();
+  if (rawEnv == nullptr || jobs.empty()) return;  // env teardown: nothing can settle now
+  Napi::Env env(rawEnv);
+  for (auto& job : jobs) {
+    Napi::HandleScope scope(env);
+    job->settle(env);
+  }
+  s.outstanding -= jobs.size();
+  if (s.outstanding == 0) napi_unref_threadsafe_function(env, s.tsfn);
+}
+
+void BackendIo::finalize(napi_env, void* data, void*) {
+  auto* holder = static_cast<std::shared_ptr<Shared>*>(data);
+  (*holder)->queue.stop();
+  (*holder)->finalized = true;
+  delete holder;
+}
+
+}  // namespace lanrage::binding

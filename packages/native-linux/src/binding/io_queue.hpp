@@ -1,0 +1,89 @@
+#pragma once
+// One I/O thread per backend, fed by a FIFO queue: socket work never runs on the JS thread,
+// operations on one backend run in call order, and finished jobs are handed back in batches.
+// Pure C++ (no napi.h): the binding supplies `wake`, which tells the JS thread to call
+// takeDone(). A per-call thread-pool hop (AsyncWorker) cost ~180 µs in the VM; this costs a
+// condition-variable wake each way.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace lanrage::binding {
+
+// Job needs `void run()`, called once on the I/O thread.
+template <typename Job>
+class IoQueue {
+ public:
+  // `wake` runs on the I/O thread each time finished jobs land in an empty done list, so a
+  // burst of completions costs one wake, not one each.
+  explicit IoQueue(std::function<void()> wake) : wake_(std::move(wake)) {}
+  ~IoQueue() { stop(); }
+  IoQueue(const IoQueue&) = delete;
+  IoQueue& operator=(const IoQueue&) = delete;
+
+  // Queues `job`, starting the thread on first use. After stop(), jobs are refused (false).
+  bool submit(std::unique_ptr<Job> job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return false;
+      pending_.push_back(std::move(job));
+      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+    }
+    cv_.notify_one();
+    return true;
+  }
+
+  // The finished jobs, oldest first.
+  std::vector<std::unique_ptr<Job>> takeDone() {
+    std::vector<std::unique_ptr<Job>> out;
+    std::lock_guard<std::mutex> lock(mutex_);
+    out.swap(done_);
+    return out;
+  }
+
+  // Runs every queued job, then joins the thread. Idempotent.
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, and everything queued has run
+      std::unique_ptr<Job> job = std::move(pending_.front());
+      pending_.pop_front();
+      lock.unlock();
+      job->run();
+      lock.lock();
+      const bool first = done_.empty();
+      done_.push_back(std::move(job));
+      if (first) {
+        lock.unlock();
+        wake_();
+        lock.lock();
+      }
+    }
+  }
+
+  std::function<void()> wake_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Job>> pending_;
+  std::vector<std::unique_ptr<Job>> done_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace lanrage::binding
