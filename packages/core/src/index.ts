@@ -13,6 +13,7 @@ export {
   loadConfig,
 } from './config/config.js';
 export { ERROR_REMEDIES, fromSystemError, isLanrageError, LanrageError, type LanrageErrorCode, type LanrageErrorOptions } from './errors.js';
+export { TimeSlicer } from './event-loop/time-slicer.js';
 export { isValidKey, Key, type KeyKind, parseKey } from './keys/key.js';
 export { type EnsureKeysResult, ensureKeys, loadKeyFile, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, parseKeyFile, writeFileExclusive } from './keys/key-files.js';
 export { clamp, generateKeyPair, generatePresharedKey, generatePrivateKey, type KeyPair, publicKeyFrom } from './keys/x25519.js';

@@ -1,4 +1,5 @@
 import { LanrageError } from './errors.js';
+import { TimeSlicer } from './event-loop/time-slicer.js';
 import { Key } from './keys/key.js';
 import { publicKeyFrom } from './keys/x25519.js';
 import { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
@@ -112,21 +113,23 @@ export async function resolveDeviceConfig(config: NormalizedDeviceConfig, opts?:
   return config;
 }
 
-/** Peers validated between yields to the event loop in prepareDeviceConfig. */
+/** Up to this many peers are validated in one go; beyond it, in time slices. */
 const CHUNK = 128;
 
 /**
  * normalizeDeviceConfig, then resolveDeviceConfig: what every backend does first. Large peer
- * lists are validated in chunks with yields in between, so a 100k-peer change never blocks the
- * event loop for long; the result and the errors are the same as the synchronous form.
+ * lists are validated in time slices with yields in between, so a 100k-peer change never
+ * blocks the event loop for long; the result and the errors are the same as the synchronous form.
  */
 export async function prepareDeviceConfig(config: DeviceConfig, opts?: ResolveOptions): Promise<NormalizedDeviceConfig> {
   const peers = config?.peers;
   if (!Array.isArray(peers) || peers.length <= CHUNK) return resolveDeviceConfig(normalizeDeviceConfig(config), opts);
   const head = normalizeDeviceConfig({ ...config, peers: [] });
   const out: NormalizedPeer[] = new Array(peers.length);
+  const slicer = new TimeSlicer();
   for (let i = 0; i < peers.length; i++) {
-    if (i > 0 && i % CHUNK === 0) await new Promise<void>((r) => setImmediate(r));
+    const pause = slicer.next();
+    if (pause) await pause;
     out[i] = normalizePeer(peers[i] as PeerConfig, i);
   }
   head.peers = out;

@@ -1,29 +1,27 @@
-import { type DeviceStatus, formatEndpoint, formatIPv4, formatIPv6, Key, type PeerStats, type PeerStatus } from '@lanrage/core';
+import { type DeviceStatus, formatEndpoint, formatIPv6, Key, type PeerStats, type PeerStatus, TimeSlicer } from '@lanrage/core';
 import { AF_INET, type NativeDevice } from './native.js';
 
-/** Peers converted between yields to the event loop, so a huge read never stalls it for long. */
-const CHUNK = 256;
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
-
-function ipText(family: number, bytes: Uint8Array): string {
-  return family === AF_INET ? formatIPv4(bytes) : formatIPv6(bytes);
+/** The address at `at` of a flat array as text; IPv4 straight from the bytes (no views: this runs per peer). */
+function ipText(family: number, a: Uint8Array, at: number): string {
+  return family === AF_INET ? `${a[at]}.${a[at + 1]}.${a[at + 2]}.${a[at + 3]}` : formatIPv6(a.subarray(at, at + 16));
 }
 
 function endpointAt(dev: NativeDevice, i: number): string | null {
-  const e = dev.endpoints.subarray(i * 20, i * 20 + 20);
-  const family = e[0] as number;
+  const e = dev.endpoints;
+  const at = i * 20;
+  const family = e[at] as number;
   if (family === 0) return null;
-  const port = ((e[2] as number) << 8) | (e[3] as number);
-  const host = ipText(family, family === AF_INET ? e.subarray(4, 8) : e.subarray(4, 20));
-  return formatEndpoint(family === AF_INET ? 4 : 6, host, port);
+  const port = ((e[at + 2] as number) << 8) | (e[at + 3] as number);
+  return formatEndpoint(family === AF_INET ? 4 : 6, ipText(family, e, at + 4), port);
 }
 
 function allowedIPsAt(dev: NativeDevice, i: number): string[] {
-  const out: string[] = [];
-  for (let k = dev.allowedIpStart[i] as number; k < (dev.allowedIpStart[i + 1] as number); k++) {
-    const x = dev.allowedIps.subarray(k * 18, k * 18 + 18);
-    const family = x[0] as number;
-    out.push(`${ipText(family, family === AF_INET ? x.subarray(2, 6) : x.subarray(2, 18))}/${x[1]}`);
+  const from = dev.allowedIpStart[i] as number;
+  const out: string[] = new Array((dev.allowedIpStart[i + 1] as number) - from);
+  const x = dev.allowedIps;
+  for (let k = 0; k < out.length; k++) {
+    const at = (from + k) * 18;
+    out[k] = `${ipText(x[at] as number, x, at + 2)}/${x[at + 1]}`;
   }
   return out;
 }
@@ -45,8 +43,8 @@ function secretKey(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key
 
 function peerAt(dev: NativeDevice, i: number): PeerStatus {
   return {
-    publicKey: Key.fromBytes(dev.keys.subarray(i * 32, i * 32 + 32)),
-    presharedKey: dev.hasPresharedKey[i] ? Key.fromBytes(dev.presharedKeys.subarray(i * 32, i * 32 + 32), 'preshared') : null,
+    publicKey: Key.fromBytesAt(dev.keys, i * 32),
+    presharedKey: dev.hasPresharedKey[i] ? Key.fromBytesAt(dev.presharedKeys, i * 32, 'preshared') : null,
     endpoint: endpointAt(dev, i),
     persistentKeepalive: dev.keepalive[i] as number,
     allowedIPs: allowedIPsAt(dev, i),
@@ -58,11 +56,13 @@ function peerAt(dev: NativeDevice, i: number): PeerStatus {
   };
 }
 
-/** Peers one at a time from the flat device (no array of all peers), yielding to the event loop between chunks. */
+/** Peers one at a time from the flat device (no array of all peers), yielding to the event loop between time slices. */
 export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus> {
   try {
+    const slicer = new TimeSlicer();
     for (let i = 0; i < dev.count; i++) {
-      if (i > 0 && i % CHUNK === 0) await yieldToLoop();
+      const pause = slicer.next();
+      if (pause) await pause;
       yield peerAt(dev, i);
     }
   } finally {
@@ -71,11 +71,13 @@ export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus
   }
 }
 
-/** The addon's flat device as a DeviceStatus, converted in chunks; key bytes are wiped after use. */
+/** The addon's flat device as a DeviceStatus, converted in time slices; key bytes are wiped after use. */
 export async function toDeviceStatus(name: string, dev: NativeDevice): Promise<DeviceStatus> {
   const peers: PeerStatus[] = new Array(dev.count);
+  const slicer = new TimeSlicer();
   for (let i = 0; i < dev.count; i++) {
-    if (i > 0 && i % CHUNK === 0) await yieldToLoop();
+    const pause = slicer.next();
+    if (pause) await pause;
     peers[i] = peerAt(dev, i);
   }
   dev.presharedKeys.fill(0);
@@ -95,8 +97,10 @@ export async function toPeerStats(dev: NativeDevice): Promise<PeerStats[]> {
   dev.privateKey?.fill(0);
   const keys = Buffer.from(dev.keys.buffer, dev.keys.byteOffset, dev.keys.byteLength);
   const out: PeerStats[] = new Array(dev.count);
+  const slicer = new TimeSlicer();
   for (let i = 0; i < dev.count; i++) {
-    if (i > 0 && i % CHUNK === 0) await yieldToLoop();
+    const pause = slicer.next();
+    if (pause) await pause;
     out[i] = {
       publicKey: keys.toString('base64', i * 32, i * 32 + 32),
       endpoint: endpointAt(dev, i),

@@ -9,13 +9,13 @@ import {
   publicKeyFrom,
   type ResolveOptions,
   resolveEndpoint,
+  TimeSlicer,
 } from '@lanrage/core';
 import { OpWriter, type RawDeviceFields } from './encode-op.js';
 import { AF_INET, AF_INET6, type EncodedOp } from './native.js';
 
-/** Peers validated and written between yields to the event loop. */
+/** Changes up to this many peers are encoded in one synchronous stretch (encodeConfigNow). */
 const CHUNK = 256;
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export interface EncodedConfig {
   op: EncodedOp;
@@ -109,12 +109,14 @@ export function encodeConfigNow(config: DeviceConfig, scratch: Uint8Array): Enco
   return e.result();
 }
 
-/** Any change: yields to the event loop every 256 peers; host names are resolved together at the end. */
+/** Any change, in time slices with yields to the event loop; host names are resolved together at the end. */
 export async function encodeConfig(config: DeviceConfig, resolve?: ResolveOptions): Promise<EncodedConfig> {
   const e = new ConfigEncoder(config);
   try {
+    const slicer = new TimeSlicer();
     for (let i = 0; i < e.list.length; i++) {
-      if (i > 0 && i % CHUNK === 0) await yieldToLoop();
+      const pause = slicer.next();
+      if (pause) await pause;
       e.add(i);
     }
     e.finish();

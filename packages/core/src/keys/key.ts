@@ -86,6 +86,18 @@ export class Key {
     return new Key(copy, kind);
   }
 
+  /** Copies the 32 bytes at `offset` of a larger array (a flat list of keys) into a new key. */
+  static fromBytesAt(source: Uint8Array, offset: number, kind: KeyKind = 'public'): Key {
+    if (!(source instanceof Uint8Array) || !Number.isInteger(offset) || offset < 0 || offset + KEY_LENGTH > source.length) {
+      throw new LanrageError('INVALID_KEY', `${kind} key must be 32 bytes inside the given array`);
+    }
+    // new + a byte loop keeps the 32 bytes on the JS heap (slice() would allocate an
+    // off-heap backing store per key) and makes no temporary view: this runs per peer of a dump.
+    const copy = new Uint8Array(KEY_LENGTH);
+    for (let j = 0; j < KEY_LENGTH; j++) copy[j] = source[offset + j] as number;
+    return new Key(copy, kind);
+  }
+
   /** Parses a key given as hex (the userspace UAPI's encoding). */
   static fromHex(hex: string, kind: KeyKind = 'public'): Key {
     if (!/^[0-9a-f]{64}$/i.test(hex)) throw new LanrageError('INVALID_KEY', `${kind} key is not 64 hex digits`);
