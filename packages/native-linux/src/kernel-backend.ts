@@ -37,6 +37,7 @@ export class KernelBackend implements WireGuardBackend {
   #removalSupport: Promise<boolean> | undefined;
   /** Reused for every small change: the addon decodes it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);
+  #validName: string | undefined;
 
   constructor(options: KernelBackendOptions = {}) {
     this.#options = options;
@@ -189,7 +190,10 @@ export class KernelBackend implements WireGuardBackend {
     // handed to the addon in one synchronous stretch (no await in between); the rest in chunks.
     let enc: EncodedConfig | null;
     try {
-      validateInterfaceName(name);
+      if (name !== this.#validName) {
+        validateInterfaceName(name);
+        this.#validName = name; // churn names the same interface every time: check it once
+      }
       enc = encodeConfigNow(config, this.#scratch);
     } catch (err) {
       return Promise.reject(err);
@@ -214,12 +218,13 @@ export class KernelBackend implements WireGuardBackend {
     return this.#sendConfig(name, enc);
   }
 
-  async #sendConfig(name: string, enc: EncodedConfig): Promise<void> {
-    try {
-      await this.#send(name, enc.op);
-    } catch (err) {
-      throw await this.#setError(name, enc.count, err);
-    }
+  #sendConfig(name: string, enc: EncodedConfig): Promise<void> {
+    return this.#send(name, enc.op).then(
+      () => undefined,
+      async (err: unknown) => {
+        throw await this.#setError(name, enc.count, err);
+      },
+    );
   }
 
   /** Hands an encoded op to the addon (which decodes it at once); wipes it if the call is refused before that. */

@@ -1,18 +1,44 @@
 #include "message.hpp"
 
+#include <string.h>
+
 #include <algorithm>
 
 namespace lanrage::nl {
 
 MessageBuilder::MessageBuilder(size_t capacity, uint16_t type, uint16_t flags)
-    : buf_(std::max(capacity, sizeof(struct nlmsghdr) + 64), 0), size_(NLMSG_HDRLEN) {
+    : limit_(std::max(capacity, sizeof(struct nlmsghdr) + 64)), size_(NLMSG_HDRLEN) {
+  buf_.assign(std::min<size_t>(limit_, 256), 0);
   auto* h = reinterpret_cast<struct nlmsghdr*>(buf_.data());
   h->nlmsg_type = type;
   h->nlmsg_flags = flags;
 }
 
+MessageBuilder::~MessageBuilder() { wipe(); }
+
+void MessageBuilder::wipe() {
+  if (!buf_.empty()) ::explicit_bzero(buf_.data(), buf_.size());
+}
+
+void MessageBuilder::reserve(size_t bytes) {
+  const size_t need = size_ + bytes;
+  if (need <= buf_.size()) return;
+  // Grown by hand, not by resize(): the old block may hold keys and must be wiped, not just freed.
+  std::vector<uint8_t> bigger(std::min(limit_, std::max(need, buf_.size() * 2)), 0);
+  std::memcpy(bigger.data(), buf_.data(), size_);
+  wipe();
+  buf_.swap(bigger);
+}
+
+void MessageBuilder::seal(uint16_t flags) {
+  auto* h = reinterpret_cast<struct nlmsghdr*>(buf_.data());
+  h->nlmsg_len = static_cast<uint32_t>(size_);
+  h->nlmsg_flags |= flags;
+}
+
 bool MessageBuilder::putHeader(const void* data, size_t len) {
-  if (size_ + align4(len) > buf_.size()) return false;
+  if (size_ + align4(len) > limit_) return false;
+  reserve(align4(len));
   std::memcpy(buf_.data() + size_, data, len);
   size_ += align4(len);
   return true;
@@ -20,6 +46,7 @@ bool MessageBuilder::putHeader(const void* data, size_t len) {
 
 bool MessageBuilder::put(uint16_t type, const void* data, size_t len) {
   if (!fits(len) || len > 0xffff - kAttrHeader) return false;
+  reserve(kAttrHeader + align4(len));
   auto* a = reinterpret_cast<struct nlattr*>(buf_.data() + size_);
   a->nla_type = type;
   a->nla_len = static_cast<uint16_t>(kAttrHeader + len);
@@ -33,6 +60,7 @@ bool MessageBuilder::putString(uint16_t type, const std::string& s) { return put
 
 size_t MessageBuilder::beginNest(uint16_t type, size_t reserve) {
   if (!fits(0, reserve)) return SIZE_MAX;
+  this->reserve(kAttrHeader);
   size_t off = size_;
   auto* a = reinterpret_cast<struct nlattr*>(buf_.data() + size_);
   a->nla_type = static_cast<uint16_t>(type | NLA_F_NESTED);

@@ -14,10 +14,15 @@ namespace lanrage::nl {
 constexpr size_t align4(size_t n) { return (n + 3U) & ~size_t{3}; }
 constexpr size_t kAttrHeader = align4(sizeof(struct nlattr));
 
-// One netlink message in a buffer of fixed capacity.
+// One netlink message of at most `capacity` bytes. The buffer starts small and grows as
+// attributes are added (a churn message is ~100 bytes, not a zeroed page); it is wiped when it
+// grows, when wipe() is called and when the builder goes, since it can hold keys.
 class MessageBuilder {
  public:
   MessageBuilder(size_t capacity, uint16_t type, uint16_t flags);
+  ~MessageBuilder();
+  MessageBuilder(MessageBuilder&&) noexcept = default;
+  MessageBuilder& operator=(MessageBuilder&&) noexcept = default;
   // Appends a fixed family header (genlmsghdr, ifinfomsg, ...) right after nlmsghdr.
   bool putHeader(const void* data, size_t len);
   // Each put* returns false (and writes nothing) when the attribute does not fit.
@@ -27,21 +32,28 @@ class MessageBuilder {
   bool putU32(uint16_t type, uint32_t v) { return put(type, &v, sizeof v); }
   bool putString(uint16_t type, const std::string& s);  // NUL-terminated
   // Room for an attribute with `payload` bytes (plus `reserve` bytes that must stay free).
-  bool fits(size_t payload, size_t reserve = 0) const { return size_ + kAttrHeader + align4(payload) + reserve <= buf_.size(); }
+  bool fits(size_t payload, size_t reserve = 0) const { return size_ + kAttrHeader + align4(payload) + reserve <= limit_; }
   // Opens a nested attribute; returns its offset, or SIZE_MAX when not even the header fits.
   size_t beginNest(uint16_t type, size_t reserve = 0);
   void endNest(size_t offset);
   // Removes everything written after `offset` (used to drop a nest that ended up empty).
   void truncate(size_t offset);
   size_t size() const { return size_; }
-  size_t capacity() const { return buf_.size(); }
+  size_t capacity() const { return limit_; }
   void setSeq(uint32_t seq);
   const uint8_t* data() const { return buf_.data(); }
-  // The finished message (nlmsg_len set).
+  // Sets nlmsg_len and ORs `flags` into the header: the message is then data()[0, size()).
+  void seal(uint16_t flags);
+  // Zeroes everything written (after sending: the message may carry keys).
+  void wipe();
+  // A copy of the finished message (nlmsg_len set).
   std::vector<uint8_t> finish() const;
 
  private:
+  // Makes room for `bytes` more (fits() was checked first).
+  void reserve(size_t bytes);
   std::vector<uint8_t> buf_;
+  size_t limit_;
   size_t size_;
 };
 

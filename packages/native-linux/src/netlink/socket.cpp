@@ -1,5 +1,7 @@
 #include "socket.hpp"
 
+#include <string.h>
+
 #include <linux/netlink.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -112,27 +114,33 @@ AckInfo parseAck(const MessageView& view) {
 Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(const MessageView&)>& onMessage, const RequestOptions& opts) {
   const uint32_t seq = ++seq_;
   msg.setSeq(seq);
-  std::vector<uint8_t> bytes = msg.finish();
-  auto* h = reinterpret_cast<struct nlmsghdr*>(bytes.data());
-  h->nlmsg_flags |= NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK);
-  h->nlmsg_pid = 0;
+  msg.seal(NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK));
   struct sockaddr_nl kernel {};
   kernel.nl_family = AF_NETLINK;
   for (;;) {
-    ssize_t n = connected_ ? ::send(fd_.get(), bytes.data(), bytes.size(), 0)
-                           : ::sendto(fd_.get(), bytes.data(), bytes.size(), 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel);
+    ssize_t n = connected_ ? ::send(fd_.get(), msg.data(), msg.size(), 0)
+                           : ::sendto(fd_.get(), msg.data(), msg.size(), 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel);
     if (n >= 0) break;
     if (errno == EINTR) continue;
     return makeError(errno, "sendmsg", "sending a netlink request");
   }
-  // Wipe key material from our copy of the request as soon as it is sent.
-  std::memset(bytes.data(), 0, bytes.size());
+  // Wipe key material from the request as soon as it is sent.
+  msg.wipe();
 
   size_t messages = 0;
-  std::vector<uint8_t> previous;
+  // The previous dump message as length + FNV-1a hash: enough to spot a kernel that repeats
+  // itself, without keeping a copy of data that can hold keys.
+  size_t previousLen = 0;
+  uint64_t previousHash = 0;
   for (;;) {
     auto got = receive();
     if (!got.ok()) return got.error();
+    // Replies can carry keys (dumps; an error ACK echoes the request): wiped once handled.
+    struct WipeOnExit {
+      uint8_t* p;
+      size_t n;
+      ~WipeOnExit() { ::explicit_bzero(p, n); }
+    } wipeReply{rx_.data(), got.value()};
     MessageIterator it(rx_.data(), got.value());
     MessageView view;
     while (it.next(view)) {
@@ -162,10 +170,13 @@ Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(co
           if (opts.dump) {
             if (++messages > opts.maxMessages) return makeError(EOVERFLOW, "netlink", "dump stalled: too many messages");
             // A kernel that sends the same message again makes no progress (L5).
-            if (previous.size() == view.payloadLen && view.payloadLen > 0 && std::memcmp(previous.data(), view.payload, view.payloadLen) == 0) {
+            uint64_t h = 1469598103934665603ULL;
+            for (size_t i = 0; i < view.payloadLen; ++i) h = (h ^ view.payload[i]) * 1099511628211ULL;
+            if (view.payloadLen > 0 && previousLen == view.payloadLen && previousHash == h) {
               return makeError(EOVERFLOW, "netlink", "dump stalled: the kernel repeated a message");
             }
-            previous.assign(view.payload, view.payload + view.payloadLen);
+            previousLen = view.payloadLen;
+            previousHash = h;
           }
           Status s = onMessage(view);
           if (!s.ok()) return s;
