@@ -69,6 +69,23 @@ describe('encodeConfig validates exactly as normalizeDeviceConfig does', () => {
 });
 
 describe('encodeConfig buffers', () => {
+  it('grows past its first guess of prefixes and keeps every one in order', async () => {
+    const peers = Array.from({ length: 300 }, (_, i) => ({
+      publicKey: Key.fromBytes(new Uint8Array(32).fill(9).map((v, j) => (j === 0 ? i & 0xff : j === 1 ? i >> 8 : v))),
+      allowedIPs: [`10.${i >> 8}.${i & 0xff}.0/24`, `10.200.${i >> 8}.${i & 0xff}/32`, `fd00::${i.toString(16)}/128`],
+    }));
+    const { op, count } = await encodeConfig({ peers });
+    expect(count).toBe(300);
+    expect(op.length).toBe(OP_HEADER_BYTES + 300 * OP_PEER_BYTES + 900 * 19);
+    const view = new DataView(op.bytes.buffer, op.bytes.byteOffset);
+    expect(view.getUint32(8, true)).toBe(900);
+    for (let i = 0; i < 300; i++) expect(view.getUint32(OP_HEADER_BYTES + i * OP_PEER_BYTES + 88, true)).toBe(3);
+    const last = OP_HEADER_BYTES + 300 * OP_PEER_BYTES + 899 * 19;
+    expect([op.bytes[last], op.bytes[last + 1], op.bytes[last + 3], op.bytes[last + 18]]).toEqual([10, 128, 0xfd, 299 & 0xff]);
+    const first = OP_HEADER_BYTES + 300 * OP_PEER_BYTES;
+    expect([op.bytes[first], op.bytes[first + 1], op.bytes[first + 3]]).toEqual([2, 24, 10]);
+  });
+
   it('wipes secrets from the scratch buffer when validation fails after them', () => {
     const scratch = new Uint8Array(4096);
     expect(() =>

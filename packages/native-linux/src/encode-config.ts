@@ -25,12 +25,15 @@ export interface EncodedConfig {
   removesAllowedIPs: boolean;
 }
 
-/** The most prefixes the peers can give (duplicates are dropped later), to size the buffer. */
-function prefixBound(peers: readonly PeerConfig[]): number {
+/** Prefixes to make room for at first: a small change is counted exactly, a large one guessed (the writer grows). */
+function prefixGuess(peers: readonly PeerConfig[]): number {
+  if (peers.length > CHUNK) return peers.length;
   let n = 0;
   for (const p of peers) {
     if (p === null || typeof p !== 'object' || p.remove === true) continue;
-    for (const list of [p.allowedIPs, p.allowedIPsAdd, p.allowedIPsRemove]) if (Array.isArray(list)) n += list.length;
+    if (Array.isArray(p.allowedIPs)) n += p.allowedIPs.length;
+    if (Array.isArray(p.allowedIPsAdd)) n += p.allowedIPsAdd.length;
+    if (Array.isArray(p.allowedIPsRemove)) n += p.allowedIPsRemove.length;
   }
   return n;
 }
@@ -54,7 +57,7 @@ class ConfigEncoder {
     // Device fields (and a non-list `peers`) are checked first, as normalizeDeviceConfig does.
     const head = normalizeDeviceConfig(peers === undefined || !Array.isArray(peers) ? config : { ...config, peers: [] });
     this.list = Array.isArray(peers) ? peers : [];
-    this.writer = new OpWriter(this.list.length, prefixBound(this.list), scratch);
+    this.writer = new OpWriter(this.list.length, prefixGuess(this.list), scratch);
     this.#own = head.privateKey ? publicKeyFrom(head.privateKey) : null;
     const fields: RawDeviceFields = { replacePeers: head.replacePeers };
     if (head.privateKey !== undefined) fields.privateKey = head.privateKey ? head.privateKey.bytes() : null;

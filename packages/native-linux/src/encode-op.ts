@@ -56,28 +56,34 @@ function u32(b: Uint8Array, at: number, v: number): void {
 }
 
 /**
- * Writes an op into one buffer (zeroed first), one operation at a time. `maxIps` bounds the
- * prefixes; fewer may be written (duplicates dropped), and op() gives the exact length.
+ * Writes an op into one buffer (zeroed first), one operation at a time. Room is made for
+ * `expectIps` prefixes and the buffer grows (wiping the old one) if more come; op() gives the
+ * exact length.
  */
 export class OpWriter {
-  readonly bytes: Uint8Array;
+  #bytes: Uint8Array;
   readonly #count: number;
   readonly #ipBase: number;
   #ip: number;
 
-  constructor(count: number, maxIps: number, scratch?: Uint8Array) {
-    const capacity = encodedSize(count, maxIps);
+  constructor(count: number, expectIps: number, scratch?: Uint8Array) {
+    const capacity = encodedSize(count, expectIps);
     if (scratch && scratch.length >= capacity) {
-      this.bytes = scratch;
+      this.#bytes = scratch;
       scratch.fill(0, 0, capacity);
     } else {
-      this.bytes = new Uint8Array(capacity);
+      this.#bytes = new Uint8Array(capacity);
     }
     this.#count = count;
     this.#ipBase = OP_HEADER_BYTES + count * OP_PEER_BYTES;
     this.#ip = this.#ipBase;
-    u32(this.bytes, 0, OP_MAGIC);
-    u32(this.bytes, 4, count);
+    u32(this.#bytes, 0, OP_MAGIC);
+    u32(this.#bytes, 4, count);
+  }
+
+  /** The buffer written so far (it may be replaced by a bigger one as prefixes are added). */
+  get bytes(): Uint8Array {
+    return this.#bytes;
   }
 
   device(d: RawDeviceFields): void {
@@ -113,7 +119,7 @@ export class OpWriter {
     this.#finish(at, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIPs, p.presharedKey, ep !== undefined, p.persistentKeepalive), p.persistentKeepalive);
     for (const c of p.allowedIPs) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, false);
     for (const c of p.allowedIPsRemove) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, true);
-    u32(b, at + 88, p.allowedIPs.length + p.allowedIPsRemove.length);
+    u32(this.#bytes, at + 88, p.allowedIPs.length + p.allowedIPsRemove.length); // #bytes: the prefixes may have grown it
   }
 
   /** Writes an operation given in addon terms (tests, probes); secret bytes are zeroed after copying. */
@@ -129,13 +135,22 @@ export class OpWriter {
     this.#finish(at, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIps, p.presharedKey, p.endpoint !== undefined, p.keepalive), p.keepalive);
     const ips = p.allowedIps ?? [];
     for (const ip of ips) this.#prefix(ip.family, ip.prefix, ip.addr, ip.remove === true);
-    u32(b, at + 88, ips.length);
+    u32(this.#bytes, at + 88, ips.length); // #bytes: the prefixes may have grown it
   }
 
   /** The finished op (the prefix count goes into the header here). */
   op(): EncodedOp {
-    u32(this.bytes, 8, (this.#ip - this.#ipBase) / OP_IP_BYTES);
-    return { bytes: this.bytes, length: this.#ip };
+    u32(this.#bytes, 8, (this.#ip - this.#ipBase) / OP_IP_BYTES);
+    return { bytes: this.#bytes, length: this.#ip };
+  }
+
+  /** Doubles the prefix room; the old buffer (a caller's scratch, or ours) is wiped. */
+  #grow(): void {
+    const ipRoom = Math.max(this.#bytes.length - this.#ipBase, OP_IP_BYTES * 16);
+    const bigger = new Uint8Array(this.#ipBase + ipRoom * 2);
+    bigger.set(this.#bytes.subarray(0, this.#ip));
+    this.#bytes.fill(0, 0, this.#ip);
+    this.#bytes = bigger;
   }
 
   get count(): number {
@@ -161,7 +176,8 @@ export class OpWriter {
   }
 
   #prefix(family: number, prefix: number, addr: Uint8Array, remove: boolean): void {
-    const b = this.bytes;
+    if (this.#ip + OP_IP_BYTES > this.#bytes.length) this.#grow();
+    const b = this.#bytes;
     const x = this.#ip;
     b[x] = family;
     b[x + 1] = prefix;
