@@ -41,9 +41,12 @@ function secretKey(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key
   }
 }
 
-function peerAt(dev: NativeDevice, i: number): PeerStatus {
+/** Public keys as views into the device's key array, which nothing changes after the read. */
+type KeyAt = (offset: number) => Key;
+
+function peerAt(dev: NativeDevice, i: number, keyAt: KeyAt): PeerStatus {
   return {
-    publicKey: Key.fromBytesAt(dev.keys, i * 32),
+    publicKey: keyAt(i * 32),
     presharedKey: dev.hasPresharedKey[i] ? Key.fromBytesAt(dev.presharedKeys, i * 32, 'preshared') : null,
     endpoint: endpointAt(dev, i),
     persistentKeepalive: dev.keepalive[i] as number,
@@ -60,10 +63,11 @@ function peerAt(dev: NativeDevice, i: number): PeerStatus {
 export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus> {
   try {
     const slicer = new TimeSlicer();
+    const keyAt = Key.viewsOf(dev.keys);
     for (let i = 0; i < dev.count; i++) {
       const pause = slicer.next();
       if (pause) await pause;
-      yield peerAt(dev, i);
+      yield peerAt(dev, i, keyAt);
     }
   } finally {
     dev.presharedKeys.fill(0);
@@ -75,10 +79,11 @@ export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus
 export async function toDeviceStatus(name: string, dev: NativeDevice): Promise<DeviceStatus> {
   const peers: PeerStatus[] = new Array(dev.count);
   const slicer = new TimeSlicer();
+  const keyAt = Key.viewsOf(dev.keys);
   for (let i = 0; i < dev.count; i++) {
     const pause = slicer.next();
     if (pause) await pause;
-    peers[i] = peerAt(dev, i);
+    peers[i] = peerAt(dev, i, keyAt);
   }
   dev.presharedKeys.fill(0);
   return {

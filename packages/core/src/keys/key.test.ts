@@ -218,3 +218,21 @@ describe('Key.fromBytesAt (keys read in bulk from a flat array)', () => {
     expect(Key.fromBytesAt(zeroish, 0).isLowOrder).toBe(true);
   });
 });
+
+describe('Key.viewsOf (public keys of a bulk read, without a copy each)', () => {
+  const flat = new Uint8Array(64);
+  for (let i = 0; i < flat.length; i++) flat[i] = (i * 13 + 5) & 0xff;
+
+  it('reads each 32-byte slot as the key made from those bytes', () => {
+    const at = Key.viewsOf(flat);
+    expect(at(0).equals(Key.fromBytes(flat.slice(0, 32)))).toBe(true);
+    expect(at(32).toBase64()).toBe(Key.fromBytes(flat.slice(32, 64)).toBase64());
+    expect(at(32).kind).toBe('public');
+  });
+
+  it('refuses arrays and offsets that are not whole 32-byte slots', () => {
+    expect(() => Key.viewsOf(new Uint8Array(33))).toThrow(LanrageError);
+    const at = Key.viewsOf(flat);
+    for (const bad of [-32, 16, 64, 1.5]) expect(() => at(bad)).toThrow(LanrageError);
+  });
+});

@@ -98,6 +98,24 @@ export class Key {
     return new Key(copy, kind);
   }
 
+  /**
+   * Public keys of a bulk read (a 100k-peer dump) as views into one array the caller hands
+   * over: no copy and no buffer per key, which is most of what the garbage collector would
+   * otherwise copy. `source` must never change afterwards. Public keys only: a secret key
+   * always owns its bytes so that wipe() cannot reach anything else.
+   */
+  static viewsOf(source: Uint8Array): (offset: number) => Key {
+    if (!(source instanceof Uint8Array) || source.length % KEY_LENGTH !== 0) {
+      throw new LanrageError('INVALID_KEY', 'public keys must be 32 bytes each');
+    }
+    return (offset: number) => {
+      if (!Number.isInteger(offset) || offset < 0 || offset + KEY_LENGTH > source.length || offset % KEY_LENGTH !== 0) {
+        throw new LanrageError('INVALID_KEY', 'public key must be 32 bytes inside the given array');
+      }
+      return new Key(source.subarray(offset, offset + KEY_LENGTH), 'public');
+    };
+  }
+
   /** Parses a key given as hex (the userspace UAPI's encoding). */
   static fromHex(hex: string, kind: KeyKind = 'public'): Key {
     if (!/^[0-9a-f]{64}$/i.test(hex)) throw new LanrageError('INVALID_KEY', `${kind} key is not 64 hex digits`);

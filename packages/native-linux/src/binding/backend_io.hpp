@@ -11,8 +11,8 @@
 
 #include "../netlink/error.hpp"
 #include "core.hpp"
-#include "errors.hpp"
 #include "io_queue.hpp"
+#include "settle.hpp"
 
 namespace lanrage::binding {
 
@@ -38,17 +38,7 @@ class PromiseJob : public JsJob {
 
   void run() override { result_ = std::make_unique<nl::Result<T>>(work_(core_)); }
 
-  void settle(Napi::Env env) override {
-    if (!result_->ok()) {
-      deferred_.Reject(toJsError(env, result_->error()).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(convert_(env, result_->value()));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
+  void settle(Napi::Env env) override { binding::settle(env, deferred_, *result_, convert_); }
 
  private:
   Napi::Promise::Deferred deferred_;

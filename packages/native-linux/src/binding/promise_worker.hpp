@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "../netlink/error.hpp"
-#include "errors.hpp"
+#include "settle.hpp"
 
 namespace lanrage::binding {
 
@@ -30,15 +30,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    if (!result_->ok()) {
-      deferred_.Reject(toJsError(env, result_->error()).Value());
-      return;
-    }
-    try {
-      deferred_.Resolve(convert_(env, result_->value()));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
+    settle(env, deferred_, *result_, convert_);
   }
 
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
