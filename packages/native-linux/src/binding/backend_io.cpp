@@ -49,15 +49,25 @@ void BackendIo::submit(Napi::Env env, std::unique_ptr<JsJob> job) {
 }
 
 void BackendIo::callJs(napi_env rawEnv, napi_value, void* context, void*) {
+  // A null env means teardown: Node drains the calls still queued after finalize() has run
+  // and freed `context`, so it must not be touched (nothing can settle now anyway).
+  if (rawEnv == nullptr) return;
   Shared& s = **static_cast<std::shared_ptr<Shared>*>(context);
   auto jobs = s.queue.takeDone();
-  if (rawEnv == nullptr || jobs.empty()) return;  // env teardown: nothing can settle now
+  if (jobs.empty()) return;
   Napi::Env env(rawEnv);
-  for (auto& job : jobs) {
-    Napi::HandleScope scope(env);
-    job->settle(env);
-  }
   s.outstanding -= jobs.size();
+  for (auto& job : jobs) {
+    // This is a C callback: no C++ exception may leave it. One can come from node-addon-api
+    // when the environment is being torn down (a worker terminated with calls in flight) and
+    // JS can no longer run; the remaining promises are then dropped with their environment.
+    try {
+      Napi::HandleScope scope(env);
+      job->settle(env);
+    } catch (...) {
+      return;
+    }
+  }
   if (s.outstanding == 0) napi_unref_threadsafe_function(env, s.tsfn);
 }
 
