@@ -38,6 +38,7 @@ export class KernelBackend implements WireGuardBackend {
   /** Reused for every small change: the addon decodes it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);
   #validName: string | undefined;
+  #scratchBusy = false;
 
   constructor(options: KernelBackendOptions = {}) {
     this.#options = options;
@@ -194,7 +195,15 @@ export class KernelBackend implements WireGuardBackend {
         validateInterfaceName(name);
         this.#validName = name; // churn names the same interface every time: check it once
       }
-      enc = encodeConfigNow(config, this.#scratch);
+      // Validation reads the caller's objects (getters can run code that calls back in): a
+      // nested call gets its own buffer rather than the one being written.
+      const nested = this.#scratchBusy;
+      this.#scratchBusy = true;
+      try {
+        enc = encodeConfigNow(config, nested ? new Uint8Array(this.#scratch.length) : this.#scratch);
+      } finally {
+        this.#scratchBusy = nested;
+      }
     } catch (err) {
       return Promise.reject(err);
     }
