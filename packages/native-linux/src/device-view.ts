@@ -6,6 +6,26 @@ function ipText(family: number, a: Uint8Array, at: number): string {
   return family === AF_INET ? `${a[at]}.${a[at + 1]}.${a[at + 2]}.${a[at + 3]}` : formatIPv6(a.subarray(at, at + 16));
 }
 
+/**
+ * Reads counters as bigints; an idle peer's zero is the shared 0n literal, not a new heap
+ * BigInt (a 10,000-peer read is mostly what the garbage collector then has to copy).
+ */
+function counterReader(counters: BigUint64Array): (i: number) => bigint {
+  const halves = new Uint32Array(counters.buffer, counters.byteOffset, counters.length * 2);
+  return (i) => (halves[i * 2] === 0 && halves[i * 2 + 1] === 0 ? 0n : (counters[i] as bigint));
+}
+
+/** What converting one read needs besides the flat device: built once per read. */
+interface Readers {
+  keyAt: (offset: number) => Key;
+  rx: (i: number) => bigint;
+  tx: (i: number) => bigint;
+}
+
+function readersOf(dev: NativeDevice): Readers {
+  return { keyAt: Key.viewsOf(dev.keys), rx: counterReader(dev.rxBytes), tx: counterReader(dev.txBytes) };
+}
+
 function endpointAt(dev: NativeDevice, i: number): string | null {
   const e = dev.endpoints;
   const at = i * 20;
@@ -41,20 +61,18 @@ function secretKey(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key
   }
 }
 
-/** Public keys as views into the device's key array, which nothing changes after the read. */
-type KeyAt = (offset: number) => Key;
-
-function peerAt(dev: NativeDevice, i: number, keyAt: KeyAt): PeerStatus {
+/** Public keys are views into the device's key array, which nothing changes after the read. */
+function peerAt(dev: NativeDevice, i: number, r: Readers): PeerStatus {
   return {
-    publicKey: keyAt(i * 32),
+    publicKey: r.keyAt(i * 32),
     presharedKey: dev.hasPresharedKey[i] ? Key.fromBytesAt(dev.presharedKeys, i * 32, 'preshared') : null,
     endpoint: endpointAt(dev, i),
     persistentKeepalive: dev.keepalive[i] as number,
     allowedIPs: allowedIPsAt(dev, i),
     lastHandshake: handshakeAt(dev, i),
     lastHandshakeNanos: dev.handshakeNsec[i] as number,
-    rxBytes: dev.rxBytes[i] as bigint,
-    txBytes: dev.txBytes[i] as bigint,
+    rxBytes: r.rx(i),
+    txBytes: r.tx(i),
     protocolVersion: dev.protocolVersion[i] as number,
   };
 }
@@ -63,11 +81,11 @@ function peerAt(dev: NativeDevice, i: number, keyAt: KeyAt): PeerStatus {
 export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus> {
   try {
     const slicer = new TimeSlicer();
-    const keyAt = Key.viewsOf(dev.keys);
+    const r = readersOf(dev);
     for (let i = 0; i < dev.count; i++) {
       const pause = slicer.next();
       if (pause) await pause;
-      yield peerAt(dev, i, keyAt);
+      yield peerAt(dev, i, r);
     }
   } finally {
     dev.presharedKeys.fill(0);
@@ -79,11 +97,11 @@ export async function* streamPeers(dev: NativeDevice): AsyncGenerator<PeerStatus
 export async function toDeviceStatus(name: string, dev: NativeDevice): Promise<DeviceStatus> {
   const peers: PeerStatus[] = new Array(dev.count);
   const slicer = new TimeSlicer();
-  const keyAt = Key.viewsOf(dev.keys);
+  const r = readersOf(dev);
   for (let i = 0; i < dev.count; i++) {
     const pause = slicer.next();
     if (pause) await pause;
-    peers[i] = peerAt(dev, i, keyAt);
+    peers[i] = peerAt(dev, i, r);
   }
   dev.presharedKeys.fill(0);
   return {
@@ -102,6 +120,8 @@ export async function toPeerStats(dev: NativeDevice): Promise<PeerStats[]> {
   dev.privateKey?.fill(0);
   const keys = Buffer.from(dev.keys.buffer, dev.keys.byteOffset, dev.keys.byteLength);
   const out: PeerStats[] = new Array(dev.count);
+  const rx = counterReader(dev.rxBytes);
+  const tx = counterReader(dev.txBytes);
   const slicer = new TimeSlicer();
   for (let i = 0; i < dev.count; i++) {
     const pause = slicer.next();
@@ -110,8 +130,8 @@ export async function toPeerStats(dev: NativeDevice): Promise<PeerStats[]> {
       publicKey: keys.toString('base64', i * 32, i * 32 + 32),
       endpoint: endpointAt(dev, i),
       lastHandshake: handshakeAt(dev, i),
-      rxBytes: dev.rxBytes[i] as bigint,
-      txBytes: dev.txBytes[i] as bigint,
+      rxBytes: rx(i),
+      txBytes: tx(i),
     };
   }
   return out;
