@@ -26,13 +26,22 @@ function readersOf(dev: NativeDevice): Readers {
   return { keyAt: Key.viewsOf(dev.keys), rx: counterReader(dev.rxBytes), tx: counterReader(dev.txBytes) };
 }
 
+/**
+ * Text built by concatenation is a tree of pieces in V8 until first read; reading a character
+ * flattens it into one string, so each peer of a large read keeps one object, not three or four.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
+
 function endpointAt(dev: NativeDevice, i: number): string | null {
   const e = dev.endpoints;
   const at = i * 20;
   const family = e[at] as number;
   if (family === 0) return null;
   const port = ((e[at + 2] as number) << 8) | (e[at + 3] as number);
-  return formatEndpoint(family === AF_INET ? 4 : 6, ipText(family, e, at + 4), port);
+  return flat(formatEndpoint(family === AF_INET ? 4 : 6, ipText(family, e, at + 4), port));
 }
 
 function allowedIPsAt(dev: NativeDevice, i: number): string[] {
@@ -41,7 +50,7 @@ function allowedIPsAt(dev: NativeDevice, i: number): string[] {
   const x = dev.allowedIps;
   for (let k = 0; k < out.length; k++) {
     const at = (from + k) * 18;
-    out[k] = `${ipText(x[at] as number, x, at + 2)}/${x[at + 1]}`;
+    out[k] = flat(`${ipText(x[at] as number, x, at + 2)}/${x[at + 1]}`);
   }
   return out;
 }

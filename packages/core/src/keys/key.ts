@@ -57,11 +57,21 @@ function encode(bytes: Uint8Array): string {
  */
 export class Key {
   readonly kind: KeyKind;
-  readonly #bytes: Uint8Array;
+  /** The key's own 32 bytes; absent for a key that reads a slot of a shared array (viewsOf). */
+  readonly #bytes: Uint8Array | undefined;
+  readonly #source: Uint8Array | undefined;
+  readonly #offset: number;
 
-  private constructor(bytes: Uint8Array, kind: KeyKind) {
+  private constructor(bytes: Uint8Array | undefined, kind: KeyKind, source?: Uint8Array, offset = 0) {
     this.#bytes = bytes;
+    this.#source = source;
+    this.#offset = offset;
     this.kind = kind;
+  }
+
+  /** The 32 bytes: the key's own, or a short-lived view of its slot (not kept, so a 10,000-key read holds no view per key). */
+  get #material(): Uint8Array {
+    return this.#bytes ?? (this.#source as Uint8Array).subarray(this.#offset, this.#offset + KEY_LENGTH);
   }
 
   /**
@@ -112,7 +122,7 @@ export class Key {
       if (!Number.isInteger(offset) || offset < 0 || offset + KEY_LENGTH > source.length || offset % KEY_LENGTH !== 0) {
         throw new LanrageError('INVALID_KEY', 'public key must be 32 bytes inside the given array');
       }
-      return new Key(source.subarray(offset, offset + KEY_LENGTH), 'public');
+      return new Key(undefined, 'public', source, offset);
     };
   }
 
@@ -135,14 +145,14 @@ export class Key {
   /** True for the all-zero key, which netlink and the UAPI read as "remove the key" (K6). */
   get isZero(): boolean {
     let acc = 0;
-    for (const b of this.#bytes) acc |= b;
+    for (const b of this.#material) acc |= b;
     return acc === 0;
   }
 
   /** True for one of the 7 low-order points that can never handshake (K8). */
   get isLowOrder(): boolean {
     // Cheap first-byte filter: every low-order point starts with one of these bytes.
-    const first = this.#bytes[0] as number;
+    const first = this.#material[0] as number;
     if (first > 1 && first !== 0xe0 && first !== 0x5f && first !== 0xec && first !== 0xed && first !== 0xee) return false;
     return LOW_ORDER_HEX.includes(this.toHex());
   }
@@ -150,33 +160,33 @@ export class Key {
   /** A copy of the 32 bytes. The caller owns it and should `fill(0)` it after use. */
   bytes(): Uint8Array {
     const copy = new Uint8Array(KEY_LENGTH);
-    copy.set(this.#bytes);
+    copy.set(this.#material);
     return copy;
   }
 
   /** Copies the 32 bytes into `target` at `offset` (no allocation; for encoders). */
   copyInto(target: Uint8Array, offset = 0): void {
-    target.set(this.#bytes, offset);
+    target.set(this.#material, offset);
   }
 
   /** The key as canonical base64. For secret keys this is an explicit reveal. */
   toBase64(): string {
-    return encode(this.#bytes);
+    return encode(this.#material);
   }
 
   toHex(): string {
-    return Buffer.from(this.#bytes).toString('hex');
+    return Buffer.from(this.#material).toString('hex');
   }
 
   /** Constant-time comparison of the key material (the kind is not compared). */
   equals(other: Key | null | undefined): boolean {
     if (!other) return false;
-    return timingSafeEqual(this.#bytes, other.#bytes);
+    return timingSafeEqual(this.#material, other.#material);
   }
 
   /** Overwrites the material with zeros; the key is unusable afterwards. */
   wipe(): void {
-    this.#bytes.fill(0);
+    this.#material.fill(0);
   }
 
   toString(): string {
