@@ -217,9 +217,14 @@ async function runOnce(command, { timeoutMs = 45 * 60_000, memoryMb = 4096, env 
       resolvePromise(log);
     });
   });
-  const exitFile = join(results, 'exitcode');
-  const output = existsSync(join(results, 'output.log')) ? readFileSync(join(results, 'output.log'), 'utf8') : '';
-  if (!existsSync(exitFile)) throw new Error(`the VM ended without running the command; console:\n${console.slice(-4000)}`);
-  const code = Number(readFileSync(exitFile, 'utf8').trim());
-  return { code, output, console, results, seconds: (Date.now() - started) / 1000 };
+  try {
+    const exitFile = join(results, 'exitcode');
+    const output = existsSync(join(results, 'output.log')) ? readFileSync(join(results, 'output.log'), 'utf8') : '';
+    if (!existsSync(exitFile)) throw new Error(`the VM ended without running the command; console:\n${console.slice(-4000)}`);
+    const code = Number(readFileSync(exitFile, 'utf8').trim());
+    return { code, output, console, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    // One directory per boot would pile up under .vm-work; LANRAGE_VM_KEEP_RESULTS keeps it.
+    if (!process.env.LANRAGE_VM_KEEP_RESULTS) rmSync(results, { recursive: true, force: true });
+  }
 }
