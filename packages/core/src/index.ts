@@ -37,9 +37,11 @@ export {
   type NormalizedDeviceConfig,
   type NormalizedPeer,
   normalizeDeviceConfig,
+  normalizeDeviceFields,
   normalizePeer,
   prepareDeviceConfig,
   resolveDeviceConfig,
+  SelfPeerCheck,
 } from './normalize.js';
 export { hasNetAdmin } from './platform/privileges.js';
 export type { Availability, DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from './types.js';

@@ -75,13 +75,11 @@ export function normalizePeer(peer: PeerConfig, index = 0): NormalizedPeer {
 }
 
 /**
- * Validates and normalises a DeviceConfig before anything native runs. Throws a typed
- * LanrageError (never echoing a key) for: bad keys (INVALID_KEY), all-zero secret keys
- * (K6), low-order peer keys (WEAK_PUBLIC_KEY, K8), a peer equal to the private key's own
- * public key in the same config (PEER_IS_SELF, K9), bad ports, marks, keepalives,
- * endpoints and prefixes. Host names stay unresolved (see prepareDeviceConfig).
+ * The device-level fields of a DeviceConfig (private key, port, mark, replacePeers), validated,
+ * with `peers` left empty; refuses a `peers` that is not a list. The first step of every form
+ * of normalisation, so they all fail the same way in the same order.
  */
-export function normalizeDeviceConfig(config: DeviceConfig): NormalizedDeviceConfig {
+export function normalizeDeviceFields(config: DeviceConfig): NormalizedDeviceConfig {
   if (config === null || typeof config !== 'object') throw new LanrageError('INVALID_ARGUMENT', 'device config must be an object');
   const out: NormalizedDeviceConfig = { replacePeers: config.replacePeers === true, peers: [] };
   if (config.privateKey !== undefined) {
@@ -89,15 +87,44 @@ export function normalizeDeviceConfig(config: DeviceConfig): NormalizedDeviceCon
   }
   if (config.listenPort !== undefined) out.listenPort = validateListenPort(config.listenPort);
   if (config.fwmark !== undefined) out.fwmark = validateFwmark(config.fwmark);
-  if (config.peers !== undefined) {
-    if (!Array.isArray(config.peers)) throw new LanrageError('INVALID_ARGUMENT', 'peers must be a list');
-    out.peers = config.peers.map((p, i) => normalizePeer(p, i));
+  if (config.peers !== undefined && !Array.isArray(config.peers)) throw new LanrageError('INVALID_ARGUMENT', 'peers must be a list');
+  return out;
+}
+
+/**
+ * K9: a peer equal to the device's own public key. Peers are shown one by one (see) and the
+ * check is made after the last (check), so a bad peer later in the list is reported first.
+ */
+export class SelfPeerCheck {
+  readonly #own: Key | null;
+  #self: NormalizedPeer | undefined;
+
+  constructor(privateKey: Key | null | undefined) {
+    this.#own = privateKey ? publicKeyFrom(privateKey) : null;
   }
-  if (out.privateKey) {
-    const own = publicKeyFrom(out.privateKey);
-    const self = out.peers.find((p) => !p.remove && p.publicKey.equals(own));
-    if (self) throw new LanrageError('PEER_IS_SELF', `peer ${self.publicKey} is this device's own public key`);
+
+  see(p: NormalizedPeer): void {
+    if (this.#own && !this.#self && !p.remove && p.publicKey.equals(this.#own)) this.#self = p;
   }
+
+  check(): void {
+    if (this.#self) throw new LanrageError('PEER_IS_SELF', `peer ${this.#self.publicKey} is this device's own public key`);
+  }
+}
+
+/**
+ * Validates and normalises a DeviceConfig before anything native runs. Throws a typed
+ * LanrageError (never echoing a key) for: bad keys (INVALID_KEY), all-zero secret keys
+ * (K6), low-order peer keys (WEAK_PUBLIC_KEY, K8), a peer equal to the private key's own
+ * public key in the same config (PEER_IS_SELF, K9), bad ports, marks, keepalives,
+ * endpoints and prefixes. Host names stay unresolved (see prepareDeviceConfig).
+ */
+export function normalizeDeviceConfig(config: DeviceConfig): NormalizedDeviceConfig {
+  const out = normalizeDeviceFields(config);
+  const self = new SelfPeerCheck(out.privateKey);
+  out.peers = (config.peers ?? []).map((p, i) => normalizePeer(p, i));
+  for (const p of out.peers) self.see(p);
+  self.check();
   return out;
 }
 
@@ -124,19 +151,17 @@ const CHUNK = 128;
 export async function prepareDeviceConfig(config: DeviceConfig, opts?: ResolveOptions): Promise<NormalizedDeviceConfig> {
   const peers = config?.peers;
   if (!Array.isArray(peers) || peers.length <= CHUNK) return resolveDeviceConfig(normalizeDeviceConfig(config), opts);
-  const head = normalizeDeviceConfig({ ...config, peers: [] });
+  const head = normalizeDeviceFields(config);
+  const self = new SelfPeerCheck(head.privateKey);
   const out: NormalizedPeer[] = new Array(peers.length);
   const slicer = new TimeSlicer();
   for (let i = 0; i < peers.length; i++) {
     const pause = slicer.next();
     if (pause) await pause;
     out[i] = normalizePeer(peers[i] as PeerConfig, i);
+    self.see(out[i] as NormalizedPeer);
   }
+  self.check();
   head.peers = out;
-  if (head.privateKey) {
-    const own = publicKeyFrom(head.privateKey);
-    const self = out.find((p) => !p.remove && p.publicKey.equals(own));
-    if (self) throw new LanrageError('PEER_IS_SELF', `peer ${self.publicKey} is this device's own public key`);
-  }
   return resolveDeviceConfig(head, opts);
 }

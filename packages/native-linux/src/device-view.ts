@@ -70,11 +70,11 @@ function secretKey(bytes: Uint8Array | null, kind: 'private' | 'preshared'): Key
   }
 }
 
-/** Public keys are views into the device's key array, which nothing changes after the read. */
+/** Public keys read their slot of the device's key array, which nothing changes after the read. */
 function peerAt(dev: NativeDevice, i: number, r: Readers): PeerStatus {
   return {
     publicKey: r.keyAt(i * 32),
-    presharedKey: dev.hasPresharedKey[i] ? Key.fromBytesAt(dev.presharedKeys, i * 32, 'preshared') : null,
+    presharedKey: dev.hasPresharedKey[i] ? Key.fromBytes(dev.presharedKeys.subarray(i * 32, i * 32 + 32), 'preshared') : null,
     endpoint: endpointAt(dev, i),
     persistentKeepalive: dev.keepalive[i] as number,
     allowedIPs: allowedIPsAt(dev, i),

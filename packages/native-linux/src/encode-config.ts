@@ -1,14 +1,12 @@
 import {
   type DeviceConfig,
-  type Key,
-  LanrageError,
   type NormalizedPeer,
-  normalizeDeviceConfig,
+  normalizeDeviceFields,
   normalizePeer,
   type PeerConfig,
-  publicKeyFrom,
   type ResolveOptions,
   resolveEndpoint,
+  SelfPeerCheck,
   TimeSlicer,
 } from '@lanrage/core';
 import { OpWriter, type RawDeviceFields } from './encode-op.js';
@@ -49,16 +47,14 @@ class ConfigEncoder {
   readonly writer: OpWriter;
   readonly unresolved: [number, NormalizedPeer][] = [];
   removesAllowedIPs = false;
-  readonly #own: Key | null;
-  #self: NormalizedPeer | undefined;
+  readonly #self: SelfPeerCheck;
 
   constructor(config: DeviceConfig, scratch?: Uint8Array) {
-    const peers = config?.peers;
     // Device fields (and a non-list `peers`) are checked first, as normalizeDeviceConfig does.
-    const head = normalizeDeviceConfig(peers === undefined || !Array.isArray(peers) ? config : { ...config, peers: [] });
-    this.list = Array.isArray(peers) ? peers : [];
+    const head = normalizeDeviceFields(config);
+    this.list = config.peers ?? [];
     this.writer = new OpWriter(this.list.length, prefixGuess(this.list), scratch);
-    this.#own = head.privateKey ? publicKeyFrom(head.privateKey) : null;
+    this.#self = new SelfPeerCheck(head.privateKey);
     const fields: RawDeviceFields = { replacePeers: head.replacePeers };
     if (head.privateKey !== undefined) fields.privateKey = head.privateKey ? head.privateKey.bytes() : null;
     if (head.listenPort !== undefined) fields.listenPort = head.listenPort;
@@ -69,7 +65,7 @@ class ConfigEncoder {
 
   add(i: number): void {
     const p = normalizePeer(this.list[i] as PeerConfig, i);
-    if (this.#own && !this.#self && !p.remove && p.publicKey.equals(this.#own)) this.#self = p;
+    this.#self.see(p);
     if (p.allowedIPsRemove.length > 0) this.removesAllowedIPs = true;
     if (p.endpoint && p.endpoint.family === 0) this.unresolved.push([i, p]);
     this.writer.writeNormalized(i, p);
@@ -77,7 +73,7 @@ class ConfigEncoder {
 
   /** After every peer: the checks that need them all. */
   finish(): void {
-    if (this.#self) throw new LanrageError('PEER_IS_SELF', `peer ${this.#self.publicKey} is this device's own public key`);
+    this.#self.check();
   }
 
   result(): EncodedConfig {

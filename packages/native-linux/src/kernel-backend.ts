@@ -35,7 +35,7 @@ export class KernelBackend implements WireGuardBackend {
   #native: NativeBackend | undefined;
   readonly links: RtnlLinks;
   #removalSupport: Promise<boolean> | undefined;
-  /** Reused for every small change: the addon decodes it before setDevice returns. */
+  /** Reused for every small change: the addon copies it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);
   #validName: string | undefined;
   #scratchBusy = false;
@@ -188,7 +188,7 @@ export class KernelBackend implements WireGuardBackend {
    */
   setDevice(name: string, config: DeviceConfig): Promise<void> {
     // Small changes (the churn case) are validated, encoded into the reused scratch buffer and
-    // handed to the addon in one synchronous stretch (no await in between); the rest in chunks.
+    // handed to the addon in one synchronous stretch (no await in between); the rest in time slices.
     let enc: EncodedConfig | null;
     try {
       if (name !== this.#validName) {
@@ -236,7 +236,7 @@ export class KernelBackend implements WireGuardBackend {
     );
   }
 
-  /** Hands an encoded op to the addon (which decodes it at once); wipes it if the call is refused before that. */
+  /** Hands an encoded op to the addon (which copies it at once); wipes it if the call is refused before that. */
   #send(name: string, op: EncodedOp): Promise<number> {
     try {
       return this.#addon().setDevice(name, op.bytes, op.length, this.#options.messageSize);

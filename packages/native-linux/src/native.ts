@@ -108,7 +108,8 @@ export interface NativeBackend {
   getDevice(name: string, statsOnly?: boolean): Promise<NativeDevice>;
   /**
    * Sends `op.bytes[0, length)` (an EncodedOp); resolves with the number of messages sent.
-   * The bytes are decoded before the call returns, so the buffer may be reused at once.
+   * The bytes are copied (and their secrets zeroed) before the call returns, so the buffer may
+   * be reused at once; they are decoded on the backend's I/O thread.
    * `capacity` overrides the message size.
    */
   setDevice(name: string, bytes: Uint8Array, length: number, capacity?: number): Promise<number>;

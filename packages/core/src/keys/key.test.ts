@@ -167,58 +167,6 @@ describe('X25519', () => {
   });
 });
 
-describe('Key.fromBytesAt (keys read in bulk from a flat array)', () => {
-  const flat = new Uint8Array(96);
-  for (let i = 0; i < flat.length; i++) flat[i] = (i * 37 + 11) & 0xff;
-  const expected = (i: number) => Key.fromBytes(flat.slice(i * 32, i * 32 + 32));
-
-  it('a key read from a flat array behaves exactly like one made from its bytes', () => {
-    for (let i = 0; i < 3; i++) {
-      const k = Key.fromBytesAt(flat, i * 32);
-      const b = expected(i);
-      expect(k.toBase64()).toBe(b.toBase64());
-      expect(k.equals(b)).toBe(true);
-      expect(b.equals(k)).toBe(true);
-      expect(k.equals(Key.fromBytesAt(flat, i * 32))).toBe(true);
-      expect(k.equals(Key.fromBytesAt(flat, ((i + 1) % 3) * 32))).toBe(false);
-      expect([...k.bytes()]).toEqual([...b.bytes()]);
-      expect(k.toHex()).toBe(b.toHex());
-      expect(k.isLowOrder).toBe(false);
-      expect(String(k)).toBe(b.toBase64());
-    }
-  });
-
-  it('copies: later changes to the source do not reach the key', () => {
-    const src = flat.slice();
-    const pub = Key.fromBytesAt(src, 32);
-    const psk = Key.fromBytesAt(src, 32, 'preshared');
-    const before = expected(1).toBase64();
-    src.fill(0);
-    expect(pub.toBase64()).toBe(before);
-    expect(psk.toBase64()).toBe(before);
-    expect(String(psk)).toBe('(hidden)');
-  });
-
-  it('wipe() leaves an all-zero key', () => {
-    const k = Key.fromBytesAt(flat, 0);
-    k.wipe();
-    expect(k.isZero).toBe(true);
-    expect(k.toBase64()).toBe(`${'A'.repeat(43)}=`);
-  });
-
-  it('refuses a range outside the array', () => {
-    expect(() => Key.fromBytesAt(flat, 65)).toThrow(/32 bytes inside/);
-    expect(() => Key.fromBytesAt(flat, -1)).toThrow(/32 bytes inside/);
-    expect(() => Key.fromBytesAt(flat, 1.5)).toThrow(/32 bytes inside/);
-  });
-
-  it('a low-order point read from a flat array is still recognised (K8)', () => {
-    const zeroish = new Uint8Array(32);
-    zeroish[0] = 1;
-    expect(Key.fromBytesAt(zeroish, 0).isLowOrder).toBe(true);
-  });
-});
-
 describe('Key.viewsOf (public keys of a bulk read, without a copy each)', () => {
   const flat = new Uint8Array(64);
   for (let i = 0; i < flat.length; i++) flat[i] = (i * 13 + 5) & 0xff;

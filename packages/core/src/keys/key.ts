@@ -96,18 +96,6 @@ export class Key {
     return new Key(copy, kind);
   }
 
-  /** Copies the 32 bytes at `offset` of a larger array (a flat list of keys) into a new key. */
-  static fromBytesAt(source: Uint8Array, offset: number, kind: KeyKind = 'public'): Key {
-    if (!(source instanceof Uint8Array) || !Number.isInteger(offset) || offset < 0 || offset + KEY_LENGTH > source.length) {
-      throw new LanrageError('INVALID_KEY', `${kind} key must be 32 bytes inside the given array`);
-    }
-    // new + a byte loop keeps the 32 bytes on the JS heap (slice() would allocate an
-    // off-heap backing store per key) and makes no temporary view: this runs per peer of a dump.
-    const copy = new Uint8Array(KEY_LENGTH);
-    for (let j = 0; j < KEY_LENGTH; j++) copy[j] = source[offset + j] as number;
-    return new Key(copy, kind);
-  }
-
   /**
    * Public keys of a bulk read (a 100k-peer dump) as views into one array the caller hands
    * over: no copy and no buffer per key, which is most of what the garbage collector would

@@ -58,13 +58,9 @@ function parsePrefixed(text: unknown, code: LanrageErrorCode, what: string, requ
  * route, as wg does). Host bits are cleared (A2); bad text is INVALID_ALLOWED_IP (A1).
  */
 export function parseAllowedIP(text: unknown): ParsedAllowedIP {
-  const p = parsePrefixed(text, 'INVALID_ALLOWED_IP', 'allowed IP', false);
-  const normalized = maskInPlace(p.bytes, p.prefix);
-  return { cidr: allowedCidr(p), normalized };
-}
-
-function allowedCidr(p: { family: IpFamily; bytes: Uint8Array; prefix: number }): Cidr {
-  return { family: p.family, bytes: p.bytes, prefix: p.prefix, text: `${formatIp(p)}/${p.prefix}` };
+  const { family, bytes, prefix } = parsePrefixed(text, 'INVALID_ALLOWED_IP', 'allowed IP', false);
+  const normalized = maskInPlace(bytes, prefix);
+  return { cidr: { family, bytes, prefix, text: `${formatIp({ family, bytes })}/${prefix}` }, normalized };
 }
 
 /** The canonical text of an allowed IP. */
@@ -79,9 +75,7 @@ export function normalizeAllowedIPs(list: readonly unknown[]): Cidr[] {
   // A Set only when there is something to deduplicate (most peers have one or two prefixes).
   const seen = list.length > 2 ? new Set<string>() : null;
   for (const item of list) {
-    const p = parsePrefixed(item, 'INVALID_ALLOWED_IP', 'allowed IP', false);
-    maskInPlace(p.bytes, p.prefix);
-    const cidr = allowedCidr(p);
+    const { cidr } = parseAllowedIP(item);
     if (seen) {
       if (seen.has(cidr.text)) continue;
       seen.add(cidr.text);

@@ -3,6 +3,7 @@
 // I/O thread (backend_io); every method returns a Promise and none blocks the event loop.
 #include <napi.h>
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <memory>

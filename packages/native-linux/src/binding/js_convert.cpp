@@ -1,7 +1,5 @@
 #include "js_convert.hpp"
 
-#include <string.h>
-
 #include <cstring>
 
 #include "core.hpp"
