@@ -12,7 +12,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '../..');
 const workDir = join(repoRoot, '.vm-work');
 
-const WANTED = ['wireguard', '9p', '9pnet_virtio', 'veth', 'tun'];
+// virtio_pci: built into some Debian kernels (6.12), a module in others (6.1); without it the
+// 9p shares have no transport. A wanted module that is built in is simply not in modules.dep.
+const WANTED = ['virtio_pci', 'wireguard', '9p', '9pnet_virtio', 'veth', 'tun'];
 
 /** The newest installed kernel whose modules include WireGuard, or null. */
 export function findKernel() {
@@ -78,7 +80,7 @@ function moduleOrder(modulesDir) {
 
 /** Builds (or reuses) the initramfs for `kernel`. */
 export function buildInitramfs(kernel) {
-  const out = join(workDir, `initramfs-${kernel.version}-v2.cpio.gz`);
+  const out = join(workDir, `initramfs-${kernel.version}-v3.cpio.gz`);
   if (existsSync(out)) return out;
   const stage = join(workDir, 'stage');
   rmSync(stage, { recursive: true, force: true });
