@@ -79,7 +79,7 @@ function peerAt(dev: NativeDevice, i: number, r: Readers): PeerStatus {
     persistentKeepalive: dev.keepalive[i] as number,
     allowedIPs: allowedIPsAt(dev, i),
     lastHandshake: handshakeAt(dev, i),
-    lastHandshakeNanos: dev.handshakeNsec[i] as number,
+    lastHandshakeNanos: (dev.handshakeNsec[i] as number) | 0, // an int, so a small integer, not a boxed double per peer
     rxBytes: r.rx(i),
     txBytes: r.tx(i),
     protocolVersion: dev.protocolVersion[i] as number,

@@ -57,21 +57,23 @@ function encode(bytes: Uint8Array): string {
  */
 export class Key {
   readonly kind: KeyKind;
-  /** The key's own 32 bytes; absent for a key that reads a slot of a shared array (viewsOf). */
-  readonly #bytes: Uint8Array | undefined;
-  readonly #source: Uint8Array | undefined;
+  /**
+   * The key's own 32 bytes, or a shared array whose slot at #offset is the key (viewsOf). Two
+   * fields, not three: a 10,000-peer read makes 10,000 of these.
+   */
+  readonly #data: Uint8Array;
   readonly #offset: number;
 
-  private constructor(bytes: Uint8Array | undefined, kind: KeyKind, source?: Uint8Array, offset = 0) {
-    this.#bytes = bytes;
-    this.#source = source;
+  private constructor(data: Uint8Array, kind: KeyKind, offset = 0) {
+    this.#data = data;
     this.#offset = offset;
     this.kind = kind;
   }
 
   /** The 32 bytes: the key's own, or a short-lived view of its slot (not kept, so a 10,000-key read holds no view per key). */
   get #material(): Uint8Array {
-    return this.#bytes ?? (this.#source as Uint8Array).subarray(this.#offset, this.#offset + KEY_LENGTH);
+    const d = this.#data;
+    return d.length === KEY_LENGTH ? d : d.subarray(this.#offset, this.#offset + KEY_LENGTH);
   }
 
   /**
@@ -110,7 +112,7 @@ export class Key {
       if (!Number.isInteger(offset) || offset < 0 || offset + KEY_LENGTH > source.length || offset % KEY_LENGTH !== 0) {
         throw new LanrageError('INVALID_KEY', 'public key must be 32 bytes inside the given array');
       }
-      return new Key(undefined, 'public', source, offset);
+      return new Key(source, 'public', offset);
     };
   }
 
