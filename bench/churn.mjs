@@ -71,7 +71,7 @@ out.seqOpsPerSec = await rate(5, seq);
 
 // 1,000 concurrent operations at a time (500 adds, then their 500 removes), coalesced.
 const coalescer = new PeerCoalescer(be);
-// The operations are built once, like the peers above: what is measured is lanrage's work.
+// The operations are built once, before the run: what is measured is lanrage's work.
 const addOps = Array.from({ length: 500 }, (_, i) => ({ publicKey: keyN(i, 0x61), allowedIPs: [`10.251.${i >> 8}.${i & 0xff}/32`] }));
 const removeOps = addOps.map((op) => ({ publicKey: op.publicKey, remove: true }));
 const coalesced = async () => {
