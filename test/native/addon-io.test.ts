@@ -116,6 +116,31 @@ describe.skipIf(process.platform !== 'linux' || !existsSync(addon))('native addo
     expect(r.out).toContain('terminated 25');
   });
 
+  it('back-to-back awaited calls are answered while the I/O thread polls, and a quiet backend stops polling', () => {
+    // The poll window (poll_window.hpp) follows the gaps between calls: after a burst of
+    // awaited calls and a few spaced ones, an idle process must use next to no CPU.
+    const r = child(`
+      (async () => {
+        const b = new m.NativeBackend(500);
+        for (let i = 0; i < 3000; i++) if ((await b.getLink('lo')).name !== 'lo') throw new Error('wrong link');
+        for (let i = 0; i < 20; i++) { await new Promise((r) => setTimeout(r, 5)); await b.getLink('lo'); }
+        const c0 = process.cpuUsage();
+        await new Promise((r) => setTimeout(r, 300));
+        const c = process.cpuUsage(c0);
+        console.log('idle cpu ms', Math.round((c.user + c.system) / 1000));
+        const off = new m.NativeBackend(0);
+        console.log('off', (await off.getLink('lo')).name);
+        for (const bad of [-1, 1.5, 100001, 'x', Number.NaN]) {
+          try { new m.NativeBackend(bad); console.log('accepted', bad); } catch (e) { if (!(e instanceof RangeError)) throw e; }
+        }
+      })();
+    `);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain('off lo');
+    expect(r.out).not.toContain('accepted');
+    expect(Number(/idle cpu ms (\d+)/.exec(r.out)?.[1])).toBeLessThan(30); // polling all along would be ~300
+  });
+
   it('close() runs after every call made before it, and a later call opens the sockets again', () => {
     const r = child(`
       const b = new m.NativeBackend();

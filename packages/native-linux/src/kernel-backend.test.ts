@@ -45,3 +45,13 @@ describe('KernelBackend.setDevice with its reused encode buffer', () => {
     expect(second.bytes[OP_HEADER_BYTES + 92]).toBe(7);
   });
 });
+
+describe('KernelBackend options', () => {
+  it('pollMicros is checked before the addon is touched', () => {
+    for (const bad of [-1, 0.5, 100_001, Number.NaN, '5' as unknown as number]) {
+      expect(() => new KernelBackend({ pollMicros: bad })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    expect(() => new KernelBackend({ pollMicros: 0 })).not.toThrow();
+    expect(() => new KernelBackend({ pollMicros: 100_000 })).not.toThrow();
+  });
+});

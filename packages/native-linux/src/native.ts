@@ -127,6 +127,9 @@ export interface NativeBackend {
 }
 
 export interface NativeModule {
-  NativeBackend: new () => NativeBackend;
+  /** pollMicros: the I/O thread's busy-poll cap (default 500, 0 = never poll). */
+  NativeBackend: new (
+    pollMicros?: number,
+  ) => NativeBackend;
   abiVersion: number;
 }

@@ -61,6 +61,20 @@ std::shared_ptr<std::vector<uint8_t>> deviceOpArg(const Napi::CallbackInfo& info
   return bytes;
 }
 
+// The default poll cap: an awaited call's turnaround in the VM is 150-300 µs (natively a tenth
+// of that), so back-to-back calls are caught there too.
+constexpr int kDefaultPollMicros = 500;
+constexpr int kMaxPollMicros = 100000;
+
+std::chrono::microseconds pollMicrosArg(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || info[0].IsUndefined()) return std::chrono::microseconds(kDefaultPollMicros);
+  const double v = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(v >= 0 && v <= kMaxPollMicros) || v != static_cast<double>(static_cast<int>(v))) {
+    throw Napi::RangeError::New(info.Env(), "pollMicros must be a whole number of microseconds from 0 to 100000");
+  }
+  return std::chrono::microseconds(static_cast<int>(v));
+}
+
 }  // namespace
 
 class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
@@ -88,7 +102,8 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
                        });
   }
 
-  explicit NativeBackend(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeBackend>(info) {}
+  // new NativeBackend(pollMicros?): the I/O thread's busy-poll cap (see poll_window.hpp).
+  explicit NativeBackend(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeBackend>(info), io_(pollMicrosArg(info)) {}
 
  private:
   BackendIo io_;
@@ -266,7 +281,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBackend", NativeBackend::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -1,19 +1,35 @@
 #include "backend_io.hpp"
 
+#include <sched.h>
+
 namespace lanrage::binding {
 
 // What the I/O thread, the thread-safe function and the JS object share. Destroyed when the
 // last of them lets go; the thread is joined before the thread-safe function can be finalized.
 struct BackendIo::Shared {
+  explicit Shared(std::chrono::nanoseconds pollCap)
+      : queue([this] { napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking); }, pollCap) {}
   Core core;  // the sockets: used by the I/O thread only
   napi_threadsafe_function tsfn = nullptr;
-  IoQueue<JsJob> queue{[this] { napi_call_threadsafe_function(tsfn, nullptr, napi_tsfn_nonblocking); }};
+  IoQueue<JsJob> queue;
   size_t outstanding = 0;   // JS thread only
   bool finalized = false;   // JS thread only
   bool released = false;    // JS thread only
 };
 
-BackendIo::BackendIo() : shared_(std::make_shared<Shared>()) {}
+namespace {
+
+// Polling only pays with a CPU to spare: on one CPU it would take time from the JS thread
+// that is about to submit the job it waits for.
+std::chrono::nanoseconds pollCapFor(std::chrono::microseconds wanted) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 2) return std::chrono::nanoseconds::zero();
+  return wanted;
+}
+
+}  // namespace
+
+BackendIo::BackendIo(std::chrono::microseconds pollCap) : shared_(std::make_shared<Shared>(pollCapFor(pollCap))) {}
 
 BackendIo::~BackendIo() { release(); }
 

@@ -5,6 +5,7 @@
 // is unreferenced, so an idle backend never keeps the process alive.
 #include <napi.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -50,7 +51,8 @@ class PromiseJob : public JsJob {
 
 class BackendIo {
  public:
-  BackendIo();
+  // pollCap: the longest the I/O thread busy-polls for a next job (see poll_window.hpp).
+  explicit BackendIo(std::chrono::microseconds pollCap);
   ~BackendIo();
   BackendIo(const BackendIo&) = delete;
   BackendIo& operator=(const BackendIo&) = delete;

@@ -3,7 +3,10 @@
 // operations on one backend run in call order, and finished jobs are handed back in batches.
 // Pure C++ (no napi.h): the binding supplies `wake`, which tells the JS thread to call
 // takeDone(). A per-call thread-pool hop (AsyncWorker) cost ~180 µs in the VM; this costs a
-// condition-variable wake each way.
+// condition-variable wake each way, and none towards the I/O thread while it polls (see
+// poll_window.hpp).
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -13,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "poll_window.hpp"
+
 namespace lanrage::binding {
 
 // Job needs `void run()`, called once on the I/O thread.
@@ -21,7 +26,9 @@ class IoQueue {
  public:
   // `wake` runs on the I/O thread each time finished jobs land in an empty done list, so a
   // burst of completions costs one wake, not one each.
-  explicit IoQueue(std::function<void()> wake) : wake_(std::move(wake)) {}
+  // `pollCap` bounds the busy-poll for the next job (0: never poll; see PollWindow).
+  explicit IoQueue(std::function<void()> wake, std::chrono::nanoseconds pollCap = std::chrono::nanoseconds::zero())
+      : wake_(std::move(wake)), poll_(pollCap) {}
   ~IoQueue() { stop(); }
   IoQueue(const IoQueue&) = delete;
   IoQueue& operator=(const IoQueue&) = delete;
@@ -32,6 +39,7 @@ class IoQueue {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return false;
       pending_.push_back(std::move(job));
+      signal_.store(true, std::memory_order_release);
       if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     }
     cv_.notify_one();
@@ -51,6 +59,7 @@ class IoQueue {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
+      signal_.store(true, std::memory_order_release);
     }
     cv_.notify_one();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
@@ -60,7 +69,7 @@ class IoQueue {
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty() && !stopping_) waitForWork(lock);
       if (pending_.empty()) return;  // stopping, and everything queued has run
       std::unique_ptr<Job> job = std::move(pending_.front());
       pending_.pop_front();
@@ -77,7 +86,26 @@ class IoQueue {
     }
   }
 
+  // Polls (lock released) while the window lasts, then sleeps; feeds the gap back to the window.
+  void waitForWork(std::unique_lock<std::mutex>& lock) {
+    using Clock = std::chrono::steady_clock;
+    const auto idleFrom = Clock::now();
+    bool caught = false;
+    const auto window = poll_.current();
+    if (window.count() > 0) {
+      signal_.store(false, std::memory_order_relaxed);  // under the lock: submit() sets it under the same lock
+      lock.unlock();
+      const auto until = idleFrom + window;
+      while (!(caught = signal_.load(std::memory_order_acquire)) && Clock::now() < until) cpuRelax();
+      lock.lock();
+    }
+    cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    if (!pending_.empty()) poll_.observe(Clock::now() - idleFrom, caught);
+  }
+
   std::function<void()> wake_;
+  PollWindow poll_;
+  std::atomic<bool> signal_{false};  // set by submit() and stop(): what the poll watches
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Job>> pending_;

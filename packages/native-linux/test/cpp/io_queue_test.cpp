@@ -1,6 +1,9 @@
 // The backend's I/O queue: jobs run in submission order on one thread other than the caller's,
 // a burst of completions costs few wakes, and stop() runs everything queued before joining.
 #include <gtest/gtest.h>
+#include <pthread.h>
+
+#include <ctime>
 
 #include <atomic>
 #include <chrono>
@@ -76,4 +79,101 @@ TEST(IoQueue, StopFinishesQueuedWorkAndIsIdempotent) {
   q.stop();
   q.stop();
   EXPECT_EQ(order.size(), 5u);
+}
+
+// ---- busy-polling for the next job (poll_window.hpp) ----
+
+using lanrage::binding::PollWindow;
+using std::chrono::microseconds;
+
+TEST(PollWindow, StartsClosedAndOffWithoutACap) {
+  PollWindow off(microseconds(0));
+  off.observe(microseconds(10), false);
+  EXPECT_EQ(off.current().count(), 0);
+  EXPECT_EQ(PollWindow(microseconds(500)).current().count(), 0);
+}
+
+TEST(PollWindow, GrowsToTwiceAShortGapUpToTheCap) {
+  PollWindow w(microseconds(500));
+  w.observe(microseconds(100), false);  // slept, but the job came 100 µs later
+  EXPECT_EQ(w.current(), microseconds(200));
+  w.observe(microseconds(400), false);
+  EXPECT_EQ(w.current(), microseconds(500));  // capped
+  w.observe(microseconds(30), true);          // caught while polling: left as is
+  EXPECT_EQ(w.current(), microseconds(500));
+}
+
+TEST(PollWindow, LongGapsHalveItToNothing) {
+  PollWindow w(microseconds(500));
+  w.observe(microseconds(250), false);
+  ASSERT_EQ(w.current(), microseconds(500));
+  int steps = 0;
+  while (w.current().count() > 0) {
+    w.observe(std::chrono::milliseconds(50), false);
+    ASSERT_LT(++steps, 20);
+  }
+  // A quiet backend pays at most cap + cap/2 + ... (under twice the cap) before it stops polling.
+  EXPECT_LE(steps, 9);
+}
+
+namespace {
+
+// The calling thread's CPU time.
+std::chrono::nanoseconds threadCpu(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+struct ClockJob {
+  std::atomic<clockid_t>* clock;
+  std::atomic<int>* ran;
+  void run() {
+    clockid_t c;
+    if (pthread_getcpuclockid(pthread_self(), &c) == 0) clock->store(c);
+    ran->fetch_add(1);
+  }
+};
+
+}  // namespace
+
+TEST(IoQueue, PollingKeepsOrderAndStopsWhenIdle) {
+  std::atomic<clockid_t> clock{0};
+  std::atomic<int> ran{0};
+  std::atomic<int> wakes{0};
+  IoQueue<ClockJob> q([&] { wakes++; }, microseconds(500));
+  // Back to back, as awaited calls come: each job is submitted once the last one finished.
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(q.submit(std::make_unique<ClockJob>(ClockJob{&clock, &ran})));
+    while (ran.load() <= i) std::this_thread::yield();
+    q.takeDone();
+  }
+  // Quiet now: jobs 3 ms apart. After a few such gaps the thread must sleep at once, not poll
+  // 500 µs after each (40 x 500 µs would be 20 ms of CPU), and use no CPU while idle.
+  const auto before = threadCpu(clock.load());
+  for (int i = 0; i < 40; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    ASSERT_TRUE(q.submit(std::make_unique<ClockJob>(ClockJob{&clock, &ran})));
+  }
+  while (ran.load() < 2040) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto quietCpu = threadCpu(clock.load()) - before;
+  EXPECT_LT(quietCpu, std::chrono::milliseconds(8)) << "the I/O thread kept polling while calls were far apart";
+  q.stop();
+  EXPECT_EQ(q.takeDone().size(), 40u);
+}
+
+TEST(IoQueue, StopEndsAPoll) {
+  std::atomic<clockid_t> clock{0};
+  std::atomic<int> ran{0};
+  IoQueue<ClockJob> q([] {}, std::chrono::milliseconds(100));
+  for (int i = 0; i < 3; ++i) {
+    q.submit(std::make_unique<ClockJob>(ClockJob{&clock, &ran}));
+    while (ran.load() <= i) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // opens a window of ~40 ms
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto t0 = std::chrono::steady_clock::now();
+  q.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(15));
 }

@@ -10,4 +10,4 @@ class NativeBackend {
     return Promise.resolve();
   }
 }
-module.exports = { NativeBackend, abiVersion: 2, calls };
+module.exports = { NativeBackend, abiVersion: 3, calls };
