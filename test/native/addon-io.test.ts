@@ -141,6 +141,22 @@ describe.skipIf(process.platform !== 'linux' || !existsSync(addon))('native addo
     expect(Number(/idle cpu ms (\d+)/.exec(r.out)?.[1])).toBeLessThan(30); // polling all along would be ~300
   });
 
+  it('close() ends the I/O thread at once, without waiting for garbage collection', () => {
+    const r = child(`
+      (async () => {
+        const keep = [];
+        for (let i = 0; i < 100; i++) { const b = new m.NativeBackend(); keep.push(b); await b.getLink('lo'); await b.close(); }
+        await new Promise((r) => setTimeout(r, 100));
+        console.log('threads', require('fs').readdirSync('/proc/self/task').length);
+        const again = await keep[0].getLink('lo'); // a closed backend still works: a thread starts again
+        console.log('again', again.name);
+      })();
+    `);
+    expect(r.code, r.out).toBe(0);
+    expect(Number(/threads (\d+)/.exec(r.out)?.[1])).toBeLessThan(30); // node's own ~10; 100 backends are all still referenced
+    expect(r.out).toContain('again lo');
+  });
+
   it('close() runs after every call made before it, and a later call opens the sockets again', () => {
     const r = child(`
       const b = new m.NativeBackend();

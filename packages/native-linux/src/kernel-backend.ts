@@ -331,6 +331,10 @@ export class KernelBackend implements WireGuardBackend {
     }
   }
 
+  /**
+   * Closes the netlink sockets and ends the backend's I/O thread once the calls made before it
+   * are done. Idempotent; the backend stays usable (a later call opens new ones).
+   */
   async close(): Promise<void> {
     const native = this.#native;
     this.#native = undefined;

@@ -267,7 +267,8 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
         [](Napi::Env e, double& ms) -> Napi::Value { return ms < 0 ? e.Null() : Napi::Number::New(e, ms); });
   }
 
-  // Closes the sockets after every call queued before it; a later call opens them again.
+  // Closes the sockets after every call queued before it, and ends the I/O thread unless more
+  // calls were made meanwhile; a later call opens them (and starts a thread) again.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     return io_.run<nl::Unit>(
         info.Env(),
@@ -275,7 +276,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
           core.close();
           return nl::okStatus();
         },
-        undefinedOf);
+        undefinedOf, /*thenRetire=*/true);
   }
 };
 

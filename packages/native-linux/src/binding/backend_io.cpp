@@ -44,7 +44,7 @@ void BackendIo::release() {
   }
 }
 
-void BackendIo::submit(Napi::Env env, std::unique_ptr<JsJob> job) {
+void BackendIo::submit(Napi::Env env, std::unique_ptr<JsJob> job, bool thenRetire) {
   Shared& s = *shared_;
   if (s.finalized || s.released) throw Napi::Error::New(env, "the native backend is shutting down");
   if (!s.tsfn) {
@@ -58,7 +58,7 @@ void BackendIo::submit(Napi::Env env, std::unique_ptr<JsJob> job) {
     napi_unref_threadsafe_function(env, s.tsfn);
   }
   if (s.outstanding++ == 0) napi_ref_threadsafe_function(env, s.tsfn);
-  if (!s.queue.submit(std::move(job))) {
+  if (!s.queue.submit(std::move(job), thenRetire)) {
     --s.outstanding;
     throw Napi::Error::New(env, "the native backend is shutting down");
   }

@@ -57,12 +57,13 @@ class BackendIo {
   BackendIo(const BackendIo&) = delete;
   BackendIo& operator=(const BackendIo&) = delete;
 
-  // Queues work on the I/O thread; the Promise settles on the JS thread.
+  // Queues work on the I/O thread; the Promise settles on the JS thread. With `thenRetire`
+  // the thread ends after it unless more work was queued (see IoQueue::submit).
   template <typename T>
-  Napi::Value run(Napi::Env env, typename PromiseJob<T>::Work work, typename PromiseJob<T>::Convert convert) {
+  Napi::Value run(Napi::Env env, typename PromiseJob<T>::Work work, typename PromiseJob<T>::Convert convert, bool thenRetire = false) {
     auto job = std::make_unique<PromiseJob<T>>(env, core(), std::move(work), std::move(convert));
     Napi::Promise p = job->promise();
-    submit(env, std::move(job));
+    submit(env, std::move(job), thenRetire);
     return p;
   }
 
@@ -73,7 +74,7 @@ class BackendIo {
  private:
   struct Shared;
   Core& core();
-  void submit(Napi::Env env, std::unique_ptr<JsJob> job);
+  void submit(Napi::Env env, std::unique_ptr<JsJob> job, bool thenRetire);
   static void callJs(napi_env env, napi_value, void* context, void*);
   static void finalize(napi_env, void* data, void*);
 

@@ -33,14 +33,21 @@ class IoQueue {
   IoQueue(const IoQueue&) = delete;
   IoQueue& operator=(const IoQueue&) = delete;
 
-  // Queues `job`, starting the thread on first use. After stop(), jobs are refused (false).
-  bool submit(std::unique_ptr<Job> job) {
+  // Queues `job`, starting the thread when none runs. With `thenRetire` the thread ends after
+  // this job if nothing else is queued by then (a closed backend keeps no thread; the next
+  // job starts one again). After stop(), jobs are refused (false).
+  bool submit(std::unique_ptr<Job> job, bool thenRetire = false) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return false;
-      pending_.push_back(std::move(job));
+      pending_.push_back(Entry{std::move(job), thenRetire});
       signal_.store(true, std::memory_order_release);
-      if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+      if (!running_) {
+        // A retired thread set running_ under this lock and needs it no more: the join is short.
+        if (thread_.joinable()) thread_.join();
+        thread_ = std::thread([this] { loop(); });
+        running_ = true;
+      }
     }
     cv_.notify_one();
     return true;
@@ -70,18 +77,25 @@ class IoQueue {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       if (pending_.empty() && !stopping_) waitForWork(lock);
-      if (pending_.empty()) return;  // stopping, and everything queued has run
-      std::unique_ptr<Job> job = std::move(pending_.front());
+      if (pending_.empty()) {  // stopping, and everything queued has run
+        running_ = false;
+        return;
+      }
+      Entry entry = std::move(pending_.front());
       pending_.pop_front();
       lock.unlock();
-      job->run();
+      entry.job->run();
       lock.lock();
       const bool first = done_.empty();
-      done_.push_back(std::move(job));
+      done_.push_back(std::move(entry.job));
       if (first) {
         lock.unlock();
         wake_();
         lock.lock();
+      }
+      if (entry.retire && pending_.empty()) {
+        running_ = false;
+        return;
       }
     }
   }
@@ -108,9 +122,14 @@ class IoQueue {
   std::atomic<bool> signal_{false};  // set by submit() and stop(): what the poll watches
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Job>> pending_;
+  struct Entry {
+    std::unique_ptr<Job> job;
+    bool retire;
+  };
+  std::deque<Entry> pending_;
   std::vector<std::unique_ptr<Job>> done_;
   bool stopping_ = false;
+  bool running_ = false;  // a thread runs loop() (thread_ may still hold a retired one to join)
   std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <ctime>
+#include <dirent.h>
 
 #include <atomic>
 #include <chrono>
@@ -176,4 +177,37 @@ TEST(IoQueue, StopEndsAPoll) {
   const auto t0 = std::chrono::steady_clock::now();
   q.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(15));
+}
+
+namespace {
+
+int threadCount() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST(IoQueue, ARetiringJobEndsTheThreadAndTheNextJobStartsOne) {
+  std::vector<int> order;
+  std::set<std::thread::id> threads;
+  std::mutex m;
+  const int base = threadCount();
+  IoQueue<Job> q([] {}, microseconds(500));
+  q.submit(std::make_unique<Job>(Job{0, &order, &threads, &m}));
+  q.submit(std::make_unique<Job>(Job{1, &order, &threads, &m}), /*thenRetire=*/true);
+  for (int i = 0; i < 200 && threadCount() != base; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(threadCount(), base) << "the thread should end after the retiring job";
+  // Work after that starts a thread again; a retire overtaken by later work keeps the thread.
+  q.submit(std::make_unique<Job>(Job{2, &order, &threads, &m, 2}), true);
+  q.submit(std::make_unique<Job>(Job{3, &order, &threads, &m}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(threadCount(), base + 1);
+  q.stop();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(threadCount(), base);
 }
