@@ -116,7 +116,7 @@ describe.skipIf(process.platform !== 'linux' || !existsSync(addon))('native addo
     expect(r.out).toContain('terminated 25');
   });
 
-  it('back-to-back awaited calls are answered while the I/O thread polls, and a quiet backend stops polling', () => {
+  it('back-to-back awaited calls are answered while the I/O thread polls, and an idle backend does not keep polling', () => {
     // The poll window (poll_window.hpp) follows the gaps between calls: after a burst of
     // awaited calls and a few spaced ones, an idle process must use next to no CPU.
     const r = child(`

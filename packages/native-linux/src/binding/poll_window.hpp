@@ -1,7 +1,7 @@
 #pragma once
 // How long the I/O thread busy-polls for its next job before it sleeps. A sleeping thread costs
 // every job a wake: a futex wake for the submitter and an idle-state exit for the CPU (in the
-// VM a halted vCPU takes ~150 µs to wake: half the time of a sequential add). When jobs come
+// VM, waking halted vCPUs was about half the time of a sequential add). When jobs come
 // back to back (an awaited add, then the next) a short poll catches the next one awake.
 // The window follows the gaps seen, as the kernel's haltpoll governor does: a job that came
 // soon after the thread fell asleep grows the window to twice that gap (up to a cap); a long
