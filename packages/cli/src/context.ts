@@ -1,4 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   type BackendChoice,
@@ -10,6 +11,7 @@ import {
   NetworkManager,
   type WireGuardBackend,
 } from '@lanrage/core';
+import { createNetworkManager } from './library/create-manager.js';
 import type { Io } from './io.js';
 
 /** What every command gets: the I/O, and how to build the manager (tests inject a backend). */
@@ -29,21 +31,74 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Appends structured JSON lines to `<configDir>/lanrage.log` (0600); never throws. */
+/**
+ * Appends structured JSON lines to `<configDir>/lanrage.log` (0600); never throws. Records of
+ * one tick are written together by one asynchronous append (a churn burst costs one write, not
+ * one synchronous write per record); what is still buffered when the process exits is written
+ * then.
+ */
 export class FileLogger implements Logger {
   readonly path: string;
   #failed = false;
+  #buffer: string[] = [];
+  #scheduled = false;
+  #ready = false;
+  #writing: Promise<void> = Promise.resolve();
+  readonly #onExit = () => this.#flushSync();
+
   constructor(path: string) {
     this.path = path;
   }
+
   log(record: LogRecord): void {
     if (this.#failed) return;
+    this.#buffer.push(formatLogRecord(record));
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    process.once('exit', this.#onExit);
+    setImmediate(() => {
+      this.#writing = this.#writing.then(() => this.#flush());
+    });
+  }
+
+  /** Resolves when every record logged so far is written. */
+  async flush(): Promise<void> {
+    await new Promise((r) => setImmediate(r));
+    await this.#writing;
+  }
+
+  async #flush(): Promise<void> {
+    const text = this.#take();
+    if (text === null) return;
     try {
-      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-      appendFileSync(this.path, `${formatLogRecord(record)}\n`, { mode: 0o600 });
+      if (!this.#ready) {
+        await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+        this.#ready = true;
+      }
+      await appendFile(this.path, text, { mode: 0o600 });
     } catch {
       this.#failed = true; // logging must never fail a command (e.g. running unprivileged)
     }
+  }
+
+  #flushSync(): void {
+    const text = this.#take();
+    if (text === null || this.#failed) return;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      appendFileSync(this.path, text, { mode: 0o600 });
+    } catch {
+      this.#failed = true;
+    }
+  }
+
+  #take(): string | null {
+    this.#scheduled = false;
+    process.removeListener('exit', this.#onExit);
+    if (this.#buffer.length === 0) return null;
+    const text = `${this.#buffer.join('\n')}\n`;
+    this.#buffer = [];
+    return text;
   }
 }
 
@@ -60,13 +115,7 @@ export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promi
 
 export async function createManager(ctx: CliContext, opts: GlobalOptions): Promise<NetworkManager> {
   const config = await loadCliConfig(ctx, opts);
-  return new NetworkManager(config, {
-    ...(ctx.backend ? { backend: ctx.backend } : {}),
-    logger: ctx.logger ?? new FileLogger(config.logFile),
-    // The CLI depends on the backend packages, so it resolves them for core (strict pnpm layouts).
-    backendLoaders: {
-      nativeLinux: () => import('@lanrage/native-linux'),
-      windowsDriver: () => import('@lanrage/windows-driver'),
-    },
-  });
+  const logger = ctx.logger ?? new FileLogger(config.logFile);
+  if (ctx.backend) return new NetworkManager(config, { backend: ctx.backend, logger });
+  return createNetworkManager(config, { logger });
 }

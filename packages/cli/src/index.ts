@@ -1,4 +1,11 @@
-export type { CliContext } from './context.js';
-export { EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
-export type { Io } from './io.js';
-export { buildProgram, runCli } from './program.js';
+/**
+ * `lanrage`: the library embedders install. Everything of `@lanrage/core` (NetworkManager,
+ * config, keys, validation, errors, wg-quick files), plus what core cannot do as a leaf:
+ * picking the backend for this platform from the backend packages this package depends on.
+ *
+ *   import { createNetworkManager } from 'lanrage';
+ *   const manager = await createNetworkManager(); // config from file and environment
+ */
+export * from '@lanrage/core';
+export { type CreateNetworkManagerOptions, createNetworkManager } from './library/create-manager.js';
+export { type SelectBackendOptions, type Selection, selectBackend } from './library/select-backend.js';

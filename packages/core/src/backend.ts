@@ -1,4 +1,5 @@
 import type { PeerStats } from './churn/watcher.js';
+import type { RouteDelta } from './manager/peer-index.js';
 import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from './types.js';
 
 /** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
@@ -13,6 +14,15 @@ export interface PartialApplyDetails {
   failedPeers: number[];
   /** Whether the device-level fields (key, port, fwmark, replacePeers) were applied. */
   deviceApplied: boolean;
+}
+
+/** A backend chosen for this platform, and why (in words for the user). */
+export interface BackendSelection {
+  backend: WireGuardBackend;
+  kind: string;
+  reason: string;
+  /** What changes addresses and routes: `rtnetlink` (the native addon), `iproute2`, `windows`. */
+  linkControl?: string;
 }
 
 /**
@@ -70,9 +80,21 @@ export interface WireGuardBackend {
 
   /**
    * Optional: routes through the interface for these prefixes (what wg-quick does with
-   * `ip route`); makes the interface's routes exactly `cidrs`. Idempotent.
+   * `ip route`); makes the interface's routes exactly `cidrs`. Idempotent. Reads the routes
+   * first: O(routes) per call.
    */
   setRoutes?(name: string, cidrs: string[]): Promise<void>;
+
+  /**
+   * Optional: adds and removes these routes through the interface (canonical prefixes) in
+   * one batch, without reading the routes first: O(the change). Adding a route that exists
+   * and removing one that does not both succeed. Only routes carrying lanrage's protocol
+   * number are removed. NetworkManager uses it for every peer change.
+   */
+  changeRoutes?(name: string, delta: RouteDelta): Promise<void>;
+
+  /** Optional: lanrage's routes through the interface (canonical prefixes). */
+  getRoutes?(name: string): Promise<string[]>;
 
   /** Optional: the peers as a stream, for devices too large to hold as one array of objects. */
   iteratePeers?(name: string): AsyncIterable<PeerStatus>;

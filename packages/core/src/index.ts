@@ -1,7 +1,7 @@
 export { type ApplyOptions, type ApplyResult, applyDesired, desiredFromWgQuick } from './apply/apply.js';
 export { type ApplyPlan, type DesiredDevice, type DesiredPeer, isEmptyPlan, type PeerChange, type PlanOptions, planApply } from './apply/plan.js';
-export type { PartialApplyDetails, WireGuardBackend } from './backend.js';
-export { type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
+export type { BackendSelection, PartialApplyDetails, WireGuardBackend } from './backend.js';
+export { type CoalescerHooks, type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
 export { iteratePeers, type PeerStats, PeerWatcher, type PeerWatcherEvents, type PeerWatcherOptions, readPeerStats, statsOf } from './churn/watcher.js';
 export {
   type BackendChoice,
@@ -26,11 +26,12 @@ export {
   NetworkManager,
   type NetworkManagerOptions,
   type PeerSummary,
+  type ReconcileResult,
   summarizePeer,
   type UpdatePeerOptions,
 } from './manager/network-manager.js';
 export { routesForPeers } from './manager/routes.js';
-export { type BackendLoaders, type BackendSelection, type SelectBackendOptions, selectBackend } from './manager/select-backend.js';
+export { isEmptyDelta, PeerIndex, type PeerIndexOptions, type RouteDelta } from './manager/peer-index.js';
 export { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
 export { parsePingTime, systemPing } from './net/system-ping.js';
 export {

@@ -1,4 +1,5 @@
 import type { WireGuardBackend } from '../backend.js';
+import type { DeviceStatus } from '../types.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
 import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApply } from './plan.js';
 
@@ -30,12 +31,18 @@ export function desiredFromWgQuick(config: WgQuickConfig): DesiredDevice {
 }
 
 /**
- * Makes a device match `desired` by reading it and sending only the differences, in one
- * setDevice call (one batch on every backend). Works on every backend; uses incremental
- * allowed-IP removal where the backend says it can.
+ * Makes a device match `desired` by reading it (unless the caller just did: `live`) and
+ * sending only the differences, in one setDevice call (one batch on every backend). Works on
+ * every backend; uses incremental allowed-IP removal where the backend says it can.
  */
-export async function applyDesired(backend: WireGuardBackend, name: string, desired: DesiredDevice, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const live = await backend.getDevice(name);
+export async function applyDesired(
+  backend: WireGuardBackend,
+  name: string,
+  desired: DesiredDevice,
+  opts: ApplyOptions = {},
+  live?: DeviceStatus,
+): Promise<ApplyResult> {
+  live ??= await backend.getDevice(name);
   const incremental = backend.supportsAllowedIPRemoval ? await backend.supportsAllowedIPRemoval(name).catch(() => false) : false;
   const plan = planApply(live, desired, { ...opts, incrementalAllowedIPs: incremental });
   if (opts.dryRun || isEmptyPlan(plan)) return { plan, applied: false };

@@ -2,15 +2,42 @@ import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, type LanrageError } from '../errors.js';
 import type { PeerConfig } from '../types.js';
 
-export interface CoalescerOptions {
+/**
+ * What the owner of derived state (NetworkManager's index and routes) plugs into the batches.
+ * `C` is whatever the caller attached to each operation (e.g. its normalised form).
+ */
+export interface CoalescerHooks<C> {
+  /**
+   * Runs when the batch is about to be sent, for each operation in call order, after every
+   * earlier batch and exclusive task is done: throw to fail this operation alone (it is not
+   * sent). It sees the operations admitted before it as applied.
+   */
+  admit?(name: string, op: PeerConfig, context: C): void;
+  /**
+   * Started in the same tick as the batch's setDevice (so a backend with one I/O thread handles
+   * both on one wake), e.g. the route changes the admitted operations need. Callers settle
+   * after both.
+   */
+  alongside?(name: string): Promise<void> | undefined;
+  /**
+   * After a batch in which anything failed (an operation, or `alongside`): repairs derived
+   * state from the device before the callers settle. When it throws, the callers whose
+   * operation landed get that error.
+   */
+  recover?(name: string): Promise<void>;
+}
+
+export interface CoalescerOptions<C = undefined> {
   /** How long to gather operations before sending (0 = the same tick). Default 0. */
   windowMs?: number;
   /** At most this many operations in one setDevice call. Default 10,000. */
   maxBatch?: number;
+  hooks?: CoalescerHooks<C>;
 }
 
-interface Pending {
+interface Pending<C> {
   op: PeerConfig;
+  context: C;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -19,100 +46,172 @@ interface Pending {
  * Packs peer operations from independent callers into as few backend calls as possible: all
  * operations issued for an interface in the same tick (or within `windowMs`) go out in one
  * setDevice, which the kernel backend packs into as few netlink messages as fit. Every caller
- * still gets its own result. Order per interface is kept (batches are sent one after another,
- * operations in call order), so an add then a remove of the same key never reorders. When a
- * batch fails, the operations it applied are resolved, and the rest are retried one at a time so
- * one bad peer fails alone and its neighbours still land.
+ * still gets its own result. Order per interface is kept (batches and exclusive tasks run one
+ * after another, operations in call order), so an add then a remove of the same key never
+ * reorders. When a batch fails, the operations it applied are resolved, and the rest are
+ * retried one at a time so one bad peer fails alone and its neighbours still land.
  */
-export class PeerCoalescer {
+export class PeerCoalescer<C = undefined> {
   readonly #backend: WireGuardBackend;
   readonly #windowMs: number;
   readonly #maxBatch: number;
-  readonly #queues = new Map<string, Pending[]>();
-  readonly #scheduled = new Set<string>();
+  readonly #hooks: CoalescerHooks<C>;
+  readonly #queues = new Map<string, Pending<C>[]>();
+  readonly #timers = new Map<string, NodeJS.Immediate | NodeJS.Timeout>();
   readonly #chains = new Map<string, Promise<void>>();
   /** Batches sent so far (for tests and metrics). */
   batches = 0;
 
-  constructor(backend: WireGuardBackend, options: CoalescerOptions = {}) {
+  constructor(backend: WireGuardBackend, options: CoalescerOptions<C> = {}) {
     this.#backend = backend;
     this.#windowMs = options.windowMs ?? 0;
     this.#maxBatch = options.maxBatch ?? 10_000;
+    this.#hooks = options.hooks ?? {};
   }
 
   /** Queues one peer operation on `name`; resolves when it is applied. */
-  apply(name: string, op: PeerConfig): Promise<void> {
+  apply(name: string, op: PeerConfig, context?: C): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let q = this.#queues.get(name);
       if (!q) {
         q = [];
         this.#queues.set(name, q);
       }
-      q.push({ op, resolve, reject });
-      if (!this.#scheduled.has(name)) {
-        this.#scheduled.add(name);
-        const flush = () => {
-          this.#scheduled.delete(name);
-          this.#flush(name);
-        };
-        if (this.#windowMs > 0) setTimeout(flush, this.#windowMs);
-        else setImmediate(flush);
+      q.push({ op, context: context as C, resolve, reject });
+      if (!this.#timers.has(name)) {
+        const flush = () => this.#flush(name);
+        this.#timers.set(name, this.#windowMs > 0 ? setTimeout(flush, this.#windowMs) : setImmediate(flush));
       }
     });
   }
 
+  /**
+   * Runs `task` alone on `name`: after every operation queued before this call is sent and
+   * settled, and before any queued after it. Its result is the task's.
+   */
+  exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+    this.#flush(name);
+    const run = (this.#chains.get(name) ?? Promise.resolve()).then(task);
+    this.#chains.set(
+      name,
+      run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return run;
+  }
+
   #flush(name: string): void {
-    const q = this.#queues.get(name) ?? [];
+    const timer = this.#timers.get(name);
+    if (timer !== undefined) {
+      clearTimeout(timer as NodeJS.Timeout);
+      clearImmediate(timer as NodeJS.Immediate);
+      this.#timers.delete(name);
+    }
+    const q = this.#queues.get(name);
+    if (!q) return;
     this.#queues.delete(name);
     for (let i = 0; i < q.length; i += this.#maxBatch) {
       const batch = q.slice(i, i + this.#maxBatch);
       const prev = this.#chains.get(name) ?? Promise.resolve();
-      const next = prev.then(() => this.#send(name, batch));
+      const sent = prev.then(() => this.#send(name, batch));
+      // #send settles every caller itself; this only guards against a bug leaving one hanging.
       this.#chains.set(
         name,
-        next.catch(() => undefined),
+        sent.catch((err: unknown) => {
+          for (const p of batch) p.reject(err);
+        }),
       );
     }
   }
 
-  async #send(name: string, batch: Pending[]): Promise<void> {
+  /** Never rejects: every caller of the batch gets its own outcome. */
+  async #send(name: string, queued: Pending<C>[]): Promise<void> {
+    const batch = this.#admit(name, queued);
+    if (batch.length === 0) return;
     this.batches++;
+    const landed: Pending<C>[] = [];
+    const failed = new Map<Pending<C>, unknown>();
+    let sideError: unknown;
+    let sent: Promise<void>;
     try {
-      await this.#backend.setDevice(name, { peers: batch.map((p) => p.op) });
-      for (const p of batch) p.resolve();
-      return;
+      sent = this.#backend.setDevice(name, { peers: batch.map((p) => p.op) });
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
-        return;
+      sent = Promise.reject(err); // a backend that throws instead of rejecting
+    }
+    const side = this.#hooks.alongside?.(name)?.catch((err: unknown) => {
+      sideError = err;
+    });
+    try {
+      await sent;
+      landed.push(...batch);
+    } catch (err) {
+      await this.#afterFailure(name, batch, err, landed, failed);
+    }
+    await side;
+    let repairError: unknown;
+    if ((failed.size > 0 || sideError !== undefined) && this.#hooks.recover) {
+      try {
+        await this.#hooks.recover(name);
+        sideError = undefined; // the repair put the routes right
+      } catch (err) {
+        repairError = err;
       }
-      // Resolve what the backend says it applied; retry the rest one by one, in order.
-      let retry = batch;
-      if (isLanrageError(err, 'PARTIAL_APPLY')) {
-        const details = err.details as unknown as PartialApplyDetails;
-        const applied = new Set(details.appliedPeers ?? []);
-        for (const i of applied) batch[i]?.resolve();
-        retry = batch.filter((_, i) => !applied.has(i));
-      } else if (isLanrageError(err) && !isPerOperationError(err)) {
-        // The interface itself failed (gone, no permission): every operation gets that error.
-        for (const p of batch) p.reject(err);
-        return;
+    }
+    for (const p of batch) {
+      if (failed.has(p)) p.reject(failed.get(p));
+      else if (repairError !== undefined || sideError !== undefined) p.reject(repairError ?? sideError);
+      else p.resolve();
+    }
+  }
+
+  #admit(name: string, queued: Pending<C>[]): Pending<C>[] {
+    const admit = this.#hooks.admit;
+    if (!admit) return queued;
+    const out: Pending<C>[] = [];
+    for (const p of queued) {
+      try {
+        admit(name, p.op, p.context);
+        out.push(p);
+      } catch (err) {
+        p.reject(err);
       }
-      for (const p of retry) {
-        try {
-          this.batches++;
-          await this.#backend.setDevice(name, { peers: [p.op] });
-          p.resolve();
-        } catch (e) {
-          p.reject(e);
-        }
+    }
+    return out;
+  }
+
+  /** Sorts a failed batch into operations that landed and failed ones (retried one by one). */
+  async #afterFailure(name: string, batch: Pending<C>[], err: unknown, landed: Pending<C>[], failed: Map<Pending<C>, unknown>): Promise<void> {
+    if (batch.length === 1) {
+      failed.set(batch[0] as Pending<C>, err);
+      return;
+    }
+    let retry = batch;
+    if (isLanrageError(err, 'PARTIAL_APPLY')) {
+      const details = err.details as unknown as PartialApplyDetails;
+      const applied = new Set(details.appliedPeers ?? []);
+      for (const i of applied) if (batch[i]) landed.push(batch[i]);
+      retry = batch.filter((_, i) => !applied.has(i));
+    } else if (isLanrageError(err) && !isPerOperationError(err)) {
+      // The interface itself failed (gone, no permission): every operation gets that error.
+      for (const p of batch) failed.set(p, err);
+      return;
+    }
+    for (const p of retry) {
+      try {
+        this.batches++;
+        await this.#backend.setDevice(name, { peers: [p.op] });
+        landed.push(p);
+      } catch (e) {
+        failed.set(p, e);
       }
     }
   }
 
   /** Resolves when everything queued so far has been sent. */
   async drain(): Promise<void> {
-    while (this.#scheduled.size > 0) await new Promise((r) => setImmediate(r));
+    for (const name of [...this.#timers.keys()]) this.#flush(name);
     await Promise.all([...this.#chains.values()]);
   }
 }

@@ -1,28 +1,45 @@
 import { type ApplyOptions, type ApplyResult, applyDesired } from '../apply/apply.js';
 import type { DesiredDevice } from '../apply/plan.js';
-import type { WireGuardBackend } from '../backend.js';
+import type { BackendSelection, WireGuardBackend } from '../backend.js';
+import { PeerCoalescer } from '../churn/coalescer.js';
 import type { LanrageConfig } from '../config/config.js';
 import { isLanrageError, LanrageError } from '../errors.js';
+import { TimeSlicer } from '../event-loop/time-slicer.js';
 import { Key } from '../keys/key.js';
 import { ensureKeys } from '../keys/key-files.js';
 import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logger.js';
+import { resolveEndpoint } from '../net/resolve.js';
 import { systemPing } from '../net/system-ping.js';
-import { normalizePeer } from '../normalize.js';
+import { type NormalizedPeer, normalizePeer } from '../normalize.js';
 import { hasNetAdmin } from '../platform/privileges.js';
-import type { DeviceStatus, KeyInput, PeerConfig, PeerStatus } from '../types.js';
+import type { DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from '../types.js';
+import { normalizeAllowedIPs } from '../validation/cidr.js';
 import { parseIp } from '../validation/ip.js';
 import { interfaceAddress } from './address.js';
-import { routesForPeers } from './routes.js';
-import { type BackendLoaders, type BackendSelection, selectBackend } from './select-backend.js';
+import { isEmptyDelta, PeerIndex, type RouteDelta } from './peer-index.js';
 
 export interface NetworkManagerOptions {
-  /** Use this backend instead of selecting one from `config.backend` and the platform. */
-  backend?: WireGuardBackend;
+  /**
+   * The backend to drive. `createNetworkManager` from the `lanrage` package picks one for the
+   * platform (kernel, userspace or Windows); tests pass a MemoryBackend.
+   */
+  backend: WireGuardBackend;
+  /** Why this backend was chosen, in words for the user (shown by `lanrage up`). */
+  backendReason?: string;
+  /** What changes the interface's addresses and routes (`rtnetlink`, `iproute2`), when known. */
+  linkControl?: string;
   logger?: Logger;
-  /** How backend packages are loaded when selecting (see selectBackend). */
-  backendLoaders?: BackendLoaders;
   /** Check root / CAP_NET_ADMIN before touching the system (default: for kernel and userspace backends). */
   checkPrivileges?: boolean;
+}
+
+/** What `reconcile()` found and did. */
+export interface ReconcileResult {
+  /** Peers on the device. */
+  peers: number;
+  /** Routes it added and removed to make the routes exactly what the peers need. */
+  routesAdded: string[];
+  routesRemoved: string[];
 }
 
 export interface AddPeerOptions {
@@ -94,43 +111,96 @@ export function summarizePeer(p: PeerStatus): PeerSummary {
   };
 }
 
+/** What the manager attaches to each queued peer operation. */
+interface OpContext {
+  key: string;
+  norm: NormalizedPeer;
+}
+
 /**
  * The LANrage orchestrator: one WireGuard interface with this node's keys and address, and
- * the peers of the virtual LAN. Each operation emits one structured log record with its
- * duration; no record contains a private or preshared key.
+ * the peers of the virtual LAN.
+ *
+ * **Which calls read the device and which trust the index.** The manager keeps an index of
+ * what it manages (each peer's allowed IPs, the owner of each allowed IP, the routes they
+ * need), built from one read when it first needs it (`initialize`, `attach`, or the first
+ * peer operation) and kept in step by every change made through it. `addPeer`,
+ * `updatePeer` and `removePeer` trust the index: they cost O(the change), never O(peers), and
+ * `updatePeer`'s PEER_NOT_FOUND comes from it. `apply`, `reconcile`, `getDevice`,
+ * `getInterfaceStatus` and `initialize` read the live device, so `apply` and `reconcile` also
+ * pick up changes made behind the manager's back (`wg set` by hand, another process).
+ *
+ * **Concurrency.** Peer operations issued in the same tick go to the backend as one batch;
+ * each caller still gets its own result or typed error, operations on one key keep their
+ * order, and one bad operation fails alone. `apply`, `reconcile`, `initialize` and `cleanup`
+ * run alone, after what was issued before them.
+ *
+ * **Routes** (`manageRoutes`, default on): each allowed IP that the interface's own address
+ * prefix does not cover gets a route through the interface, tagged with lanrage's protocol
+ * number so only lanrage's routes are ever touched. Adding a peer adds only the routes its
+ * allowed IPs need; removing one removes only those no peer still holds; an allowed IP moved
+ * between peers keeps its route.
+ *
+ * Each operation emits one structured log record with its duration; no record contains a
+ * private or preshared key.
  */
 export class NetworkManager {
   readonly config: LanrageConfig;
   readonly #logger: Logger;
   readonly #checkPrivileges: boolean | undefined;
-  readonly #loaders: BackendLoaders | undefined;
-  #backend: WireGuardBackend | undefined;
-  #selection: BackendSelection | undefined;
+  readonly #backend: WireGuardBackend;
+  readonly #selection: BackendSelection;
+  readonly #batches: PeerCoalescer<OpContext>;
   #publicKey: Key | undefined;
   #address: string | undefined;
+  #index: PeerIndex | undefined;
+  /** Why the index could not be rebuilt after a failure (the next call tries again). */
+  #lost: unknown;
+  #building: Promise<PeerIndex> | undefined;
 
-  constructor(config: LanrageConfig, options: NetworkManagerOptions = {}) {
+  /** INVALID_ARGUMENT without a backend (the `lanrage` package's createNetworkManager picks one). */
+  constructor(config: LanrageConfig, options: NetworkManagerOptions) {
+    if (!options?.backend) {
+      throw new LanrageError('INVALID_ARGUMENT', 'NetworkManager needs a backend', {
+        remedy: "Use createNetworkManager() from the 'lanrage' package, which picks the backend for this platform, or pass { backend }.",
+      });
+    }
     this.config = config;
     this.#logger = options.logger ?? noopLogger;
     this.#checkPrivileges = options.checkPrivileges;
-    this.#loaders = options.backendLoaders;
-    if (options.backend) {
-      this.#backend = options.backend;
-      this.#selection = { backend: options.backend, kind: options.backend.kind, reason: 'given by the caller' };
-    }
+    this.#backend = options.backend;
+    this.#selection = {
+      backend: options.backend,
+      kind: options.backend.kind,
+      reason: options.backendReason ?? 'given by the caller',
+      ...(options.linkControl !== undefined ? { linkControl: options.linkControl } : {}),
+    };
+    this.#batches = new PeerCoalescer<OpContext>(options.backend, {
+      hooks: {
+        admit: (_name, _op, ctx) => this.#admit(ctx),
+        alongside: () => this.#sendRouteDelta(),
+        recover: async () => {
+          await this.#rebuild();
+        },
+      },
+    });
   }
 
   get interfaceName(): string {
     return this.config.interfaceName;
   }
 
-  /** The backend in use (selected on first need). */
-  get backend(): WireGuardBackend | undefined {
+  get backend(): WireGuardBackend {
     return this.#backend;
   }
 
-  get backendSelection(): BackendSelection | undefined {
+  get backendSelection(): BackendSelection {
     return this.#selection;
+  }
+
+  /** The backend in use (kept for callers of the earlier, selecting manager). */
+  async ensureBackend(): Promise<WireGuardBackend> {
+    return this.#backend;
   }
 
   #log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
@@ -142,27 +212,19 @@ export class NetworkManager {
     }
   }
 
-  async #timed<T>(event: string, fields: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` and logs one record with its outcome and duration (fields built only when logged). */
+  async #timed<T>(event: string, fields: () => Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    if (this.#logger === noopLogger) return fn();
     const t0 = performance.now();
     try {
       const result = await fn();
-      this.#log('info', event, { ok: true, durationMs: round(performance.now() - t0), ...fields });
+      this.#log('info', event, { ok: true, durationMs: round(performance.now() - t0), ...fields() });
       return result;
     } catch (err) {
       const code = isLanrageError(err) ? err.code : 'INTERNAL';
-      this.#log('error', event, { ok: false, durationMs: round(performance.now() - t0), code, message: (err as Error)?.message, ...fields });
+      this.#log('error', event, { ok: false, durationMs: round(performance.now() - t0), code, message: (err as Error)?.message, ...fields() });
       throw err;
     }
-  }
-
-  /** Selects the backend from config and platform (once), without touching any interface. */
-  async ensureBackend(): Promise<WireGuardBackend> {
-    if (this.#backend) return this.#backend;
-    const selection = await selectBackend(this.config, this.#loaders ? { loaders: this.#loaders } : {});
-    this.#selection = selection;
-    this.#backend = selection.backend;
-    this.#log('info', 'backend.selected', { backend: selection.kind, reason: selection.reason });
-    return selection.backend;
   }
 
   async #preflight(backend: WireGuardBackend): Promise<void> {
@@ -184,92 +246,179 @@ export class NetworkManager {
    * the key pair, creates the interface or adopts an existing one (a non-WireGuard link of the
    * same name is NOT_WIREGUARD), sets the private key and listen port, the address derived from
    * `virtualSubnet` + `address`, the MTU, and brings the link up. Running it again on a
-   * working interface changes nothing and keeps its peers.
+   * working interface changes nothing and keeps its peers. Reads the device once at the end
+   * and (re)builds the manager's index from it, making the routes exactly what its peers need.
    */
   async initialize(): Promise<InitializeResult> {
-    return this.#timed('initialize', {}, async () => {
-      const backend = await this.ensureBackend();
-      await this.#preflight(backend);
-      const name = this.config.interfaceName;
-      const keys = await ensureKeys(this.config.keysDir);
-      this.#publicKey = keys.publicKey;
+    return this.#timed(
+      'initialize',
+      () => ({}),
+      () => this.#batches.exclusive(this.interfaceName, () => this.#initialize()),
+    );
+  }
 
-      const existing = (await backend.listDevices()).includes(name);
-      let created = false;
-      if (existing) {
-        const dev = await backend.getDevice(name); // NOT_WIREGUARD surfaces here
-        const collides = dev.peers.find((p) => p.publicKey.equals(keys.publicKey));
-        if (collides && !dev.publicKey?.equals(keys.publicKey)) {
-          throw new LanrageError('KEY_COLLIDES_WITH_PEER', `interface ${name} has a peer with this node's public key ${keys.publicKey}`);
-        }
-        if (dev.publicKey && !dev.publicKey.equals(keys.publicKey)) {
-          this.#log('warn', 'initialize.keyReplaced', { previousPublicKey: dev.publicKey.toBase64() });
-        }
-      } else {
-        try {
-          await backend.createInterface(name);
-          created = true;
-        } catch (err) {
-          if (!isLanrageError(err, 'INTERFACE_EXISTS')) throw err;
-        }
-      }
-      try {
-        await backend.setDevice(name, { privateKey: keys.privateKey, listenPort: this.config.listenPort });
-        const address = interfaceAddress(this.config.virtualSubnet, this.config.address, keys.publicKey);
-        this.#address = address;
-        await backend.setAddresses(name, [address]);
-        await backend.setMtu(name, this.config.mtu);
-        await backend.setUp(name, true);
-        if (this.config.manageRoutes && !created) await this.#syncRoutes(await backend.getDevice(name));
-        const dev = await backend.getDevice(name);
-        return {
-          interfaceName: name,
-          backend: backend.kind,
-          backendReason: this.#selection?.reason ?? '',
-          publicKey: keys.publicKey.toBase64(),
-          address,
-          listenPort: dev.listenPort,
-          mtu: this.config.mtu,
-          created,
-          keysCreated: keys.created,
-        };
-      } catch (err) {
-        // A half-made interface would be adopted later with surprises: remove what we created.
-        if (created) await backend.deleteInterface(name).catch(() => undefined);
-        throw err;
-      } finally {
+  async #initialize(): Promise<InitializeResult> {
+    const backend = this.#backend;
+    await this.#preflight(backend);
+    const name = this.config.interfaceName;
+    const keys = await ensureKeys(this.config.keysDir);
+    this.#index = undefined;
+    const existing = (await backend.listDevices()).includes(name);
+    let created = false;
+    if (existing) {
+      const dev = await backend.getDevice(name); // NOT_WIREGUARD surfaces here
+      const collides = dev.peers.find((p) => p.publicKey.equals(keys.publicKey));
+      if (collides && !dev.publicKey?.equals(keys.publicKey)) {
         keys.privateKey.wipe();
+        throw new LanrageError('KEY_COLLIDES_WITH_PEER', `interface ${name} has a peer with this node's public key ${keys.publicKey}`);
       }
-    });
+      if (dev.publicKey && !dev.publicKey.equals(keys.publicKey)) {
+        this.#log('warn', 'initialize.keyReplaced', { previousPublicKey: dev.publicKey.toBase64() });
+      }
+    } else {
+      try {
+        await backend.createInterface(name);
+        created = true;
+      } catch (err) {
+        if (!isLanrageError(err, 'INTERFACE_EXISTS')) {
+          keys.privateKey.wipe();
+          throw err;
+        }
+      }
+    }
+    try {
+      await backend.setDevice(name, { privateKey: keys.privateKey, listenPort: this.config.listenPort });
+      this.#publicKey = keys.publicKey;
+      const address = interfaceAddress(this.config.virtualSubnet, this.config.address, keys.publicKey);
+      this.#address = address;
+      await backend.setAddresses(name, [address]);
+      await backend.setMtu(name, this.config.mtu);
+      await backend.setUp(name, true);
+      const { dev } = await this.#rebuild();
+      return {
+        interfaceName: name,
+        backend: backend.kind,
+        backendReason: this.#selection.reason,
+        publicKey: keys.publicKey.toBase64(),
+        address,
+        listenPort: dev.listenPort,
+        mtu: this.config.mtu,
+        created,
+        keysCreated: keys.created,
+      };
+    } catch (err) {
+      // A half-made interface would be adopted later with surprises: remove what we created.
+      if (created) await backend.deleteInterface(name).catch(() => undefined);
+      this.#index = undefined;
+      throw err;
+    } finally {
+      keys.privateKey.wipe();
+    }
   }
 
   /**
    * Uses an interface that is already up (e.g. brought up by an earlier `lanrage up`) without
-   * changing it: selects the backend and loads this node's public key. INTERFACE_NOT_FOUND
-   * when it does not exist.
+   * changing its peers: reads it once to build the manager's index (and puts the routes its
+   * peers need in place). INTERFACE_NOT_FOUND when it does not exist.
    */
   async attach(): Promise<void> {
-    const backend = await this.ensureBackend();
-    const devices = await backend.listDevices();
-    if (!devices.includes(this.config.interfaceName)) {
-      throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.config.interfaceName} is not up`);
-    }
-    const dev = await backend.getDevice(this.config.interfaceName);
-    this.#publicKey = dev.publicKey ?? undefined;
+    this.#index = undefined;
+    await this.#ensureIndex();
   }
 
-  async #ready(): Promise<WireGuardBackend> {
-    const backend = await this.ensureBackend();
-    if (!this.#publicKey) {
-      if (!(await backend.listDevices()).includes(this.config.interfaceName)) {
-        throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.config.interfaceName} is not up`, {
-          remedy: 'Run initialize() (lanrage up) first.',
-        });
-      }
-      const dev = await backend.getDevice(this.config.interfaceName);
+  /** The index, built from one read of the device on first need (shared by concurrent callers). */
+  async #ensureIndex(): Promise<PeerIndex> {
+    if (this.#index) return this.#index;
+    this.#building ??= this.#batches
+      .exclusive(this.interfaceName, async () => this.#index ?? (await this.#rebuild()).index)
+      .finally(() => {
+        this.#building = undefined;
+      });
+    return this.#building;
+  }
+
+  /**
+   * Builds the index from the live device (read here unless given) and makes the routes exactly
+   * what its peers need. Runs inside the interface's queue. On failure the index is dropped
+   * (the next operation tries again) and the error is kept for the operations already queued.
+   */
+  async #rebuild(live?: DeviceStatus): Promise<{ index: PeerIndex; dev: DeviceStatus; delta: RouteDelta }> {
+    const backend = this.#backend;
+    const name = this.config.interfaceName;
+    this.#index = undefined;
+    try {
+      const dev = live ?? (await this.#readDevice());
       this.#publicKey = dev.publicKey ?? undefined;
+      const addresses = this.#address ? [this.#address] : ((await backend.getAddresses?.(name)) ?? []);
+      const index = new PeerIndex(addresses);
+      const slicer = new TimeSlicer();
+      for (const p of dev.peers) {
+        const pause = slicer.next();
+        if (pause) await pause;
+        index.addLive(p.publicKey.toBase64(), p.allowedIPs);
+      }
+      let delta: RouteDelta = { add: [], remove: [] };
+      if (this.#routesManaged()) {
+        if (backend.getRoutes) {
+          delta = index.takeRouteDelta(await backend.getRoutes(name));
+          await this.#sendRoutes(delta, index);
+        } else {
+          index.takeRouteDelta();
+          await backend.setRoutes?.(name, index.routes());
+        }
+      } else index.takeRouteDelta();
+      this.#index = index;
+      this.#lost = undefined;
+      return { index, dev, delta };
+    } catch (err) {
+      this.#lost = err;
+      throw err;
     }
-    return backend;
+  }
+
+  /** A device read that reports a missing interface with the command that creates it. */
+  async #readDevice(): Promise<DeviceStatus> {
+    const name = this.config.interfaceName;
+    try {
+      return await this.#backend.getDevice(name);
+    } catch (err) {
+      if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) {
+        throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} is not up`, { remedy: 'Run lanrage up (or initialize()) first.', cause: err });
+      }
+      throw err;
+    }
+  }
+
+  #routesManaged(): boolean {
+    return this.config.manageRoutes && (this.#backend.changeRoutes !== undefined || this.#backend.setRoutes !== undefined);
+  }
+
+  async #sendRoutes(delta: RouteDelta, index: PeerIndex): Promise<void> {
+    if (isEmptyDelta(delta)) return;
+    const backend = this.#backend;
+    if (backend.changeRoutes) await backend.changeRoutes(this.config.interfaceName, delta);
+    else await backend.setRoutes?.(this.config.interfaceName, index.routes());
+  }
+
+  /** The routes the operations admitted since the last call need; sent beside their batch. */
+  #sendRouteDelta(): Promise<void> | undefined {
+    const index = this.#index;
+    if (!index) return undefined;
+    const delta = index.takeRouteDelta();
+    if (!this.#routesManaged() || isEmptyDelta(delta)) return undefined;
+    return this.#sendRoutes(delta, index);
+  }
+
+  /** At send time, in call order: checks an operation against the index and applies it there. */
+  #admit(ctx: OpContext): void {
+    const index = this.#index;
+    if (!index) {
+      throw this.#lost ?? new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.interfaceName} is not up`, { remedy: 'Run lanrage up (or initialize()) first.' });
+    }
+    if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {
+      throw new LanrageError('PEER_NOT_FOUND', `no peer ${ctx.key} on ${this.interfaceName}`);
+    }
+    index.apply(ctx.key, ctx.norm);
   }
 
   #refuseSelf(publicKey: Key): void {
@@ -278,75 +427,84 @@ export class NetworkManager {
     }
   }
 
-  async #syncRoutes(dev: DeviceStatus): Promise<void> {
-    const backend = this.#backend;
-    if (!this.config.manageRoutes || !backend?.setRoutes) return;
-    const addresses = this.#address ? [this.#address] : ((await backend.getAddresses?.(dev.name)) ?? []);
-    const routes = routesForPeers(
-      addresses,
-      dev.peers.flatMap((p) => p.allowedIPs),
-    );
-    await backend.setRoutes(dev.name, routes);
+  /** Queues a validated operation: index ready, self refused, host name resolved, then batched. */
+  async #enqueue(norm: NormalizedPeer, key: string): Promise<void> {
+    await this.#ensureIndex();
+    this.#refuseSelf(norm.publicKey);
+    if (norm.endpoint?.family === 0) norm.endpoint = await resolveEndpoint(norm.endpoint);
+    await this.#batches.apply(this.config.interfaceName, toPeerConfig(norm), { key, norm });
   }
 
   /**
-   * Adds a peer, or updates it in place if it exists (the kernel's upsert). The keepalive
-   * defaults to `config.keepalive`. PEER_IS_SELF for this node's own key. Keeps routes in step.
+   * Adds a peer, or replaces an existing peer's endpoint, keepalive and allowed IPs (the
+   * kernel's upsert; its session is kept). The keepalive defaults to `config.keepalive`.
+   * PEER_IS_SELF for this node's own key. Adds only the routes its allowed IPs need.
+   * Trusts the index (no device read); concurrent calls are batched.
    */
   async addPeer(options: AddPeerOptions): Promise<void> {
-    const peer: PeerConfig = {
-      publicKey: options.publicKey,
-      allowedIPs: options.allowedIPs,
-      persistentKeepalive: options.persistentKeepalive ?? this.config.keepalive,
-      ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-      ...(options.presharedKey !== undefined ? { presharedKey: options.presharedKey } : {}),
-    };
-    const norm = normalizePeer(peer);
-    await this.#timed('addPeer', { publicKey: norm.publicKey.toBase64(), endpoint: norm.endpoint?.text ?? null }, async () => {
-      const backend = await this.#ready();
-      this.#refuseSelf(norm.publicKey);
-      await backend.setDevice(this.config.interfaceName, { peers: [peer] });
-      if (this.config.manageRoutes && backend.setRoutes) await this.#syncRoutes(await backend.getDevice(this.config.interfaceName));
+    const norm = normalizePeer({
+      publicKey: options?.publicKey,
+      allowedIPs: options?.allowedIPs,
+      persistentKeepalive: options?.persistentKeepalive ?? this.config.keepalive,
+      ...(options?.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+      ...(options?.presharedKey !== undefined ? { presharedKey: options.presharedKey } : {}),
     });
+    const key = norm.publicKey.toBase64();
+    await this.#timed(
+      'addPeer',
+      () => ({ publicKey: key, endpoint: norm.endpoint?.text ?? null }),
+      () => this.#enqueue(norm, key),
+    );
   }
 
   /**
    * Changes an existing peer in place (update-only): a new endpoint (a relay switch) or new
    * allowed IPs keep the session and its handshake; it never removes and re-adds the peer.
-   * PEER_NOT_FOUND when the peer does not exist.
+   * PEER_NOT_FOUND when the manager's index has no such peer (no device read).
    */
   async updatePeer(options: UpdatePeerOptions): Promise<void> {
-    const peer: PeerConfig = {
-      publicKey: options.publicKey,
+    const norm = normalizePeer({
+      publicKey: options?.publicKey,
       updateOnly: true,
-      ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-      ...(options.allowedIPs !== undefined ? { allowedIPs: options.allowedIPs } : {}),
-      ...(options.persistentKeepalive !== undefined ? { persistentKeepalive: options.persistentKeepalive } : {}),
-      ...(options.presharedKey !== undefined ? { presharedKey: options.presharedKey } : {}),
-    };
-    const norm = normalizePeer(peer);
-    await this.#timed('updatePeer', { publicKey: norm.publicKey.toBase64(), endpoint: norm.endpoint?.text ?? null }, async () => {
-      const backend = await this.#ready();
-      this.#refuseSelf(norm.publicKey);
-      const before = await backend.getDevice(this.config.interfaceName);
-      if (!before.peers.some((p) => p.publicKey.equals(norm.publicKey))) {
-        throw new LanrageError('PEER_NOT_FOUND', `no peer ${norm.publicKey} on ${this.config.interfaceName}`);
-      }
-      await backend.setDevice(this.config.interfaceName, { peers: [peer] });
-      if (options.allowedIPs !== undefined && this.config.manageRoutes && backend.setRoutes) {
-        await this.#syncRoutes(await backend.getDevice(this.config.interfaceName));
-      }
+      ...(options?.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+      ...(options?.allowedIPs !== undefined ? { allowedIPs: options.allowedIPs } : {}),
+      ...(options?.persistentKeepalive !== undefined ? { persistentKeepalive: options.persistentKeepalive } : {}),
+      ...(options?.presharedKey !== undefined ? { presharedKey: options.presharedKey } : {}),
     });
+    const key = norm.publicKey.toBase64();
+    await this.#timed(
+      'updatePeer',
+      () => ({ publicKey: key, endpoint: norm.endpoint?.text ?? null }),
+      () => this.#enqueue(norm, key),
+    );
   }
 
-  /** Removes a peer. Idempotent: removing a missing peer succeeds. Keeps routes in step. */
+  /** Removes a peer and the routes no other peer needs. Idempotent: removing a missing peer succeeds. */
   async removePeer(publicKey: KeyInput): Promise<void> {
-    const key = Key.from(publicKey, 'public');
-    await this.#timed('removePeer', { publicKey: key.toBase64() }, async () => {
-      const backend = await this.#ready();
-      await backend.setDevice(this.config.interfaceName, { peers: [{ publicKey: key, remove: true }] });
-      if (this.config.manageRoutes && backend.setRoutes) await this.#syncRoutes(await backend.getDevice(this.config.interfaceName));
-    });
+    const norm = normalizePeer({ publicKey, remove: true });
+    const key = norm.publicKey.toBase64();
+    await this.#timed(
+      'removePeer',
+      () => ({ publicKey: key }),
+      () => this.#enqueue(norm, key),
+    );
+  }
+
+  /**
+   * Reads the live device and makes the manager's index and the routes match it: picks up
+   * changes made behind the manager's back (`wg set` by hand, another process). Runs after the
+   * operations issued before it.
+   */
+  async reconcile(): Promise<ReconcileResult> {
+    return this.#timed(
+      'reconcile',
+      () => ({}),
+      () =>
+        this.#batches.exclusive(this.interfaceName, async () => {
+          const { index, delta } = await this.#rebuild();
+          return { peers: index.size, routesAdded: delta.add, routesRemoved: delta.remove };
+        }),
+    );
   }
 
   /**
@@ -359,85 +517,162 @@ export class NetworkManager {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > 60_000) {
       throw new LanrageError('INVALID_ARGUMENT', 'timeoutMs must be between 1 and 60000');
     }
-    return this.#timed('measureLatency', { peerIp }, async () => {
-      const backend = await this.ensureBackend();
-      const ms = backend.measureLatency ? await backend.measureLatency(peerIp, timeoutMs) : await systemPing(peerIp, timeoutMs);
-      return ms === null ? null : round(ms);
-    });
+    return this.#timed(
+      'measureLatency',
+      () => ({ peerIp }),
+      async () => {
+        const backend = this.#backend;
+        const ms = backend.measureLatency ? await backend.measureLatency(peerIp, timeoutMs) : await systemPing(peerIp, timeoutMs);
+        return ms === null ? null : round(ms);
+      },
+    );
   }
 
-  /** The interface's state: not_created, active (with peers), or error (with the typed error). */
+  /** The interface's state, read live: not_created, active (with peers), or error (with the typed error). */
   async getInterfaceStatus(): Promise<InterfaceStatus> {
     const name = this.config.interfaceName;
-    return this.#timed('getInterfaceStatus', {}, async () => {
-      let backend: WireGuardBackend | undefined;
-      try {
-        backend = await this.ensureBackend();
-        if (!(await backend.listDevices()).includes(name)) return { state: 'not_created', interface: name, backend: backend.kind };
-        const dev = await backend.getDevice(name);
-        const addresses = backend.getAddresses ? await backend.getAddresses(name) : null;
-        return {
-          state: 'active',
-          interface: name,
-          backend: backend.kind,
-          publicKey: dev.publicKey?.toBase64() ?? null,
-          listenPort: dev.listenPort,
-          fwmark: dev.fwmark,
-          addresses,
-          peers: dev.peers.map(summarizePeer),
-        };
-      } catch (err) {
-        if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) return { state: 'not_created', interface: name, backend: backend?.kind ?? 'none' };
-        const e = isLanrageError(err) ? err : new LanrageError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
-        return { state: 'error', interface: name, backend: backend?.kind ?? null, error: { code: e.code, message: e.message, remedy: e.remedy } };
-      }
-    });
+    const backend = this.#backend;
+    return this.#timed(
+      'getInterfaceStatus',
+      () => ({}),
+      async () => {
+        try {
+          if (!(await backend.listDevices()).includes(name)) return { state: 'not_created', interface: name, backend: backend.kind };
+          const dev = await backend.getDevice(name);
+          const addresses = backend.getAddresses ? await backend.getAddresses(name) : null;
+          return {
+            state: 'active',
+            interface: name,
+            backend: backend.kind,
+            publicKey: dev.publicKey?.toBase64() ?? null,
+            listenPort: dev.listenPort,
+            fwmark: dev.fwmark,
+            addresses,
+            peers: dev.peers.map(summarizePeer),
+          };
+        } catch (err) {
+          if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) return { state: 'not_created', interface: name, backend: backend.kind };
+          const e = isLanrageError(err) ? err : new LanrageError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
+          return { state: 'error', interface: name, backend: backend.kind, error: { code: e.code, message: e.message, remedy: e.remedy } };
+        }
+      },
+    );
   }
 
   /**
    * Makes the interface match `desired` (e.g. a wg-quick file via desiredFromWgQuick) by
-   * sending only the differences: endpoint and keepalive changes update peers in place, so
-   * sessions survive; vanished peers are removed; nothing else is touched. Keeps routes in step.
+   * reading it once and sending only the differences: endpoint and keepalive changes update
+   * peers in place, so sessions survive; vanished peers are removed; nothing else is touched.
+   * The read also refreshes the manager's index (changes made behind its back are seen), and
+   * the routes follow the change. A dry run reads and plans only: it changes nothing, not
+   * even the index.
    */
   async apply(desired: DesiredDevice, options: ApplyOptions = {}): Promise<ApplyResult> {
-    return this.#timed('apply', { dryRun: options.dryRun === true, peers: desired.peers.length }, async () => {
-      const backend = await this.#ready();
-      for (const p of desired.peers) this.#refuseSelf(p.publicKey);
-      const result = await applyDesired(backend, this.config.interfaceName, desired, options);
-      if (result.applied && this.config.manageRoutes && backend.setRoutes) await this.#syncRoutes(await backend.getDevice(this.config.interfaceName));
-      this.#log('info', 'apply.plan', {
-        add: result.plan.add.length,
-        update: result.plan.update.length,
-        remove: result.plan.remove.length,
-        unchanged: result.plan.unchanged,
-        device: result.plan.device,
-      });
-      return result;
-    });
+    return this.#timed(
+      'apply',
+      () => ({ dryRun: options.dryRun === true, peers: desired?.peers?.length ?? 0 }),
+      () => this.#batches.exclusive(this.interfaceName, () => this.#apply(desired, options)),
+    );
   }
 
-  /** Reads the device with every peer (keys hidden when printed). */
+  async #apply(desired: DesiredDevice, options: ApplyOptions): Promise<ApplyResult> {
+    const backend = this.#backend;
+    const name = this.config.interfaceName;
+    const live = await this.#readDevice();
+    const own = live.publicKey ?? this.#publicKey;
+    for (const p of desired.peers) {
+      if (own?.equals(p.publicKey)) throw new LanrageError('PEER_IS_SELF', `peer ${p.publicKey} is this node's own public key`);
+    }
+    if (options.dryRun) return applyDesired(backend, name, desired, options, live);
+    const { index } = await this.#rebuild(live);
+    let result: ApplyResult;
+    try {
+      result = await applyDesired(backend, name, desired, options, live);
+    } catch (err) {
+      await this.#rebuild().catch(() => undefined); // WireGuard never rolls back: re-read what landed
+      throw err;
+    }
+    if (result.applied) {
+      await indexConfig(index, result.plan.config);
+      if (result.plan.config.privateKey) this.#publicKey = undefined; // re-read on next need
+      await this.#sendRoutes(index.takeRouteDelta(), index);
+    }
+    this.#log('info', 'apply.plan', {
+      add: result.plan.add.length,
+      update: result.plan.update.length,
+      remove: result.plan.remove.length,
+      unchanged: result.plan.unchanged,
+      device: result.plan.device,
+    });
+    return result;
+  }
+
+  /** Reads the live device with every peer (keys hidden when printed). */
   async getDevice(): Promise<DeviceStatus> {
-    const backend = await this.#ready();
-    return backend.getDevice(this.config.interfaceName);
+    return this.#readDevice();
   }
 
   /** Deletes the interface and releases the backend. Idempotent. */
   async cleanup(): Promise<void> {
-    await this.#timed('cleanup', {}, async () => {
-      const backend = await this.ensureBackend();
-      try {
-        await backend.deleteInterface(this.config.interfaceName);
-      } finally {
-        this.#publicKey = undefined;
-        await backend.close?.();
-      }
-    });
+    await this.#timed(
+      'cleanup',
+      () => ({}),
+      () =>
+        this.#batches.exclusive(this.interfaceName, async () => {
+          const backend = this.#backend;
+          try {
+            await backend.deleteInterface(this.config.interfaceName);
+          } finally {
+            this.#publicKey = undefined;
+            this.#index = undefined;
+            await backend.close?.();
+          }
+        }),
+    );
   }
 
-  /** Releases the backend's sockets and handles without touching the interface. */
+  /** Waits for queued operations, then releases the backend's sockets and handles without touching the interface. */
   async close(): Promise<void> {
-    await this.#backend?.close?.();
+    await this.#batches.drain();
+    await this.#backend.close?.();
+  }
+}
+
+/**
+ * The backend's form of a validated operation, built afresh: the caller's objects may change
+ * after the call returns, while the operation waits for its batch.
+ */
+function toPeerConfig(n: NormalizedPeer): PeerConfig {
+  if (n.remove) return { publicKey: n.publicKey, remove: true };
+  const op: PeerConfig = { publicKey: n.publicKey };
+  if (n.updateOnly) op.updateOnly = true;
+  if (n.presharedKey !== undefined) op.presharedKey = n.presharedKey;
+  if (n.endpoint !== undefined) op.endpoint = n.endpoint.text;
+  if (n.persistentKeepalive !== undefined) op.persistentKeepalive = n.persistentKeepalive;
+  if (n.replaceAllowedIPs) op.allowedIPs = n.allowedIPs.map((c) => c.text);
+  else {
+    if (n.allowedIPs.length > 0) op.allowedIPsAdd = n.allowedIPs.map((c) => c.text);
+    if (n.allowedIPsRemove.length > 0) op.allowedIPsRemove = n.allowedIPsRemove.map((c) => c.text);
+  }
+  return op;
+}
+
+/** Applies an applied change (apply's plan) to the index, in time slices for large plans. */
+async function indexConfig(index: PeerIndex, config: DeviceConfig): Promise<void> {
+  if (config.replacePeers) index.clearPeers();
+  const slicer = new TimeSlicer();
+  for (const op of config.peers ?? []) {
+    const pause = slicer.next();
+    if (pause) await pause;
+    const key = Key.from(op.publicKey, 'public').toBase64();
+    const replace = op.allowedIPs !== undefined;
+    index.apply(key, {
+      remove: op.remove === true,
+      updateOnly: op.updateOnly === true,
+      replaceAllowedIPs: replace,
+      allowedIPs: normalizeAllowedIPs((replace ? op.allowedIPs : op.allowedIPsAdd) ?? []),
+      allowedIPsRemove: normalizeAllowedIPs(op.allowedIPsRemove ?? []),
+    });
   }
 }
 

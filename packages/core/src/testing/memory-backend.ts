@@ -2,9 +2,10 @@ import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import { publicKeyFrom } from '../keys/x25519.js';
+import type { RouteDelta } from '../manager/peer-index.js';
 import { prepareDeviceConfig } from '../normalize.js';
 import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from '../types.js';
-import { parseInterfaceAddress } from '../validation/cidr.js';
+import { parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
 
@@ -35,7 +36,7 @@ interface MemoryDevice {
   fwmark: number;
   peers: Map<string, MemoryPeer>;
   addresses: string[];
-  routes: string[];
+  routes: Set<string>;
   mtu: number;
   up: boolean;
 }
@@ -106,7 +107,7 @@ export class MemoryBackend implements WireGuardBackend {
       fwmark: 0,
       peers: new Map(),
       addresses: [],
-      routes: [],
+      routes: new Set(),
       mtu: 1420,
       up: false,
     });
@@ -250,7 +251,14 @@ export class MemoryBackend implements WireGuardBackend {
   async setRoutes(name: string, cidrs: string[]): Promise<void> {
     const dev = this.#device(name);
     this.calls.push({ method: 'setRoutes', name, args: [cidrs] });
-    dev.routes = [...cidrs];
+    dev.routes = new Set(cidrs);
+  }
+
+  async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
+    const dev = this.#device(name);
+    this.calls.push({ method: 'changeRoutes', name, args: [delta] });
+    for (const c of delta.remove) dev.routes.delete(parseAllowedIP(c).cidr.text);
+    for (const c of delta.add) dev.routes.add(parseAllowedIP(c).cidr.text);
   }
 
   async getRoutes(name: string): Promise<string[]> {

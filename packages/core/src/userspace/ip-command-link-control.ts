@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { LanrageError } from '../errors.js';
+import type { RouteDelta } from '../manager/peer-index.js';
 import { parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
@@ -25,6 +26,44 @@ function ip(args: string[], timeoutMs = 10_000): Promise<string> {
       }
       reject(new LanrageError('IO_ERROR', `ip ${args.join(' ')} failed: ${text.slice(0, 300)}`, { cause: err }));
     });
+  });
+}
+
+/**
+ * Runs many `ip` commands in one process (`ip -force -batch -`, commands on stdin): one
+ * process per change set, never one per route. `tolerate` matches the error text of a
+ * command whose failure is expected and harmless (a route already gone).
+ */
+function ipBatch(lines: string[], tolerate: RegExp, timeoutMs = 30_000): Promise<void> {
+  if (lines.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['-force', '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'], timeout: timeoutMs, shell: false });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      if (stderr.length < 64 * 1024) stderr += d;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        reject(new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }));
+      } else reject(new LanrageError('IO_ERROR', `ip -batch failed: ${err.message}`, { cause: err }));
+    });
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      // Each failed command prints its error, then "Command failed -:N".
+      const errors = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('Command failed'));
+      const real = errors.filter((l) => !tolerate.test(l));
+      if (errors.length > 0 && real.length === 0) return resolve();
+      const text = (real[0] ?? stderr.trim()).slice(0, 300);
+      if (/Operation not permitted|Permission denied/i.test(text)) return reject(new LanrageError('PERMISSION_DENIED', 'ip route: operation not permitted'));
+      if (/Cannot find device|does not exist/i.test(text)) return reject(new LanrageError('INTERFACE_NOT_FOUND', 'ip route: no such device'));
+      reject(new LanrageError('IO_ERROR', `ip -batch failed (${real.length} of ${lines.length} commands): ${text}`));
+    });
+    child.stdin.on('error', () => undefined); // reported through 'close'
+    child.stdin.end(`${lines.join('\n')}\n`);
   });
 }
 
@@ -94,9 +133,19 @@ export class IpCommandLinkControl implements LinkControl {
   }
 
   async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    const want = [...new Set(cidrs.map((c) => parseAllowedIP(c).cidr.text))];
-    const have = await this.getRoutes(name);
-    for (const r of have) if (!want.includes(r)) await ip(['route', 'del', r, 'dev', name, 'proto', String(ROUTE_PROTOCOL)]).catch(() => undefined);
-    for (const r of want) if (!have.includes(r)) await ip(['route', 'replace', r, 'dev', name, 'proto', String(ROUTE_PROTOCOL)]);
+    const want = new Set(cidrs.map((c) => parseAllowedIP(c).cidr.text));
+    const have = new Set(await this.getRoutes(name));
+    await this.changeRoutes(name, { add: [...want].filter((r) => !have.has(r)), remove: [...have].filter((r) => !want.has(r)) });
+  }
+
+  /** One `ip -batch` process for the whole change; a route already gone is not an error. */
+  async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
+    validateInterfaceName(name);
+    const proto = String(ROUTE_PROTOCOL);
+    const lines = [
+      ...delta.remove.map((r) => `route del ${parseAllowedIP(r).cidr.text} dev ${name} proto ${proto}`),
+      ...delta.add.map((r) => `route replace ${parseAllowedIP(r).cidr.text} dev ${name} proto ${proto}`),
+    ];
+    await ipBatch(lines, /No such process|No such file or directory/);
   }
 }

@@ -1,3 +1,5 @@
+import type { RouteDelta } from '../manager/peer-index.js';
+
 /**
  * Address, MTU, up/down and route control of a network link. The userspace backend uses it
  * on the tun device that wireguard-go creates: through @lanrage/native-linux's rtnetlink
@@ -14,5 +16,7 @@ export interface LinkControl {
   setUp(name: string, up: boolean): Promise<void>;
   /** Makes the (non-kernel) routes through the link exactly `cidrs`. */
   setRoutes(name: string, cidrs: string[]): Promise<void>;
+  /** Adds and removes lanrage's routes through the link in one batch, without reading them first. */
+  changeRoutes(name: string, delta: RouteDelta): Promise<void>;
   getRoutes(name: string): Promise<string[]>;
 }

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
+import type { RouteDelta } from '../manager/peer-index.js';
 import { type NormalizedDeviceConfig, prepareDeviceConfig } from '../normalize.js';
 import type { Availability, DeviceConfig, DeviceStatus } from '../types.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
@@ -297,6 +298,11 @@ export class UserspaceBackend implements WireGuardBackend {
   async getRoutes(name: string): Promise<string[]> {
     await this.#ensureExists(name);
     return this.#link.getRoutes(name);
+  }
+
+  /** The churn path: no socket probe first (the link control reports a missing link itself). */
+  async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
+    await this.#link.changeRoutes(name, delta);
   }
 
   async close(): Promise<void> {

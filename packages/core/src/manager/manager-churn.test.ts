@@ -1,0 +1,199 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LanrageConfig, loadConfig } from '../config/config.js';
+import { LanrageError } from '../errors.js';
+import { Key } from '../keys/key.js';
+import { MemoryLogger } from '../logger.js';
+import { MemoryBackend } from '../testing/memory-backend.js';
+import { NetworkManager } from './network-manager.js';
+
+let dir: string;
+let config: LanrageConfig;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lanrage-churn-'));
+  config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_ADDRESS: '10.66.0.1' } });
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function keyN(i: number): string {
+  const b = new Uint8Array(32).fill(0x51);
+  b[0] = i & 0xff;
+  b[1] = (i >> 8) & 0xff;
+  return Key.fromBytes(b).toBase64();
+}
+
+/** A MemoryBackend that counts the calls a hot path must not make. */
+function counted() {
+  const backend = new MemoryBackend();
+  const counts = { getDevice: 0, getRoutes: 0, setRoutes: 0, getAddresses: 0, listDevices: 0 };
+  for (const m of Object.keys(counts) as (keyof typeof counts)[]) {
+    const orig = (backend[m] as (...a: unknown[]) => Promise<unknown>).bind(backend);
+    (backend as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+      counts[m]++;
+      return orig(...a);
+    };
+  }
+  return { backend, counts };
+}
+
+async function upWith(backend: MemoryBackend, logger = new MemoryLogger()) {
+  const nm = new NetworkManager(config, { backend, logger });
+  await nm.initialize();
+  return nm;
+}
+
+describe('NetworkManager: every peer operation costs O(change)', () => {
+  it('add, update and remove trust the index: no device read, no route read, only the route delta', async () => {
+    const { backend, counts } = counted();
+    const nm = await upWith(backend);
+    await nm.apply({ peers: Array.from({ length: 500 }, (_, i) => ({ publicKey: Key.parse(keyN(i)), allowedIPs: [`172.16.${i >> 8}.${i & 255}/32`] })) });
+    for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] = 0;
+    backend.calls.length = 0;
+    for (let i = 0; i < 20; i++) {
+      await nm.addPeer({ publicKey: keyN(1000 + i), allowedIPs: [`192.168.${i}.0/24`, '10.66.5.5/32'] });
+      await nm.updatePeer({ publicKey: keyN(1000 + i), endpoint: '192.0.2.1:51820' });
+      await nm.removePeer(keyN(1000 + i));
+    }
+    expect(counts).toEqual({ getDevice: 0, getRoutes: 0, setRoutes: 0, getAddresses: 0, listDevices: 0 });
+    const routeCalls = backend.calls.filter((c) => c.method === 'changeRoutes').map((c) => c.args?.[0]);
+    expect(routeCalls.slice(0, 2)).toEqual([
+      { add: ['192.168.0.0/24'], remove: [] },
+      { add: [], remove: ['192.168.0.0/24'] },
+    ]);
+    expect(routeCalls).toHaveLength(40); // the update changed no allowed IP: no route call
+    expect((await backend.getRoutes('lanrage0')).length).toBe(500);
+  });
+
+  it('updatePeer is PEER_NOT_FOUND from the index, without sending anything', async () => {
+    const { backend, counts } = counted();
+    const nm = await upWith(backend);
+    counts.getDevice = 0;
+    backend.calls.length = 0;
+    const err = (await nm.updatePeer({ publicKey: keyN(1), endpoint: '192.0.2.1:1' }).catch((e) => e)) as LanrageError;
+    expect(err.code).toBe('PEER_NOT_FOUND');
+    expect(counts.getDevice).toBe(0);
+    expect(backend.calls).toEqual([]);
+  });
+
+  it('an allowed IP moved between peers keeps its route; removing the first peer leaves it', async () => {
+    const nm = await upWith(new MemoryBackend());
+    await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24', '192.168.2.0/24'] });
+    await nm.addPeer({ publicKey: keyN(2), allowedIPs: ['192.168.1.0/24'] });
+    await nm.removePeer(keyN(1));
+    const backend = nm.backend as MemoryBackend;
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.1.0/24']);
+    expect((await backend.getDevice('lanrage0')).peers.map((p) => p.allowedIPs)).toEqual([['192.168.1.0/24']]);
+  });
+});
+
+describe('NetworkManager: concurrent callers coalesce', () => {
+  it('operations issued in one tick are one setDevice and one route change; each caller gets its own result', async () => {
+    const backend = new MemoryBackend();
+    const logger = new MemoryLogger();
+    const nm = await upWith(backend, logger);
+    backend.calls.length = 0;
+    logger.records.length = 0;
+    const ops = [];
+    for (let i = 0; i < 100; i++) ops.push(nm.addPeer({ publicKey: keyN(i), allowedIPs: [`192.168.${i}.0/24`] }));
+    ops.push(nm.updatePeer({ publicKey: keyN(5), endpoint: '192.0.2.9:9' })); // sees the add before it
+    ops.push(nm.updatePeer({ publicKey: keyN(500), endpoint: '192.0.2.9:9' })); // never added
+    for (let i = 50; i < 100; i++) ops.push(nm.removePeer(keyN(i)));
+    const results = await Promise.allSettled(ops);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['PEER_NOT_FOUND']);
+    // Sent in the same tick (the memory backend records its setDevice after validating).
+    expect(backend.calls.map((c) => c.method).sort()).toEqual(['changeRoutes', 'setDevice']);
+    expect(backend.calls.find((c) => c.method === 'setDevice')?.config?.peers).toHaveLength(151);
+    const delta = backend.calls.find((c) => c.method === 'changeRoutes')?.args?.[0] as { add: string[]; remove: string[] };
+    expect(delta.remove).toEqual([]);
+    expect(delta.add.length).toBe(50); // the 50 added and removed in the same batch never touch a route
+    expect((await backend.getRoutes('lanrage0')).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `192.168.${i}.0/24`).sort());
+    expect(logger.records.filter((r) => r.event === 'addPeer')).toHaveLength(100);
+    expect(logger.records.filter((r) => r.event === 'updatePeer' && r.ok === false)).toHaveLength(1);
+  });
+
+  it('one bad operation in a batch fails alone; the others land with their routes', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    const self = (await backend.getDevice('lanrage0')).publicKey?.toBase64() as string;
+    backend.failNextSet('lanrage0', 3, new LanrageError('INVALID_ARGUMENT', 'injected: the kernel refused this peer'));
+    const failing = keyN(3);
+    const orig = backend.setDevice.bind(backend);
+    // After the batch fails at op 3, the retry of that op alone fails again; the others land.
+    backend.setDevice = async (name, cfg) => {
+      if (cfg.peers?.length === 1 && Key.from(cfg.peers[0]?.publicKey as string).toBase64() === failing) {
+        throw new LanrageError('INVALID_ARGUMENT', 'injected: the kernel refused this peer');
+      }
+      return orig(name, cfg);
+    };
+    const ops = Array.from({ length: 8 }, (_, i) => nm.addPeer({ publicKey: keyN(i), allowedIPs: [`192.168.${i}.0/24`] }));
+    ops.push(nm.addPeer({ publicKey: self, allowedIPs: ['192.168.99.0/24'] }));
+    const results = await Promise.allSettled(ops);
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as LanrageError).code : 'ok'));
+    // The failing operation gets its own error (from its retry alone), not the batch's.
+    expect(codes).toEqual(['ok', 'ok', 'ok', 'INVALID_ARGUMENT', 'ok', 'ok', 'ok', 'ok', 'PEER_IS_SELF']);
+    const dev = await backend.getDevice('lanrage0');
+    expect(dev.peers.map((p) => p.publicKey.toBase64()).sort()).toEqual([0, 1, 2, 4, 5, 6, 7].map(keyN).sort());
+    expect((await backend.getRoutes('lanrage0')).sort()).toEqual([0, 1, 2, 4, 5, 6, 7].map((i) => `192.168.${i}.0/24`).sort());
+  });
+
+  it('a failed route change is repaired from the device before callers settle', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    const orig = backend.changeRoutes.bind(backend);
+    let fail = true;
+    backend.changeRoutes = async (name, delta) => {
+      if (fail) {
+        fail = false;
+        throw new LanrageError('IO_ERROR', 'injected route failure');
+      }
+      return orig(name, delta);
+    };
+    await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.1.0/24']);
+  });
+});
+
+describe('NetworkManager: changes behind its back', () => {
+  it('reconcile() picks up a peer added and one removed behind the manager, and fixes the routes', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
+    await backend.setDevice('lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }, { publicKey: keyN(1), remove: true }] });
+    await backend.changeRoutes('lanrage0', { add: ['192.168.77.0/24'], remove: [] }); // a stale route of ours
+    const r = await nm.reconcile();
+    expect(r).toEqual({ peers: 1, routesAdded: ['192.168.2.0/24'], routesRemoved: expect.arrayContaining(['192.168.1.0/24', '192.168.77.0/24']) });
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.2.0/24']);
+    await nm.updatePeer({ publicKey: keyN(2), endpoint: '192.0.2.1:1' }); // known now
+  });
+
+  it('apply reads the live device: a peer added behind the back is removed with its route', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    await backend.setDevice('lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }] });
+    const r = await nm.apply({ peers: [{ publicKey: Key.parse(keyN(3)), allowedIPs: ['192.168.3.0/24'] }] });
+    expect(r.plan.remove).toEqual([keyN(2)]);
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.3.0/24']);
+    const dry = await nm.apply({ peers: [] }, { dryRun: true });
+    expect(dry.plan.remove).toEqual([keyN(3)]);
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.3.0/24']); // a dry run changes nothing
+  });
+
+  it('attach() adopts a running interface and builds the index from one read', async () => {
+    const backend = new MemoryBackend();
+    await upWith(backend);
+    await backend.setDevice('lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }] });
+    const nm = new NetworkManager(config, { backend });
+    await nm.attach();
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.2.0/24']);
+    await nm.removePeer(keyN(2));
+    expect(await backend.getRoutes('lanrage0')).toEqual([]);
+  });
+
+  it('needs a backend', () => {
+    expect(() => new NetworkManager(config, undefined as never)).toThrow(/needs a backend/);
+  });
+});
