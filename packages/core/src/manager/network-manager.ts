@@ -323,17 +323,26 @@ export class NetworkManager {
    */
   async attach(): Promise<void> {
     this.#index = undefined;
+    this.#building = undefined;
     await this.#ensureIndex();
   }
 
-  /** The index, built from one read of the device on first need (shared by concurrent callers). */
-  async #ensureIndex(): Promise<PeerIndex> {
-    if (this.#index) return this.#index;
-    this.#building ??= this.#batches
-      .exclusive(this.interfaceName, async () => this.#index ?? (await this.#rebuild()).index)
-      .finally(() => {
-        this.#building = undefined;
-      });
+  /**
+   * Starts building the index from one read of the device, unless it exists or is being built
+   * (concurrent callers share the build). Queued like an exclusive task, so operations issued
+   * after it are admitted against it.
+   */
+  #ensureIndex(): Promise<PeerIndex> {
+    if (this.#index) return Promise.resolve(this.#index);
+    if (!this.#building) {
+      const building = this.#batches
+        .exclusive(this.interfaceName, async () => this.#index ?? (await this.#rebuild()).index)
+        .finally(() => {
+          if (this.#building === building) this.#building = undefined;
+        });
+      building.catch(() => undefined); // operations learn of a failure from #admit
+      this.#building = building;
+    }
     return this.#building;
   }
 
@@ -415,6 +424,7 @@ export class NetworkManager {
     if (!index) {
       throw this.#lost ?? new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.interfaceName} is not up`, { remedy: 'Run lanrage up (or initialize()) first.' });
     }
+    if (!ctx.norm.remove) this.#refuseSelf(ctx.norm.publicKey);
     if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {
       throw new LanrageError('PEER_NOT_FOUND', `no peer ${ctx.key} on ${this.interfaceName}`);
     }
@@ -427,12 +437,22 @@ export class NetworkManager {
     }
   }
 
-  /** Queues a validated operation: index ready, self refused, host name resolved, then batched. */
-  async #enqueue(norm: NormalizedPeer, key: string): Promise<void> {
-    await this.#ensureIndex();
-    this.#refuseSelf(norm.publicKey);
-    if (norm.endpoint?.family === 0) norm.endpoint = await resolveEndpoint(norm.endpoint);
-    await this.#batches.apply(this.config.interfaceName, toPeerConfig(norm), { key, norm });
+  /**
+   * Queues a validated operation in the same tick as the call, so calls keep their order
+   * against each other and against apply/reconcile/cleanup. The checks against the index
+   * (self peer, PEER_NOT_FOUND) run when its batch is sent. An endpoint given as a host name
+   * is resolved first: that operation is queued once the name resolves (after calls made
+   * meanwhile), and a failed lookup fails it alone.
+   */
+  #enqueue(norm: NormalizedPeer, key: string): Promise<void> {
+    if (norm.endpoint?.family === 0) {
+      return resolveEndpoint(norm.endpoint).then((endpoint) => {
+        norm.endpoint = endpoint;
+        return this.#enqueue(norm, key);
+      });
+    }
+    if (!this.#index) void this.#ensureIndex();
+    return this.#batches.apply(this.config.interfaceName, toPeerConfig(norm), { key, norm });
   }
 
   /**
