@@ -2,13 +2,10 @@
 // JSON requests ({id, method, args}) line by line on stdin and answers on stdout, calling
 // NetworkManager only, so tests configure interfaces exactly as an embedder would.
 import { createInterface } from 'node:readline';
-import { Key, loadConfig, NetworkManager } from '@lanrage/core';
+import { createNetworkManager, Key } from 'lanrage';
 
-const config = await loadConfig();
-const manager = new NetworkManager(config, {
-  // The test package depends on the backends; core reaches them through these loaders.
-  backendLoaders: { nativeLinux: () => import('@lanrage/native-linux') },
-});
+// The embedder's entry: the lanrage package picks the backend and link control.
+const manager = await createNetworkManager();
 
 const methods = {
   initialize: () => manager.initialize(),

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +19,41 @@ function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
+/** The README's library example: the first js block of "## The library", run as a user would. */
+function readmeExample(): string {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## The library'));
+  const m = /```js\n([\s\S]*?)```/.exec(section);
+  if (!m?.[1]) throw new Error('README has no js example under "## The library"');
+  return m[1];
+}
+
+/** The JSON document at the start of `text` (what follows it is other output). */
+function leadingJson(text: string): Record<string, unknown> {
+  for (let end = text.indexOf('}'); end >= 0; end = text.indexOf('}', end + 1)) {
+    try {
+      return JSON.parse(text.slice(0, end + 1));
+    } catch {
+      // not the end of the document yet
+    }
+  }
+  throw new Error(`no JSON document at: ${text.slice(0, 200)}`);
+}
+
+/** The tarballs as an app's dependencies; the overrides point the packages' own dependencies on each other at them too (pnpm). */
+function appManifest(tarballs: string[], name: string): string {
+  const deps: Record<string, string> = {};
+  for (const t of tarballs) {
+    const base = t.split('/').pop() as string;
+    const pkg = base.startsWith('lanrage-') && !base.startsWith('lanrage-core') ? 'lanrage' : `@lanrage/${base.replace(/^lanrage-/, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')}`;
+    deps[pkg] = `file:${t}`;
+  }
+  return `${JSON.stringify({ name, private: true, type: 'module', dependencies: deps, pnpm: { overrides: deps } }, null, 2)}\n`;
+}
+
 describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with no compiler', () => {
   const installDir = join(work, 'install');
+  const pnpmDir = join(work, 'install-pnpm');
   const binDir = join(work, 'bin');
   let env: NodeJS.ProcessEnv;
 
@@ -30,18 +63,51 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     for (const p of packages) {
       execFileSync('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', join(work, 'tarballs')], { cwd: join(repo, 'packages', p), stdio: 'pipe' });
     }
-    // A PATH with node and npm only: no cc, c++, g++, make, cmake or python.
+    // A PATH with node, npm and npx only: no cc, c++, g++, make, cmake or python.
     mkdirSync(binDir, { recursive: true });
     symlinkSync(process.execPath, join(binDir, 'node'));
     const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
     symlinkSync(npmCli, join(binDir, 'npm'));
+    symlinkSync(join(dirname(npmCli), 'npx-cli.js'), join(binDir, 'npx'));
     env = { HOME: process.env.HOME ?? '/root', PATH: binDir, npm_config_update_notifier: 'false' };
+    const tarballs = readdirSync(join(work, 'tarballs')).map((t) => join(work, 'tarballs', t));
     mkdirSync(installDir, { recursive: true });
     writeFileSync(join(installDir, 'package.json'), '{"name":"lanrage-install-smoke","private":true,"type":"module"}\n');
-    const tarballs = readdirSync(join(work, 'tarballs')).map((t) => join(work, 'tarballs', t));
     const r = spawnSync(join(binDir, 'npm'), ['install', '--no-audit', '--no-fund', ...tarballs], { cwd: installDir, env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`npm install failed:\n${r.stdout}\n${r.stderr}`);
+    // pnpm's default strict layout: an app sees only its own dependencies.
+    mkdirSync(pnpmDir, { recursive: true });
+    writeFileSync(join(pnpmDir, 'package.json'), appManifest(tarballs, 'lanrage-pnpm-smoke'));
+    const p = spawnSync(join(binDir, 'npx'), ['--yes', 'pnpm@10.34.9', 'install', '--reporter=append-only'], { cwd: pnpmDir, env, encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`pnpm install failed:\n${p.stdout}\n${p.stderr}`);
+    for (const dir of [installDir, pnpmDir]) writeFileSync(join(dir, 'example.mjs'), readmeExample());
   }, 300_000);
+
+  it('pnpm installed strictly: @lanrage/native-linux is not reachable from the app, only from lanrage', () => {
+    expect(existsSync(join(pnpmDir, 'node_modules/lanrage'))).toBe(true);
+    expect(existsSync(join(pnpmDir, 'node_modules/@lanrage/native-linux'))).toBe(false);
+  });
+
+  for (const [manager, dir] of [
+    ['npm', installDir],
+    ['pnpm', pnpmDir],
+  ] as const) {
+    it(`${manager}: the README's library example runs here, in a new network namespace: userspace backend with rtnetlink`, () => {
+      const config = join(work, `config-${manager}`);
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up; exec node example.mjs`], {
+        cwd: dir,
+        env: { ...env, PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, LANRAGE_CONFIG_DIR: config, LANRAGE_INTERFACE: `lrex${manager}0` },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      const chosen = JSON.parse(r.stdout.split('\n')[0] as string);
+      // This kernel has no WireGuard module: wireguard-go, with the prebuilt addon's rtnetlink for its tun device.
+      expect(chosen).toMatchObject({ backend: 'userspace', linkControl: 'rtnetlink' });
+      expect(chosen.reason).toMatch(/runs in userspace; addresses and routes over rtnetlink/);
+      expect(r.stdout.split('\n')[1]).toBe('active');
+    }, 180_000);
+  }
 
   it('the PATH really has no compiler, make or cmake', () => {
     for (const tool of ['cc', 'gcc', 'g++', 'c++', 'make', 'cmake', 'clang']) {
@@ -98,20 +164,26 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
   );
 
   it.skipIf(vmUnavailableReason() !== null)(
-    'in the VM, the installed lanrage brings up a kernel interface from the prebuild: up, status, down',
+    'in the VM: the installed CLI brings up a kernel interface (up, status, down), and the README example gets the kernel backend and rtnetlink with npm and pnpm installs',
     async () => {
       const cli = join(installDir, 'node_modules/.bin/lanrage');
+      const example = (dir: string, n: string) => `(cd '${dir}' && LANRAGE_INTERFACE=lrex${n} LANRAGE_CONFIG_DIR=/run/tmp/lanrage-ex-${n} node example.mjs && echo EXAMPLE-${n}-OK)`;
       const r = await runInVm(
-        `export PATH='${binDir}'; export LANRAGE_CONFIG_DIR=/run/tmp/lanrage-pkg LANRAGE_INTERFACE=lrpkg0; ${cli} up --json && ${cli} status --json && ${cli} down && echo DOWN-OK`,
+        `export PATH='${binDir}'; export LANRAGE_CONFIG_DIR=/run/tmp/lanrage-pkg LANRAGE_INTERFACE=lrpkg0; ${cli} up --json && ${cli} status --json && ${cli} down && echo DOWN-OK; ${example(installDir, 'npm')}; ${example(pnpmDir, 'pnpm')}`,
       );
       expect(r.code, r.output).toBe(0);
       const docs = r.output
         .split(/\n(?=\{)/)
         .filter((s: string) => s.trim().startsWith('{'))
-        .map((s: string) => JSON.parse(s.slice(0, s.lastIndexOf('}') + 1)));
+        .map(leadingJson);
       expect(docs[0]).toMatchObject({ schemaVersion: 1, backend: 'kernel', interfaceName: 'lrpkg0', created: true });
       expect(docs[1]).toMatchObject({ schemaVersion: 1, state: 'active', backend: 'kernel' });
       expect(r.output).toContain('DOWN-OK');
+      const chosen = docs.filter((d) => d.linkControl !== undefined);
+      expect(chosen).toHaveLength(2);
+      for (const c of chosen) expect(c).toMatchObject({ backend: 'kernel', linkControl: 'rtnetlink', reason: 'the kernel has the wireguard generic-netlink family' });
+      expect(r.output).toContain('EXAMPLE-npm-OK');
+      expect(r.output).toContain('EXAMPLE-pnpm-OK');
     },
     600_000,
   );

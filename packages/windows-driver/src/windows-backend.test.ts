@@ -495,13 +495,3 @@ describe('nodeRunner (real child processes)', () => {
     expect(r.stdout.trim()).toBe('$(id) & | ; "x"');
   });
 });
-
-describe('backend selection', () => {
-  it('NetworkManager selects WindowsBackend on win32', async () => {
-    const { selectBackend } = await import('@lanrage/core');
-    const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: '/tmp/lanrage-win-select' } });
-    const s = await selectBackend(config, { platform: 'win32', loaders: { windowsDriver: () => import('./index.js') } });
-    expect(s.kind).toBe('windows');
-    expect(s.backend).toBeInstanceOf(WindowsBackend);
-  });
-});

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { type BackendSelection, type LanrageConfig, LanrageError, type LinkControl, UserspaceBackend, type WireGuardBackend } from '@lanrage/core';
 
 /** A backend chosen for this platform, why, and what changes its addresses and routes. */

@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// NetworkManager churn benchmark: what an embedder gets through the public API, with the
+// config it gets by default (routes managed, an address derived in 10.66.0.0/16) and allowed
+// IPs that need routes (172.16.0.0/12, outside the interface's prefix). Prints one JSON line;
+// every figure comes from this run. Run as root:
+//   kernel (in the VM):  node test/vm/run.mjs node bench/manager-churn.mjs --backend kernel
+//   userspace (here):    node bench/manager-churn.mjs --backend userspace
+// It runs itself in a new network namespace (unshare -n), so the 100,000 routes it installs
+// never touch the host's table. LANRAGE_BENCH_PEERS scales the large phase (default 100,000).
+//
+// Method: each rate is measured after a warm-up of the same work (V8 compiles hot code after a
+// few thousand calls; cold code under emulation is 5-10x slower), for LANRAGE_BENCH_SECONDS
+// (default 1) each, and the sequential figures take turns with the backend reference so a slow
+// stretch of a shared host weighs on both.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createNetworkManager, Key, loadConfig, routesForPeers } from 'lanrage';
+
+const args = process.argv.slice(2);
+const backendArg = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : (process.env.LANRAGE_BACKEND ?? 'auto');
+
+if (!process.env.LANRAGE_BENCH_IN_NETNS) {
+  const r = spawnSync('unshare', ['-n', process.execPath, ...process.execArgv, process.argv[1], ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, LANRAGE_BENCH_IN_NETNS: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+spawnSync('ip', ['link', 'set', 'lo', 'up']);
+
+const LARGE = Number(process.env.LANRAGE_BENCH_PEERS ?? 100_000);
+const SECONDS = Number(process.env.LANRAGE_BENCH_SECONDS ?? 1);
+const NAME = `lrmb${process.pid % 100000}`;
+const dir = mkdtempSync(join(tmpdir(), 'lanrage-bench-'));
+const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_BACKEND: backendArg } });
+const manager = await createNetworkManager(config);
+const backend = manager.backend;
+
+function keyN(i, tag) {
+  const b = new Uint8Array(32).fill(tag);
+  b[0] = i & 0xff;
+  b[1] = (i >> 8) & 0xff;
+  b[2] = (i >> 16) & 0xff;
+  return Key.fromBytes(b);
+}
+/** Peer i of the large set: one /32 in 172.16.0.0/12 (needs a route). */
+const bigIp = (i) => `172.${16 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`;
+/** Churn peers: their own keys and /32s in 172.31.0.0/16 (outside the large set). */
+const churnKeys = Array.from({ length: 2048 }, (_, i) => keyN(i, 0x6b).toBase64());
+const churnIp = (i) => `172.31.${(i >> 8) & 255}.${i & 255}/32`;
+
+const phases = {};
+let current;
+function phase(name) {
+  current?.disable();
+  current = undefined;
+  if (!name) return;
+  current = monitorEventLoopDelay({ resolution: 10 });
+  (phases[name] ??= []).push(current);
+  current.enable();
+}
+const maxDelayMs = () =>
+  Math.round(
+    Math.max(
+      0,
+      ...Object.values(phases)
+        .flat()
+        .map((h) => h.max),
+    ) / 1e6,
+  );
+
+async function rate(fn) {
+  const end = performance.now() + SECONDS * 1000;
+  const t0 = performance.now();
+  let ops = 0;
+  while (performance.now() < end) ops += await fn();
+  return ops / ((performance.now() - t0) / 1000);
+}
+
+let c = 0;
+/** Awaited add then awaited remove of one peer, straight on the backend (the reference). */
+async function backendPair() {
+  const k = churnKeys[c++ % churnKeys.length];
+  await backend.setDevice(NAME, { peers: [{ publicKey: k, allowedIPs: [churnIp(c % 2048)], persistentKeepalive: 25 }] });
+  await backend.setDevice(NAME, { peers: [{ publicKey: k, remove: true }] });
+  return 2;
+}
+/** The same through NetworkManager: addPeer (routes kept) then removePeer, each awaited. */
+async function managerPair() {
+  const i = c++ % churnKeys.length;
+  await manager.addPeer({ publicKey: churnKeys[i], allowedIPs: [churnIp(i)] });
+  await manager.removePeer(churnKeys[i]);
+  return 2;
+}
+/** 1,000 adds and their 1,000 removes issued at once, then all awaited. */
+async function managerConcurrent() {
+  const calls = [];
+  for (let i = 0; i < 1000; i++) calls.push(manager.addPeer({ publicKey: churnKeys[i], allowedIPs: [churnIp(i)] }));
+  for (let i = 0; i < 1000; i++) calls.push(manager.removePeer(churnKeys[i]));
+  await Promise.all(calls);
+  return 2000;
+}
+
+/** Sequential manager and backend rates, taking turns (warm-up first): the two figures of one stretch. */
+async function seqRates(label) {
+  await rate(managerPair);
+  await rate(backendPair);
+  let m = 0;
+  let b = 0;
+  for (let round = 0; round < 3; round++) {
+    phase(`${label}.manager`);
+    m += await rate(managerPair);
+    phase(undefined);
+    b += await rate(backendPair);
+  }
+  return { manager: Math.round(m / 3), backend: Math.round(b / 3) };
+}
+
+function desired(n) {
+  return { peers: Array.from({ length: n }, (_, i) => ({ publicKey: keyN(i, 0x4c), allowedIPs: [bigIp(i)] })) };
+}
+
+async function ms(label, fn) {
+  phase(label);
+  const t0 = performance.now();
+  const r = await fn();
+  const t = performance.now() - t0;
+  phase(undefined);
+  return { t: Math.round(t), r };
+}
+
+async function routeCheck() {
+  const dev = await manager.getDevice();
+  const own = (await backend.getAddresses(NAME)) ?? [];
+  const need = routesForPeers(
+    own,
+    dev.peers.flatMap((p) => p.allowedIPs),
+  );
+  const have = (await backend.getRoutes(NAME)).sort();
+  return { exact: JSON.stringify(need) === JSON.stringify(have), need: need.length, have: have.length };
+}
+
+const out = {};
+try {
+  const up = await manager.initialize();
+  out.backend = up.backend;
+  out.linkControl = manager.backendSelection.linkControl ?? null;
+  out.node = process.version;
+
+  const at0 = await seqRates('seq0');
+  out.backendSeqOpsPerSec = at0.backend;
+  out.managerSeqOpsPerSec0 = at0.manager;
+
+  await managerConcurrent(); // warm-up
+  phase('concurrent');
+  out.managerConcurrentOpsPerSec = Math.round(await rate(managerConcurrent));
+  phase(undefined);
+
+  const a10 = await ms('apply10k', () => manager.apply(desired(10_000)));
+  out.apply10kMs = a10.t;
+  const at10 = await seqRates('seq10k');
+  out.managerSeqOpsPerSec10k = at10.manager;
+  out.backendSeqOpsPerSec10k = at10.backend;
+
+  // From empty: REPLACE_PEERS clears the 10,000 in one grace period (one peer at a time would wait one each).
+  await manager.apply({ peers: [] }, { replacePeers: true });
+  const a100 = await ms('apply100k', () => manager.apply(desired(LARGE)));
+  out.largePeers = LARGE;
+  out.apply100kMs = a100.t;
+  const read = await ms('read100k', () => manager.getDevice());
+  out.read100kMs = read.t;
+  out.read100kPeers = read.r.peers.length;
+  read.r = undefined;
+  globalThis.gc?.();
+  out.rssMB100k = Math.round(process.memoryUsage().rss / 2 ** 20);
+  const at100 = await seqRates('seq100k');
+  out.managerSeqOpsPerSec100k = at100.manager;
+  out.backendSeqOpsPerSec100k = at100.backend;
+  phase('concurrent100k');
+  out.managerConcurrentOpsPerSec100k = Math.round(await rate(managerConcurrent));
+  phase(undefined);
+  const check = await routeCheck();
+  out.routeCheckExact = check.exact;
+  out.routes = check.have;
+  out.maxEventLoopDelayMs = maxDelayMs();
+  out.worstPhase = Object.entries(phases)
+    .map(([k, hs]) => [k, Math.max(...hs.map((h) => h.max))])
+    .sort((a, b) => b[1] - a[1])[0]?.[0];
+  out.ratios = {
+    seq0VsBackend: +(out.managerSeqOpsPerSec0 / out.backendSeqOpsPerSec).toFixed(2),
+    seq10kVs0: +(out.managerSeqOpsPerSec10k / out.managerSeqOpsPerSec0).toFixed(2),
+    seq100kVs0: +(out.managerSeqOpsPerSec100k / out.managerSeqOpsPerSec0).toFixed(2),
+    concurrentVsSeq: +(out.managerConcurrentOpsPerSec / out.managerSeqOpsPerSec0).toFixed(2),
+  };
+} finally {
+  await manager.cleanup().catch((err) => {
+    out.cleanupError = err.message;
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(JSON.stringify(out));
