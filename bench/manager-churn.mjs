@@ -59,7 +59,8 @@ function phase(name) {
   current = undefined;
   if (!name) return;
   current = monitorEventLoopDelay({ resolution: 10 });
-  (phases[name] ??= []).push(current);
+  phases[name] ??= [];
+  phases[name].push(current);
   current.enable();
 }
 const maxDelayMs = () =>

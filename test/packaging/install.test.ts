@@ -40,15 +40,17 @@ function leadingJson(text: string): Record<string, unknown> {
   throw new Error(`no JSON document at: ${text.slice(0, 200)}`);
 }
 
-/** The tarballs as an app's dependencies; the overrides point the packages' own dependencies on each other at them too (pnpm). */
+/** An app that depends on the lanrage tarball; the overrides point lanrage's own dependencies at the other tarballs (pnpm). */
 function appManifest(tarballs: string[], name: string): string {
   const deps: Record<string, string> = {};
   for (const t of tarballs) {
     const base = t.split('/').pop() as string;
-    const pkg = base.startsWith('lanrage-') && !base.startsWith('lanrage-core') ? 'lanrage' : `@lanrage/${base.replace(/^lanrage-/, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')}`;
+    // pnpm pack names them lanrage-0.1.0.tgz (lanrage) and lanrage-core-0.1.0.tgz (@lanrage/core).
+    const pkg = /^lanrage-\d/.test(base) ? 'lanrage' : `@lanrage/${base.replace(/^lanrage-/, '').replace(/-\d+\.\d+\.\d+\.tgz$/, '')}`;
     deps[pkg] = `file:${t}`;
   }
-  return `${JSON.stringify({ name, private: true, type: 'module', dependencies: deps, pnpm: { overrides: deps } }, null, 2)}\n`;
+  // The app depends on lanrage only, as an embedder's does; the rest come in as its dependencies.
+  return `${JSON.stringify({ name, private: true, type: 'module', dependencies: { lanrage: deps.lanrage }, pnpm: { overrides: deps } }, null, 2)}\n`;
 }
 
 describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with no compiler', () => {
@@ -63,12 +65,13 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     for (const p of packages) {
       execFileSync('npx', ['--yes', 'pnpm@10.34.9', 'pack', '--pack-destination', join(work, 'tarballs')], { cwd: join(repo, 'packages', p), stdio: 'pipe' });
     }
-    // A PATH with node, npm and npx only: no cc, c++, g++, make, cmake or python.
+    // A PATH with node, npm, npx and sh only (npx runs packages through sh): no cc, c++, g++, make, cmake or python.
     mkdirSync(binDir, { recursive: true });
     symlinkSync(process.execPath, join(binDir, 'node'));
     const npmCli = realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim());
     symlinkSync(npmCli, join(binDir, 'npm'));
     symlinkSync(join(dirname(npmCli), 'npx-cli.js'), join(binDir, 'npx'));
+    symlinkSync('/bin/sh', join(binDir, 'sh'));
     env = { HOME: process.env.HOME ?? '/root', PATH: binDir, npm_config_update_notifier: 'false' };
     const tarballs = readdirSync(join(work, 'tarballs')).map((t) => join(work, 'tarballs', t));
     mkdirSync(installDir, { recursive: true });
@@ -78,7 +81,7 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     // pnpm's default strict layout: an app sees only its own dependencies.
     mkdirSync(pnpmDir, { recursive: true });
     writeFileSync(join(pnpmDir, 'package.json'), appManifest(tarballs, 'lanrage-pnpm-smoke'));
-    const p = spawnSync(join(binDir, 'npx'), ['--yes', 'pnpm@10.34.9', 'install', '--reporter=append-only'], { cwd: pnpmDir, env, encoding: 'utf8' });
+    const p = spawnSync(join(binDir, 'npx'), ['--yes', 'pnpm@10.34.9', 'install', '--ignore-workspace', '--reporter=append-only'], { cwd: pnpmDir, env, encoding: 'utf8' });
     if (p.status !== 0) throw new Error(`pnpm install failed:\n${p.stdout}\n${p.stderr}`);
     for (const dir of [installDir, pnpmDir]) writeFileSync(join(dir, 'example.mjs'), readmeExample());
   }, 300_000);
@@ -158,7 +161,7 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
       const script = `const m = require(${JSON.stringify(prebuild)}); new m.NativeBackend().genlStatus().then((r) => console.log(process.arch, m.abiVersion, JSON.stringify(r)));`;
       const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(nodeDir, 'package/bin/node'), '-e', script], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^arm64 3 \{"available":false,"reason":".+"\}/);
+      expect(r.stdout).toMatch(/^arm64 4 \{"available":false,"reason":".+"\}/);
     },
     300_000,
   );
@@ -167,7 +170,8 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     'in the VM: the installed CLI brings up a kernel interface (up, status, down), and the README example gets the kernel backend and rtnetlink with npm and pnpm installs',
     async () => {
       const cli = join(installDir, 'node_modules/.bin/lanrage');
-      const example = (dir: string, n: string) => `(cd '${dir}' && LANRAGE_INTERFACE=lrex${n} LANRAGE_CONFIG_DIR=/run/tmp/lanrage-ex-${n} node example.mjs && echo EXAMPLE-${n}-OK)`;
+      const example = (dir: string, n: string) =>
+        `(cd '${dir}' && LANRAGE_INTERFACE=lrex${n} LANRAGE_CONFIG_DIR=/run/tmp/lanrage-ex-${n} node example.mjs && echo EXAMPLE-${n}-OK)`;
       const r = await runInVm(
         `export PATH='${binDir}'; export LANRAGE_CONFIG_DIR=/run/tmp/lanrage-pkg LANRAGE_INTERFACE=lrpkg0; ${cli} up --json && ${cli} status --json && ${cli} down && echo DOWN-OK; ${example(installDir, 'npm')}; ${example(pnpmDir, 'pnpm')}`,
       );
@@ -181,7 +185,8 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
       expect(r.output).toContain('DOWN-OK');
       const chosen = docs.filter((d) => d.linkControl !== undefined);
       expect(chosen).toHaveLength(2);
-      for (const c of chosen) expect(c).toMatchObject({ backend: 'kernel', linkControl: 'rtnetlink', reason: 'the kernel has the wireguard generic-netlink family' });
+      for (const c of chosen)
+        expect(c).toMatchObject({ backend: 'kernel', linkControl: 'rtnetlink', reason: 'the kernel has the wireguard generic-netlink family' });
       expect(r.output).toContain('EXAMPLE-npm-OK');
       expect(r.output).toContain('EXAMPLE-pnpm-OK');
     },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKeyPair, generatePresharedKey, iteratePeers, Key, normalizeAllowedIP, PeerCoalescer, publicKeyFrom } from '@lanrage/core';
 import { MemoryBackend } from '@lanrage/core/testing';
 import { encodeRawPeerOps, KernelBackend, loadNative } from '@lanrage/native-linux';
+import { managerCases } from './manager-cases.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const cases = [];
@@ -513,6 +514,69 @@ test('the lanrage CLI on the kernel backend: up, status --json, down', async () 
   eq(down.status, 0, 'down');
   eq(spawnSync(process.execPath, [cli, 'status'], { env }).status, 3, 'status after down');
 });
+
+test('routes: one changeRoutes call adds 2,000 and removes 1,000 plus missing ones; foreign routes stay; the cached index follows a recreated link', async () => {
+  const dev = 'lrk-rt0';
+  const routesOf = async () => (await be.getRoutes(dev)).sort();
+  const upAgain = () => {
+    // Deleted and created again behind the backend's back: the same name, a new index.
+    sh('ip', ['link', 'del', dev]);
+    sh('ip', ['link', 'add', dev, 'type', 'wireguard']);
+    sh('ip', ['link', 'set', dev, 'up']);
+  };
+  await fresh(dev);
+  await be.setUp(dev, true); // an IPv4 route needs its device up
+  const v4 = Array.from({ length: 1000 }, (_, i) => `10.${180 + (i >> 8)}.${i & 0xff}.0/24`);
+  const v6 = Array.from({ length: 1000 }, (_, i) => `fd18:${(i + 1).toString(16)}::/64`);
+  const all = [...v4, ...v6];
+  // Routes lanrage did not add (protocol static), at prefixes the removal below names.
+  sh('ip', ['route', 'add', '10.179.0.0/24', 'dev', dev, 'proto', 'static']);
+  sh('ip', ['-6', 'route', 'add', 'fd17::/64', 'dev', dev, 'proto', 'static']);
+  let t = Date.now();
+  await be.changeRoutes(dev, { add: all, remove: [] });
+  const addMs = Date.now() - t;
+  eq(await routesOf(), [...all].sort(), 'the 2,000 routes');
+  t = Date.now();
+  await be.changeRoutes(dev, { add: [], remove: [...v4.slice(0, 500), ...v6.slice(0, 500), '10.178.0.0/24', 'fd16::/64', '10.179.0.0/24', 'fd17::/64'] });
+  const removeMs = Date.now() - t;
+  const left = [...v4.slice(500), ...v6.slice(500)].sort();
+  eq(await routesOf(), left, 'the 1,000 left');
+  eq(
+    [
+      JSON.parse(sh('ip', ['-j', 'route', 'show', 'dev', dev, 'proto', '108'])).length,
+      JSON.parse(sh('ip', ['-j', '-6', 'route', 'show', 'dev', dev, 'proto', '108'])).length,
+    ],
+    [500, 500],
+    'as ip route sees them',
+  );
+  for (const [family, prefix] of [
+    ['-4', '10.179.0.0/24'],
+    ['-6', 'fd17::/64'],
+  ]) {
+    const r = JSON.parse(sh('ip', ['-j', family, 'route', 'show', prefix, 'dev', dev]));
+    eq([r.length, r[0]?.protocol], [1, 'static'], `the foreign route ${prefix} is untouched`);
+  }
+  await be.changeRoutes(dev, { add: left.slice(0, 10), remove: [] });
+  eq((await routesOf()).length, 1000, 'adding routes that exist succeeds');
+
+  upAgain();
+  await be.changeRoutes(dev, { add: ['10.177.0.0/24', 'fd15::/64'], remove: [] });
+  eq(await routesOf(), ['10.177.0.0/24', 'fd15::/64'], 'adds reach the recreated link');
+  upAgain();
+  // A removal alone cannot tell a stale index (it would just find nothing): the link
+  // notifications must have dropped it.
+  sh('ip', ['route', 'add', '10.176.0.0/24', 'dev', dev, 'proto', '108']);
+  eq(await routesOf(), ['10.176.0.0/24'], 'a lanrage-protocol route on the recreated link');
+  upAgain();
+  sh('ip', ['route', 'add', '10.175.0.0/24', 'dev', dev, 'proto', '108']);
+  await be.changeRoutes(dev, { add: [], remove: ['10.175.0.0/24'] });
+  eq(await routesOf(), [], 'a removal alone reaches the recreated link');
+  await be.deleteInterface(dev);
+  eq(await code(be.changeRoutes(dev, { add: ['10.174.0.0/24'], remove: [] })), 'INTERFACE_NOT_FOUND', 'after deleteInterface');
+  return { addMs, removeMs };
+});
+
+managerCases(test);
 
 test('cleanup: no test link is left', async () => {
   for (const n of await be.listDevices()) if (n.startsWith('lrk')) await be.deleteInterface(n);

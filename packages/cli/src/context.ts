@@ -11,8 +11,8 @@ import {
   NetworkManager,
   type WireGuardBackend,
 } from '@lanrage/core';
-import { createNetworkManager } from './library/create-manager.js';
 import type { Io } from './io.js';
+import { createNetworkManager } from './library/create-manager.js';
 
 /** What every command gets: the I/O, and how to build the manager (tests inject a backend). */
 export interface CliContext {

@@ -30,8 +30,8 @@ export {
   summarizePeer,
   type UpdatePeerOptions,
 } from './manager/network-manager.js';
-export { routesForPeers } from './manager/routes.js';
 export { isEmptyDelta, PeerIndex, type PeerIndexOptions, type RouteDelta } from './manager/peer-index.js';
+export { routesForPeers } from './manager/routes.js';
 export { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
 export { parsePingTime, systemPing } from './net/system-ping.js';
 export {

@@ -3,10 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Key } from '@lanrage/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OP_HEADER_BYTES } from './native.js';
+import { AF_INET, AF_INET6, OP_HEADER_BYTES } from './native.js';
 
 const stub = join(dirname(fileURLToPath(import.meta.url)), '../test/stub/recording-native.cjs');
-const { calls } = createRequire(import.meta.url)(stub) as { calls: { name: string; bytes: Uint8Array }[] };
+const { calls, routes } = createRequire(import.meta.url)(stub) as {
+  calls: ({ name: string; bytes: Uint8Array } & Record<string, unknown>)[];
+  routes: unknown[];
+};
 let KernelBackend: typeof import('./kernel-backend.js').KernelBackend;
 
 beforeAll(async () => {
@@ -53,5 +56,40 @@ describe('KernelBackend options', () => {
     }
     expect(() => new KernelBackend({ pollMicros: 0 })).not.toThrow();
     expect(() => new KernelBackend({ pollMicros: 100_000 })).not.toThrow();
+  });
+});
+
+describe('KernelBackend.changeRoutes', () => {
+  const v4 = (a: number[], prefix: number) => ({ family: AF_INET, addr: new Uint8Array(a), prefix });
+
+  it('hands the addon one batch of canonical prefixes, with no link lookup first; an empty change sends nothing', async () => {
+    calls.length = 0;
+    const be = new KernelBackend();
+    await be.changeRoutes('lrt0', { add: ['10.9.0.0/24', 'fd00::/64'], remove: ['10.8.0.0/16'] });
+    await be.changeRoutes('lrt0', { add: [], remove: [] });
+    const fd00 = new Uint8Array(16);
+    fd00[0] = 0xfd;
+    expect(calls).toEqual([{ name: 'lrt0', add: [v4([10, 9, 0, 0], 24), { family: AF_INET6, addr: fd00, prefix: 64 }], remove: [v4([10, 8, 0, 0], 16)] }]);
+  });
+
+  it('setRoutes reads the routes once and sends the difference as one batch', async () => {
+    calls.length = 0;
+    routes.splice(0, routes.length, v4([10, 1, 0, 0], 16), v4([10, 2, 0, 0], 16));
+    const be = new KernelBackend();
+    await be.links.setRoutes('lrt0', ['10.2.0.0/16', '10.3.0.0/16']);
+    expect(calls).toEqual([
+      { name: 'lrt0', listRoutes: true },
+      { name: 'lrt0', add: [v4([10, 3, 0, 0], 16)], remove: [v4([10, 1, 0, 0], 16)] },
+    ]);
+  });
+
+  it('a missing link is INTERFACE_NOT_FOUND; a bad prefix or name is refused before the addon is called', async () => {
+    calls.length = 0;
+    const be = new KernelBackend();
+    await expect(be.changeRoutes('lrt-missing', { add: ['10.1.0.0/24'], remove: [] })).rejects.toMatchObject({ code: 'INTERFACE_NOT_FOUND' });
+    calls.length = 0;
+    await expect(be.changeRoutes('lrt0', { add: ['10.1.0.0/33'], remove: [] })).rejects.toMatchObject({ code: 'INVALID_ALLOWED_IP' });
+    await expect(be.changeRoutes('bad name!', { add: [], remove: [] })).rejects.toMatchObject({ code: 'INVALID_INTERFACE_NAME' });
+    expect(calls).toEqual([]);
   });
 });

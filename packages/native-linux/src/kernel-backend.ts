@@ -8,6 +8,7 @@ import {
   type PeerStats,
   type PeerStatus,
   parseIp,
+  type RouteDelta,
   validateInterfaceName,
   validateMtu,
   type WireGuardBackend,
@@ -318,6 +319,15 @@ export class KernelBackend implements WireGuardBackend {
   async getRoutes(name: string): Promise<string[]> {
     await this.#wireguardLink(name);
     return this.links.getRoutes(name);
+  }
+
+  /**
+   * The per-peer-change path: one batch, no lookup of the link first (the addon keeps its
+   * index cached), so INTERFACE_NOT_FOUND comes from the kernel's answer. A link of that name
+   * that is not WireGuard is not refused here; setRoutes checks it.
+   */
+  async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
+    await this.links.changeRoutes(name, delta);
   }
 
   /** One ICMP echo from the addon (datagram socket, or raw as root): ms, or null on timeout. */

@@ -9,7 +9,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 /** Bumped with every change to the addon's surface, so a stale build is refused, not misused. */
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 let cached: NativeModule | undefined;
 

@@ -121,6 +121,12 @@ export interface NativeBackend {
   listRoutes(name: string): Promise<NativePrefix[]>;
   addRoute(name: string, prefix: NativePrefix): Promise<void>;
   deleteRoute(name: string, prefix: NativePrefix): Promise<void>;
+  /**
+   * Removes `remove`, then adds `add` (lanrage's routes through the link), in one batch without
+   * reading the routes first. Adding a route that exists and removing one that does not both
+   * succeed. The link's index comes from a cache kept exact by link notifications.
+   */
+  changeRoutes(name: string, add: NativePrefix[], remove: NativePrefix[]): Promise<void>;
   /** Milliseconds, or null without a reply in time. */
   ping(family: number, addr: Uint8Array, timeoutMs: number): Promise<number | null>;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { LanrageError, type LinkControl, validateInterfaceName, validateMtu } from '@lanrage/core';
+import { LanrageError, type LinkControl, type RouteDelta, validateInterfaceName, validateMtu } from '@lanrage/core';
 import { addressToNative, prefixText, prefixToNative } from './convert.js';
 import { mapNativeError } from './map-error.js';
 import type { NativeBackend, NativeLink } from './native.js';
@@ -77,10 +77,23 @@ export class RtnlLinks implements LinkControl {
     return (await this.#call(name, 'listing routes', (n) => n.listRoutes(name))).map(prefixText);
   }
 
+  /** Reads the routes, then sends the difference as one batch. */
   async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    const want = [...new Set(cidrs.map((c) => prefixText(prefixToNative(c))))];
-    const have = await this.getRoutes(name);
-    for (const r of have) if (!want.includes(r)) await this.#call(name, 'removing a route', (n) => n.deleteRoute(name, prefixToNative(r)));
-    for (const r of want) if (!have.includes(r)) await this.#call(name, 'adding a route', (n) => n.addRoute(name, prefixToNative(r)));
+    const want = new Set(cidrs.map((c) => prefixText(prefixToNative(c))));
+    const have = new Set(await this.getRoutes(name));
+    await this.changeRoutes(name, { add: [...want].filter((r) => !have.has(r)), remove: [...have].filter((r) => !want.has(r)) });
+  }
+
+  /**
+   * Removes `delta.remove`, then adds `delta.add`, in one batch and without reading the routes
+   * first. Adding a route that exists and removing one that does not both succeed; only
+   * routes carrying lanrage's protocol number are removed. An empty delta sends nothing.
+   */
+  async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
+    validateInterfaceName(name);
+    const add = delta.add.map(prefixToNative);
+    const remove = delta.remove.map(prefixToNative);
+    if (add.length === 0 && remove.length === 0) return;
+    await this.#call(name, 'changing routes', (n) => n.changeRoutes(name, add, remove));
   }
 }

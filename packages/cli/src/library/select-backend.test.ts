@@ -10,7 +10,9 @@ class FakeKernel {
   readonly kind = 'kernel';
   static available = true;
   async isAvailable() {
-    return FakeKernel.available ? { available: true, reason: 'family present' } : { available: false, reason: 'the wireguard generic netlink family is missing (modprobe wireguard)' };
+    return FakeKernel.available
+      ? { available: true, reason: 'family present' }
+      : { available: false, reason: 'the wireguard generic netlink family is missing (modprobe wireguard)' };
   }
 }
 const fakeNative = (links: boolean) => async () => ({

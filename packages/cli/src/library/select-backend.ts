@@ -32,7 +32,11 @@ async function tryLoad<T>(load: () => Promise<T>): Promise<{ module: T } | { err
 }
 
 /** The native addon's rtnetlink for the tun device when it loads; iproute2 otherwise (and why). */
-async function userspace(config: LanrageConfig, native: NativeLinuxModule | undefined, whyNoNative: string | undefined): Promise<{ backend: UserspaceBackend; linkControl: string; linkWhy: string }> {
+async function userspace(
+  config: LanrageConfig,
+  native: NativeLinuxModule | undefined,
+  whyNoNative: string | undefined,
+): Promise<{ backend: UserspaceBackend; linkControl: string; linkWhy: string }> {
   const backend = new UserspaceBackend({ implementation: config.userspaceImplementation });
   const control = await native?.createLinkControl().catch(() => null);
   if (control) {

@@ -162,7 +162,12 @@ describe('NetworkManager: changes behind its back', () => {
     const backend = new MemoryBackend();
     const nm = await upWith(backend);
     await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }, { publicKey: keyN(1), remove: true }] });
+    await backend.setDevice('lanrage0', {
+      peers: [
+        { publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] },
+        { publicKey: keyN(1), remove: true },
+      ],
+    });
     await backend.changeRoutes('lanrage0', { add: ['192.168.77.0/24'], remove: [] }); // a stale route of ours
     const r = await nm.reconcile();
     expect(r).toEqual({ peers: 1, routesAdded: ['192.168.2.0/24'], routesRemoved: expect.arrayContaining(['192.168.1.0/24', '192.168.77.0/24']) });

@@ -422,7 +422,10 @@ export class NetworkManager {
   #admit(ctx: OpContext): void {
     const index = this.#index;
     if (!index) {
-      throw this.#lost ?? new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.interfaceName} is not up`, { remedy: 'Run lanrage up (or initialize()) first.' });
+      throw (
+        this.#lost ??
+        new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.interfaceName} is not up`, { remedy: 'Run lanrage up (or initialize()) first.' })
+      );
     }
     if (!ctx.norm.remove) this.#refuseSelf(ctx.norm.publicKey);
     if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {

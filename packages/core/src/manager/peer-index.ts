@@ -75,7 +75,13 @@ export class PeerIndex {
 
   /** Adds a peer read from the device (used while building the index from one read). */
   addLive(publicKey: string, allowedIPs: readonly string[]): void {
-    this.apply(publicKey, { remove: false, updateOnly: false, replaceAllowedIPs: true, allowedIPs: allowedIPs.map((t) => parseAllowedIP(t).cidr), allowedIPsRemove: [] });
+    this.apply(publicKey, {
+      remove: false,
+      updateOnly: false,
+      replaceAllowedIPs: true,
+      allowedIPs: allowedIPs.map((t) => parseAllowedIP(t).cidr),
+      allowedIPsRemove: [],
+    });
   }
 
   /** Applies one peer operation as the kernel does (the caller has refused a self peer). */
@@ -99,7 +105,8 @@ export class PeerIndex {
       const text = cidr.text;
       const previous = this.#owner.get(text);
       if (previous === publicKey) continue;
-      if (previous !== undefined) this.#peers.get(previous)?.delete(text); // moved: the route stays
+      if (previous !== undefined)
+        this.#peers.get(previous)?.delete(text); // moved: the route stays
       else if (this.needsRoute(cidr)) this.#route(text, true);
       this.#owner.set(text, publicKey);
       mine.add(text);

@@ -45,7 +45,9 @@ function ipBatch(lines: string[], tolerate: RegExp, timeoutMs = 30_000): Promise
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }));
+        reject(
+          new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }),
+        );
       } else reject(new LanrageError('IO_ERROR', `ip -batch failed: ${err.message}`, { cause: err }));
     });
     child.on('close', (code) => {

@@ -23,13 +23,6 @@ namespace lanrage::binding {
 
 namespace {
 
-// Resolves a link name to its index on the I/O thread (ENODEV when missing).
-nl::Result<uint32_t> indexOf(nl::Rtnl& rt, const std::string& name) {
-  auto li = rt.getLink(name);
-  if (!li.ok()) return li.error();
-  return li.value().index;
-}
-
 struct GenlState {
   bool available;
   std::string reason;
@@ -97,6 +90,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
                            InstanceMethod("listRoutes", &NativeBackend::ListRoutes),
                            InstanceMethod("addRoute", &NativeBackend::AddRoute),
                            InstanceMethod("deleteRoute", &NativeBackend::DeleteRoute),
+                           InstanceMethod("changeRoutes", &NativeBackend::ChangeRoutes),
                            InstanceMethod("ping", &NativeBackend::Ping),
                            InstanceMethod("close", &NativeBackend::Close),
                        });
@@ -136,18 +130,12 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
         convert);
   }
 
-  // fn(rtnl, index) for the link named by argument 0.
+  // fn(rtnl, index) for the link named by argument 0, its index from the core's cache (see
+  // Core::onLink: no RTM_GETLINK per call; ENODEV with a stale index looks it up again once).
   template <typename T>
   Napi::Value onLink(const Napi::CallbackInfo& info, std::function<nl::Result<T>(nl::Rtnl&, uint32_t)> fn, Napi::Value (*convert)(Napi::Env, T&)) {
     std::string name = nameArg(info, 0);
-    return onRtnl<T>(
-        info.Env(),
-        [name, fn](nl::Rtnl& rt) -> nl::Result<T> {
-          auto idx = indexOf(rt, name);
-          if (!idx.ok()) return idx.error();
-          return fn(rt, idx.value());
-        },
-        convert);
+    return io_.run<T>(info.Env(), [name, fn](Core& core) -> nl::Result<T> { return core.onLink<T>(name, fn); }, convert);
   }
 
   Napi::Value withLink(const Napi::CallbackInfo& info, std::function<nl::Status(nl::Rtnl&, uint32_t)> fn) { return onLink<nl::Unit>(info, fn, undefinedOf); }
@@ -174,11 +162,27 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
 
   Napi::Value CreateLink(const Napi::CallbackInfo& info) {
     std::string name = nameArg(info, 0);
-    return onRtnl<nl::Unit>(info.Env(), [name](nl::Rtnl& rt) { return rt.createWireGuard(name); }, undefinedOf);
+    return io_.run<nl::Unit>(
+        info.Env(),
+        [name](Core& core) -> nl::Status {
+          core.forgetLink(name);
+          auto rt = core.rtnl();
+          if (!rt.ok()) return rt.error();
+          return rt.value()->createWireGuard(name);
+        },
+        undefinedOf);
   }
 
   Napi::Value DeleteLink(const Napi::CallbackInfo& info) {
-    return withLink(info, [](nl::Rtnl& rt, uint32_t index) { return rt.deleteLink(index); });
+    std::string name = nameArg(info, 0);
+    return io_.run<nl::Unit>(
+        info.Env(),
+        [name](Core& core) -> nl::Status {
+          nl::Status s = core.onLink<nl::Unit>(name, [](nl::Rtnl& rt, uint32_t index) { return rt.deleteLink(index); });
+          core.forgetLink(name);
+          return s;
+        },
+        undefinedOf);
   }
 
   // getDevice(name, statsOnly?): statsOnly leaves out allowed IPs (the monitoring fast path).
@@ -252,6 +256,13 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
 
   Napi::Value DeleteRoute(const Napi::CallbackInfo& info) { return withLinkPrefix(info, &nl::Rtnl::deleteRoute); }
 
+  // changeRoutes(name, add, remove): removes, then adds, in one batch (Rtnl::changeRoutes).
+  Napi::Value ChangeRoutes(const Napi::CallbackInfo& info) {
+    auto add = std::make_shared<const std::vector<nl::Prefix>>(prefixListArg(info.Env(), info[1], "add"));
+    auto remove = std::make_shared<const std::vector<nl::Prefix>>(prefixListArg(info.Env(), info[2], "remove"));
+    return withLink(info, [add, remove](nl::Rtnl& rt, uint32_t index) { return rt.changeRoutes(index, *add, *remove); });
+  }
+
   // On the thread pool, not the I/O thread: a ping waits up to its timeout, and concurrent
   // pings must not queue behind each other or behind peer changes.
   Napi::Value Ping(const Napi::CallbackInfo& info) {
@@ -282,7 +293,7 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBackend", NativeBackend::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;
 }
 

@@ -66,6 +66,15 @@ nl::Prefix prefixArg(Napi::Env env, Napi::Value v) {
   return p;
 }
 
+std::vector<nl::Prefix> prefixListArg(Napi::Env env, Napi::Value v, const char* what) {
+  if (!v.IsArray()) throw Napi::TypeError::New(env, std::string(what) + " must be an array of prefixes");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<nl::Prefix> out;
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(prefixArg(env, a.Get(i)));
+  return out;
+}
+
 Napi::Value prefixesToJs(Napi::Env env, std::vector<nl::Prefix>& list) {
   Napi::Array a = Napi::Array::New(env, list.size());
   for (size_t i = 0; i < list.size(); ++i) a.Set(static_cast<uint32_t>(i), prefixToJs(env, list[i].family, list[i].addr, list[i].prefixLen));

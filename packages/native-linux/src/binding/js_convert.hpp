@@ -21,6 +21,8 @@ template <size_t N>
 void bytesArg(Napi::Env env, Napi::Value v, std::array<uint8_t, N>& out, size_t expect, const char* what);
 
 nl::Prefix prefixArg(Napi::Env env, Napi::Value v);
+// An array of prefixes (TypeError naming `what` otherwise).
+std::vector<nl::Prefix> prefixListArg(Napi::Env env, Napi::Value v, const char* what);
 Napi::Value prefixesToJs(Napi::Env env, std::vector<nl::Prefix>& list);
 Napi::Object linkToJs(Napi::Env env, const nl::LinkInfo& l);
 Napi::Value linksToJs(Napi::Env env, std::vector<nl::LinkInfo>& links);

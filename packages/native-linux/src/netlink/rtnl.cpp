@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 namespace lanrage::nl {
 
@@ -249,6 +250,103 @@ Status Rtnl::deleteRoute(uint32_t index, const Prefix& p) {
   Status s = sock_.request(mb, [](const MessageView&) { return okStatus(); });
   if (!s.ok() && s.error().err == ESRCH) return okStatus();  // already gone
   return withContext(s, "removing a route");
+}
+
+Status Rtnl::changeRoutes(uint32_t index, const std::vector<Prefix>& add, const std::vector<Prefix>& remove, const BatchOptions& opts) {
+  if (add.empty() && remove.empty()) return okStatus();
+  std::vector<MessageBuilder> msgs;
+  msgs.reserve(remove.size() + add.size());
+  for (const Prefix& p : remove) msgs.push_back(routeMessage(RTM_DELROUTE, 0, index, p));
+  for (const Prefix& p : add) msgs.push_back(routeMessage(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, index, p));
+  std::vector<BatchAck> acks;
+  Status sent = sock_.requestBatch(msgs, acks, opts);
+  // Messages done: acknowledged, or a removal of a route that was not there.
+  auto done = [&](size_t i) { return acks[i].err == 0 || (i < remove.size() && acks[i].err == ESRCH); };
+  size_t applied = 0;
+  size_t refused = acks.size();
+  for (size_t i = 0; i < acks.size(); ++i) {
+    if (done(i)) ++applied;
+    else if (acks[i].err > 0 && (refused == acks.size() || (acks[i].err == ENODEV && acks[refused].err != ENODEV))) refused = i;
+  }
+  if (!sent.ok()) {
+    NetlinkError e = sent.error();
+    e.message = "changing routes";
+    e.appliedMessages = applied;
+    return e;
+  }
+  if (refused == acks.size()) return okStatus();
+  const bool removal = refused < remove.size();
+  const size_t nth = removal ? refused : refused - remove.size();
+  NetlinkError e = makeError(acks[refused].err, "netlink",
+                             (removal ? "removing route " : "adding route ") + std::to_string(nth + 1) + " of " + std::to_string(removal ? remove.size() : add.size()),
+                             acks[refused].extack);
+  e.appliedMessages = applied;
+  return e;
+}
+
+Result<LinkEvents> LinkEvents::open() {
+  LinkEvents ev;
+  ev.fd_.reset(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+  if (!ev.fd_.valid()) return makeError(errno, "socket", "opening a netlink socket for link notifications");
+  struct sockaddr_nl addr {};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = RTMGRP_LINK;
+  if (::bind(ev.fd_.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) return makeError(errno, "bind", "subscribing to link notifications");
+  ev.rx_.resize(64 * 1024);
+  return ev;
+}
+
+LinkEvents LinkEvents::fromConnectedFd(UniqueFd fd) {
+  LinkEvents ev;
+  ev.fd_ = std::move(fd);
+  ev.connected_ = true;
+  ev.rx_.resize(64 * 1024);
+  return ev;
+}
+
+bool LinkEvents::drain(const std::function<void(const LinkEvent&)>& onEvent) {
+  bool complete = true;
+  for (;;) {
+    struct sockaddr_nl from {};
+    struct iovec iov {
+      rx_.data(), rx_.size()
+    };
+    struct msghdr msg {};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_TRUNC);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return complete;
+      complete = false;  // ENOBUFS: notifications were dropped; the socket goes on working
+      if (errno == ENOBUFS) continue;
+      return false;
+    }
+    if (n == 0 && connected_) return complete;  // the test peer went away
+    if (static_cast<size_t>(n) > rx_.size() || (msg.msg_flags & MSG_TRUNC)) {
+      complete = false;
+      continue;
+    }
+    if (!connected_ && (msg.msg_namelen < sizeof from || from.nl_pid != 0)) continue;  // only the kernel speaks here
+    MessageIterator it(rx_.data(), static_cast<size_t>(n));
+    MessageView v;
+    while (it.next(v)) {
+      if (v.hdr->nlmsg_type != RTM_NEWLINK && v.hdr->nlmsg_type != RTM_DELLINK) continue;
+      LinkInfo li;
+      if (!parseLink(v, li).ok()) {
+        complete = false;
+        continue;
+      }
+      LinkEvent e;
+      e.index = li.index;
+      e.name = std::move(li.name);
+      e.deleted = v.hdr->nlmsg_type == RTM_DELLINK;
+      onEvent(e);
+    }
+    if (!it.valid()) complete = false;
+  }
 }
 
 }  // namespace lanrage::nl

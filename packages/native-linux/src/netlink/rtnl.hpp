@@ -3,6 +3,7 @@
 // up/down and routes, each idempotent where the caller needs it to be.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,9 +48,40 @@ class Rtnl {
   Result<std::vector<Prefix>> listRoutes(uint32_t index);
   Status addRoute(uint32_t index, const Prefix& p);
   Status deleteRoute(uint32_t index, const Prefix& p);
+  // Removes `remove`, then adds `add` (routes through `index` carrying kRouteProtocol), all in
+  // one batch: no dump first. Adding a route that exists replaces it; removing one that is not
+  // there is done. Fails with the first refusal (ENODEV when any message found no link).
+  Status changeRoutes(uint32_t index, const std::vector<Prefix>& add, const std::vector<Prefix>& remove, const BatchOptions& opts = {});
 
  private:
   NetlinkSocket sock_;
+};
+
+// A link notification: created or changed (RTM_NEWLINK), or deleted (RTM_DELLINK).
+struct LinkEvent {
+  uint32_t index = 0;
+  std::string name;
+  bool deleted = false;
+};
+
+// Link notifications (RTNLGRP_LINK) read without blocking, for a cache of name → index to see
+// links deleted, renamed or recreated by anyone.
+class LinkEvents {
+ public:
+  static Result<LinkEvents> open();
+  // A non-blocking socket connected to a peer that plays the kernel (tests use a socketpair).
+  static LinkEvents fromConnectedFd(UniqueFd fd);
+  LinkEvents(LinkEvents&&) noexcept = default;
+  LinkEvents& operator=(LinkEvents&&) noexcept = default;
+  // Calls onEvent for every queued notification, oldest first. False when notifications were
+  // lost (the queue overran, or a datagram did not fit): the caller then trusts nothing it knew.
+  bool drain(const std::function<void(const LinkEvent&)>& onEvent);
+
+ private:
+  LinkEvents() = default;
+  UniqueFd fd_;
+  bool connected_ = false;
+  std::vector<uint8_t> rx_;
 };
 
 }  // namespace lanrage::nl

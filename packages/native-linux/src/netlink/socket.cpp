@@ -7,11 +7,24 @@
 #include <sys/uio.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <ctime>
 
 namespace lanrage::nl {
+
+namespace {
+
+// Zeroes a received datagram once it is handled.
+struct WipeOnExit {
+  uint8_t* p;
+  size_t n;
+  ~WipeOnExit() { ::explicit_bzero(p, n); }
+};
+
+}  // namespace
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -86,6 +99,24 @@ Result<size_t> NetlinkSocket::receive() {
   }
 }
 
+Status NetlinkSocket::send(const struct iovec* iov, size_t count) {
+  struct sockaddr_nl kernel {};
+  kernel.nl_family = AF_NETLINK;
+  struct msghdr mh {};
+  if (!connected_) {
+    mh.msg_name = &kernel;
+    mh.msg_namelen = sizeof kernel;
+  }
+  mh.msg_iov = const_cast<struct iovec*>(iov);
+  mh.msg_iovlen = count;
+  for (;;) {
+    // A netlink send is one datagram: all of it is queued, or none.
+    if (::sendmsg(fd_.get(), &mh, 0) >= 0) return okStatus();
+    if (errno == EINTR) continue;
+    return makeError(errno, "sendmsg", "sending a netlink request");
+  }
+}
+
 AckInfo parseAck(const MessageView& view) {
   AckInfo info;
   if (view.payloadLen < sizeof(struct nlmsgerr)) return info;
@@ -115,17 +146,13 @@ Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(co
   const uint32_t seq = ++seq_;
   msg.setSeq(seq);
   msg.seal(NLM_F_REQUEST | (opts.dump ? NLM_F_DUMP : NLM_F_ACK));
-  struct sockaddr_nl kernel {};
-  kernel.nl_family = AF_NETLINK;
-  for (;;) {
-    ssize_t n = connected_ ? ::send(fd_.get(), msg.data(), msg.size(), 0)
-                           : ::sendto(fd_.get(), msg.data(), msg.size(), 0, reinterpret_cast<struct sockaddr*>(&kernel), sizeof kernel);
-    if (n >= 0) break;
-    if (errno == EINTR) continue;
-    return makeError(errno, "sendmsg", "sending a netlink request");
-  }
+  struct iovec iov {
+    const_cast<uint8_t*>(msg.data()), msg.size()
+  };
+  Status sent = send(&iov, 1);
   // Wipe key material from the request as soon as it is sent.
   msg.wipe();
+  if (!sent.ok()) return sent;
 
   size_t messages = 0;
   // The previous dump message as length + FNV-1a hash: enough to spot a kernel that repeats
@@ -136,11 +163,7 @@ Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(co
     auto got = receive();
     if (!got.ok()) return got.error();
     // Replies can carry keys (dumps; an error ACK echoes the request): wiped once handled.
-    struct WipeOnExit {
-      uint8_t* p;
-      size_t n;
-      ~WipeOnExit() { ::explicit_bzero(p, n); }
-    } wipeReply{rx_.data(), got.value()};
+    WipeOnExit wipeReply{rx_.data(), got.value()};
     MessageIterator it(rx_.data(), got.value());
     MessageView view;
     while (it.next(view)) {
@@ -185,6 +208,63 @@ Status NetlinkSocket::request(MessageBuilder& msg, const std::function<Status(co
     }
     if (!it.valid()) return makeError(EPROTO, "parse", "truncated netlink message");
   }
+}
+
+Status NetlinkSocket::requestBatch(std::vector<MessageBuilder>& msgs, std::vector<BatchAck>& acks, const BatchOptions& opts) {
+  acks.assign(msgs.size(), BatchAck{});
+  const size_t maxMessages = std::clamp<size_t>(opts.maxMessages, 1, IOV_MAX);
+  Status result = okStatus();
+  for (size_t first = 0; first < msgs.size();) {
+    // At least one message per send, however large; then as many as the limits allow.
+    size_t count = 1;
+    size_t bytes = msgs[first].size();
+    while (first + count < msgs.size() && count < maxMessages && bytes + msgs[first + count].size() <= opts.maxBytes) bytes += msgs[first + count++].size();
+    result = exchangeChunk(msgs, first, count, acks);
+    if (!result.ok()) break;
+    first += count;
+  }
+  for (auto& m : msgs) m.wipe();  // the unsent ones too, after a failure
+  return result;
+}
+
+Status NetlinkSocket::exchangeChunk(std::vector<MessageBuilder>& msgs, size_t first, size_t count, std::vector<BatchAck>& acks) {
+  const uint32_t firstSeq = seq_ + 1;
+  std::vector<struct iovec> iov(count);
+  for (size_t i = 0; i < count; ++i) {
+    MessageBuilder& m = msgs[first + i];
+    m.setSeq(++seq_);
+    m.seal(NLM_F_REQUEST | NLM_F_ACK);
+    iov[i].iov_base = const_cast<uint8_t*>(m.data());
+    iov[i].iov_len = m.size();
+  }
+  Status sent = send(iov.data(), count);
+  for (size_t i = 0; i < count; ++i) msgs[first + i].wipe();
+  if (!sent.ok()) return sent;
+
+  size_t pending = count;
+  while (pending > 0) {
+    auto got = receive();
+    if (!got.ok()) return got.error();
+    WipeOnExit wipeReply{rx_.data(), got.value()};
+    MessageIterator it(rx_.data(), got.value());
+    MessageView view;
+    while (it.next(view)) {
+      // Unsigned: a sequence number below this send's wraps to far out of range.
+      const uint32_t offset = view.hdr->nlmsg_seq - firstSeq;
+      if (offset >= count || (view.hdr->nlmsg_pid != portid_ && view.hdr->nlmsg_pid != 0)) continue;  // stale (L8)
+      if (view.hdr->nlmsg_type != NLMSG_ERROR) continue;  // no data was asked for
+      AckInfo ack = parseAck(view);
+      if (!ack.valid) return makeError(EPROTO, "parse", "malformed netlink ACK");
+      BatchAck& a = acks[first + offset];
+      if (a.err != -1) continue;  // answered already
+      // The kernel sends 0 or a negative errno; anything else is not an answer we understand.
+      a.err = ack.error <= 0 && ack.error > -4096 ? -ack.error : EPROTO;
+      if (a.err != 0) a.extack = std::move(ack.extack);
+      --pending;
+    }
+    if (!it.valid()) return makeError(EPROTO, "parse", "truncated netlink message");
+  }
+  return okStatus();
 }
 
 }  // namespace lanrage::nl

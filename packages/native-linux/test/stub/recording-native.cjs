@@ -1,13 +1,29 @@
 // A stand-in addon for unit tests: records a copy of every op at the moment setDevice is called
-// (as the real addon copies it) and resolves at once.
+// (as the real addon copies it) and resolves at once; records route calls and link lookups.
+// A link named lrt-missing does not exist (ENODEV, as the addon rejects).
 const calls = [];
+// What listRoutes resolves with.
+const routes = [];
+const noDevice = (name) => Object.assign(new Error(`no link ${name}: No such device`), { code: 'ENODEV', errno: 19, syscall: 'netlink' });
 class NativeBackend {
   setDevice(name, bytes, length) {
     calls.push({ name, bytes: Uint8Array.from(bytes.subarray(0, length)) });
     return Promise.resolve(1);
   }
+  getLink(name) {
+    calls.push({ name, getLink: true });
+    return name === 'lrt-missing' ? Promise.reject(noDevice(name)) : Promise.resolve({ index: 7, name, kind: 'wireguard', mtu: 1420, up: true });
+  }
+  listRoutes(name) {
+    calls.push({ name, listRoutes: true });
+    return Promise.resolve(routes);
+  }
+  changeRoutes(name, add, remove) {
+    calls.push({ name, add, remove });
+    return name === 'lrt-missing' ? Promise.reject(noDevice(name)) : Promise.resolve();
+  }
   close() {
     return Promise.resolve();
   }
 }
-module.exports = { NativeBackend, abiVersion: 3, calls };
+module.exports = { NativeBackend, abiVersion: 4, calls, routes };

@@ -1,0 +1,85 @@
+// NetworkManager cases of the real-kernel suite: the model-based programs of
+// test/helpers/manager-model.mjs on KernelBackend, with changes behind the manager's back made
+// by `wg set` and the routes read back with `ip route` (not through lanrage).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { createNetworkManager, loadConfig } from 'lanrage';
+import { programArbitrary, runProgram } from '../helpers/manager-model.mjs';
+
+const NAME = 'lrmodel0';
+
+function ipRoutes(name) {
+  const out = [];
+  for (const family of ['-4', '-6']) {
+    for (const r of JSON.parse(execFileSync('ip', [family, '-j', 'route', 'show', 'dev', name, 'proto', '108'], { encoding: 'utf8' }))) {
+      out.push(r.dst.includes('/') ? r.dst : `${r.dst}/${r.dst.includes(':') ? 128 : 32}`);
+    }
+  }
+  return out;
+}
+
+export function managerCases(test) {
+  test('model: NetworkManager on the kernel equals the model after every step (wg set behind its back, routes read with ip route)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-vm-model-'));
+    const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_ADDRESS: '10.66.0.1', LANRAGE_BACKEND: 'kernel' } });
+    const manager = await createNetworkManager(config);
+    let runs = 0;
+    try {
+      await manager.initialize();
+      const seed = Number(process.env.LANRAGE_MODEL_SEED ?? Date.now() % 2 ** 31);
+      await fc.assert(
+        fc.asyncProperty(programArbitrary(fc, { maxSteps: 8 }), async (steps) => {
+          runs++;
+          await manager.apply({ peers: [] }, { replacePeers: true });
+          await runProgram(steps, {
+            manager,
+            address: '10.66.0.1/16',
+            behind: async (k, ips, remove) => {
+              execFileSync('wg', ['set', NAME, 'peer', k, ...(remove ? ['remove'] : ['allowed-ips', ips.join(',')])]);
+            },
+            readPeers: async () => (await manager.getDevice()).peers.map((p) => [p.publicKey.toBase64(), p.allowedIPs]),
+            readRoutes: async () => ipRoutes(NAME),
+          });
+        }),
+        { numRuns: 15, seed },
+      );
+      return { runs, seed };
+    } finally {
+      await manager.cleanup().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('NetworkManager: 1,000 concurrent adds then 500 concurrent removes, routes exact (ip route); reconcile finds changes made with wg set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-vm-churn-'));
+    const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_ADDRESS: '10.66.0.1', LANRAGE_BACKEND: 'kernel' } });
+    const manager = await createNetworkManager(config);
+    try {
+      await manager.initialize();
+      const keys = Array.from({ length: 1000 }, (_, i) => {
+        const b = Buffer.alloc(32, 0x77);
+        b.writeUInt16LE(i, 0);
+        return b.toString('base64');
+      });
+      const ip = (i) => `172.18.${i >> 8}.${i & 255}/32`;
+      await Promise.all(keys.map((k, i) => manager.addPeer({ publicKey: k, allowedIPs: [ip(i)] })));
+      const routes = ipRoutes(NAME);
+      if (routes.length !== 1000) throw new Error(`expected 1000 routes, got ${routes.length}`);
+      await Promise.all(keys.slice(0, 500).map((k) => manager.removePeer(k)));
+      if (ipRoutes(NAME).length !== 500) throw new Error('removes left routes');
+      execFileSync('wg', ['set', NAME, 'peer', keys[999], 'remove']);
+      execFileSync('wg', ['set', NAME, 'peer', keys[0], 'allowed-ips', '172.19.0.0/16']);
+      const r = await manager.reconcile();
+      if (JSON.stringify(r.routesAdded) !== JSON.stringify(['172.19.0.0/16']) || JSON.stringify(r.routesRemoved) !== JSON.stringify([ip(999)])) {
+        throw new Error(`reconcile: ${JSON.stringify(r)}`);
+      }
+      return { routesAfterReconcile: ipRoutes(NAME).length };
+    } finally {
+      await manager.cleanup().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
