@@ -81,7 +81,11 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     // pnpm's default strict layout: an app sees only its own dependencies.
     mkdirSync(pnpmDir, { recursive: true });
     writeFileSync(join(pnpmDir, 'package.json'), appManifest(tarballs, 'lanrage-pnpm-smoke'));
-    const p = spawnSync(join(binDir, 'npx'), ['--yes', 'pnpm@10.34.9', 'install', '--ignore-workspace', '--reporter=append-only'], { cwd: pnpmDir, env, encoding: 'utf8' });
+    const p = spawnSync(join(binDir, 'npx'), ['--yes', 'pnpm@10.34.9', 'install', '--ignore-workspace', '--reporter=append-only'], {
+      cwd: pnpmDir,
+      env,
+      encoding: 'utf8',
+    });
     if (p.status !== 0) throw new Error(`pnpm install failed:\n${p.stdout}\n${p.stderr}`);
     for (const dir of [installDir, pnpmDir]) writeFileSync(join(dir, 'example.mjs'), readmeExample());
   }, 300_000);

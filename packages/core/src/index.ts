@@ -1,5 +1,14 @@
 export { type ApplyOptions, type ApplyResult, applyDesired, desiredFromWgQuick } from './apply/apply.js';
-export { type ApplyPlan, type DesiredDevice, type DesiredPeer, isEmptyPlan, type PeerChange, type PlanOptions, planApply } from './apply/plan.js';
+export {
+  type ApplyPlan,
+  type DesiredDevice,
+  type DesiredPeer,
+  isEmptyPlan,
+  type PeerChange,
+  type PlanOptions,
+  planApply,
+  planApplySliced,
+} from './apply/plan.js';
 export type { BackendSelection, PartialApplyDetails, WireGuardBackend } from './backend.js';
 export { type CoalescerHooks, type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
 export { iteratePeers, type PeerStats, PeerWatcher, type PeerWatcherEvents, type PeerWatcherOptions, readPeerStats, statsOf } from './churn/watcher.js';

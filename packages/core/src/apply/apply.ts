@@ -1,7 +1,7 @@
 import type { WireGuardBackend } from '../backend.js';
 import type { DeviceStatus } from '../types.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
-import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApply } from './plan.js';
+import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApplySliced } from './plan.js';
 
 export interface ApplyOptions extends Omit<PlanOptions, 'incrementalAllowedIPs'> {
   /** Compute and return the plan without sending anything. */
@@ -44,7 +44,7 @@ export async function applyDesired(
 ): Promise<ApplyResult> {
   live ??= await backend.getDevice(name);
   const incremental = backend.supportsAllowedIPRemoval ? await backend.supportsAllowedIPRemoval(name).catch(() => false) : false;
-  const plan = planApply(live, desired, { ...opts, incrementalAllowedIPs: incremental });
+  const plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: incremental });
   if (opts.dryRun || isEmptyPlan(plan)) return { plan, applied: false };
   await backend.setDevice(name, plan.config);
   return { plan, applied: true };

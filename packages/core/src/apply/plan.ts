@@ -1,3 +1,4 @@
+import { TimeSlicer } from '../event-loop/time-slicer.js';
 import type { Key } from '../keys/key.js';
 import { publicKeyFrom } from '../keys/x25519.js';
 import type { DeviceConfig, DeviceStatus, PeerConfig } from '../types.js';
@@ -61,6 +62,23 @@ function sameKey(a: Key | null | undefined, b: Key | null | undefined): boolean 
  * single prefixes. REPLACE_PEERS is used only when asked for.
  */
 export function planApply(live: DeviceStatus, desired: DesiredDevice, opts: PlanOptions = {}): ApplyPlan {
+  const steps = planSteps(live, desired, opts);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** planApply in time slices: a 100,000-peer plan never blocks the event loop for long. */
+export async function planApplySliced(live: DeviceStatus, desired: DesiredDevice, opts: PlanOptions = {}): Promise<ApplyPlan> {
+  const steps = planSteps(live, desired, opts);
+  const slicer = new TimeSlicer();
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    const pause = slicer.next();
+    if (pause) await pause;
+  }
+}
+
+/** The plan, computed peer by peer: yields after each peer so a caller can pause between them. */
+function* planSteps(live: DeviceStatus, desired: DesiredDevice, opts: PlanOptions): Generator<void, ApplyPlan> {
   const plan: ApplyPlan = { device: [], add: [], update: [], remove: [], unchanged: 0, config: {} };
   const config: DeviceConfig = {};
   if (desired.privateKey && !sameKey(live.publicKey, publicKeyFrom(desired.privateKey))) {
@@ -79,15 +97,19 @@ export function planApply(live: DeviceStatus, desired: DesiredDevice, opts: Plan
   const peers: PeerConfig[] = [];
   if (opts.replacePeers) {
     config.replacePeers = true;
+    const listed = new Set<string>();
     for (const p of desired.peers) {
+      yield;
       peers.push(fullPeer(p));
+      listed.add(p.publicKey.toHex());
       plan.add.push({ publicKey: p.publicKey.toBase64(), changes: ['all (replace peers)'] });
     }
-    plan.remove = live.peers.filter((l) => !desired.peers.some((d) => d.publicKey.equals(l.publicKey))).map((l) => l.publicKey.toBase64());
+    plan.remove = live.peers.filter((l) => !listed.has(l.publicKey.toHex())).map((l) => l.publicKey.toBase64());
   } else {
     const liveByKey = new Map(live.peers.map((p) => [p.publicKey.toHex(), p]));
     const wanted = new Set<string>();
     for (const d of desired.peers) {
+      yield;
       const id = d.publicKey.toHex();
       wanted.add(id);
       const l = liveByKey.get(id);
@@ -137,6 +159,7 @@ export function planApply(live: DeviceStatus, desired: DesiredDevice, opts: Plan
     }
     if (!opts.keepUnlisted) {
       for (const l of live.peers) {
+        yield;
         if (wanted.has(l.publicKey.toHex())) continue;
         peers.push({ publicKey: l.publicKey, remove: true });
         plan.remove.push(l.publicKey.toBase64());

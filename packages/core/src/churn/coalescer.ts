@@ -28,8 +28,17 @@ export interface CoalescerHooks<C> {
 }
 
 export interface CoalescerOptions<C = undefined> {
-  /** How long to gather operations before sending (0 = the same tick). Default 0. */
+  /**
+   * How long to gather operations before sending. Default 0: until the event loop's next turn
+   * (setImmediate), so operations issued from separate I/O callbacks of one turn share a batch.
+   */
   windowMs?: number;
+  /**
+   * Gather only what the current synchronous run and its microtasks issue (no event-loop
+   * turn before sending): the lowest latency for a caller that awaits each operation, while
+   * a loop that issues many at once still makes one batch. Overrides windowMs.
+   */
+  sameTick?: boolean;
   /** At most this many operations in one setDevice call. Default 10,000. */
   maxBatch?: number;
   hooks?: CoalescerHooks<C>;
@@ -55,6 +64,7 @@ export class PeerCoalescer<C = undefined> {
   readonly #backend: WireGuardBackend;
   readonly #windowMs: number;
   readonly #maxBatch: number;
+  readonly #sameTick: boolean;
   readonly #hooks: CoalescerHooks<C>;
   readonly #queues = new Map<string, Pending<C>[]>();
   readonly #timers = new Map<string, NodeJS.Immediate | NodeJS.Timeout>();
@@ -66,6 +76,7 @@ export class PeerCoalescer<C = undefined> {
     this.#backend = backend;
     this.#windowMs = options.windowMs ?? 0;
     this.#maxBatch = options.maxBatch ?? 10_000;
+    this.#sameTick = options.sameTick === true;
     this.#hooks = options.hooks ?? {};
   }
 
@@ -78,7 +89,9 @@ export class PeerCoalescer<C = undefined> {
         this.#queues.set(name, q);
       }
       q.push({ op, context: context as C, resolve, reject });
-      if (!this.#timers.has(name)) {
+      if (this.#sameTick) {
+        if (q.length === 1) queueMicrotask(() => this.#flush(name));
+      } else if (!this.#timers.has(name)) {
         const flush = () => this.#flush(name);
         this.#timers.set(name, this.#windowMs > 0 ? setTimeout(flush, this.#windowMs) : setImmediate(flush));
       }
@@ -211,7 +224,7 @@ export class PeerCoalescer<C = undefined> {
 
   /** Resolves when everything queued so far has been sent. */
   async drain(): Promise<void> {
-    for (const name of [...this.#timers.keys()]) this.#flush(name);
+    for (const name of [...this.#queues.keys()]) this.#flush(name);
     await Promise.all([...this.#chains.values()]);
   }
 }

@@ -176,6 +176,8 @@ export class NetworkManager {
       ...(options.linkControl !== undefined ? { linkControl: options.linkControl } : {}),
     };
     this.#batches = new PeerCoalescer<OpContext>(options.backend, {
+      // Calls awaited one by one pay no event-loop turn; a loop issuing many is still one batch.
+      sameTick: true,
       hooks: {
         admit: (_name, _op, ctx) => this.#admit(ctx),
         alongside: () => this.#sendRouteDelta(),
@@ -402,11 +404,25 @@ export class NetworkManager {
     return this.config.manageRoutes && (this.#backend.changeRoutes !== undefined || this.#backend.setRoutes !== undefined);
   }
 
+  /**
+   * Sends a route delta: removals first, in slices of ROUTE_SLICE routes per call, so a
+   * 100,000-route change is converted and sent a slice at a time (each slice's conversion is
+   * one synchronous stretch) while a churn delta is one call.
+   */
   async #sendRoutes(delta: RouteDelta, index: PeerIndex): Promise<void> {
     if (isEmptyDelta(delta)) return;
     const backend = this.#backend;
-    if (backend.changeRoutes) await backend.changeRoutes(this.config.interfaceName, delta);
-    else await backend.setRoutes?.(this.config.interfaceName, index.routes());
+    const name = this.config.interfaceName;
+    if (!backend.changeRoutes) {
+      await backend.setRoutes?.(name, index.routes());
+      return;
+    }
+    if (delta.add.length + delta.remove.length <= ROUTE_SLICE) {
+      await backend.changeRoutes(name, delta);
+      return;
+    }
+    for (let i = 0; i < delta.remove.length; i += ROUTE_SLICE) await backend.changeRoutes(name, { add: [], remove: delta.remove.slice(i, i + ROUTE_SLICE) });
+    for (let i = 0; i < delta.add.length; i += ROUTE_SLICE) await backend.changeRoutes(name, { add: delta.add.slice(i, i + ROUTE_SLICE), remove: [] });
   }
 
   /** The routes the operations admitted since the last call need; sent beside their batch. */
@@ -603,8 +619,13 @@ export class NetworkManager {
     const name = this.config.interfaceName;
     const live = await this.#readDevice();
     const own = live.publicKey ?? this.#publicKey;
-    for (const p of desired.peers) {
-      if (own?.equals(p.publicKey)) throw new LanrageError('PEER_IS_SELF', `peer ${p.publicKey} is this node's own public key`);
+    if (own) {
+      const slicer = new TimeSlicer();
+      for (const p of desired.peers) {
+        const pause = slicer.next();
+        if (pause) await pause;
+        if (own.equals(p.publicKey)) throw new LanrageError('PEER_IS_SELF', `peer ${p.publicKey} is this node's own public key`);
+      }
     }
     if (options.dryRun) return applyDesired(backend, name, desired, options, live);
     const { index } = await this.#rebuild(live);
@@ -615,10 +636,16 @@ export class NetworkManager {
       await this.#rebuild().catch(() => undefined); // WireGuard never rolls back: re-read what landed
       throw err;
     }
-    if (result.applied) {
-      await indexConfig(index, result.plan.config);
-      if (result.plan.config.privateKey) this.#publicKey = undefined; // re-read on next need
-      await this.#sendRoutes(index.takeRouteDelta(), index);
+    if (result.applied && result.plan.config.privateKey) {
+      // A new key drops the peer that has its public key (K10): rare enough to re-read.
+      await this.#rebuild();
+    } else if (result.applied) {
+      try {
+        await indexConfig(index, result.plan.config);
+        await this.#sendRoutes(index.takeRouteDelta(), index);
+      } catch {
+        await this.#rebuild(); // a route change failed: re-read and put every route right, or throw
+      }
     }
     this.#log('info', 'apply.plan', {
       add: result.plan.add.length,
@@ -698,6 +725,9 @@ async function indexConfig(index: PeerIndex, config: DeviceConfig): Promise<void
     });
   }
 }
+
+/** Routes per changeRoutes call when a delta is large (apply, reconcile). */
+const ROUTE_SLICE = 1024;
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;

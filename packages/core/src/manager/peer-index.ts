@@ -25,8 +25,12 @@ export interface PeerIndexOptions {
  * the same peer in one batch touch no route.
  */
 export class PeerIndex {
-  /** Peer (canonical base64 public key) → its allowed IPs (canonical prefix texts). */
-  readonly #peers = new Map<string, Set<string>>();
+  /**
+   * Peer (canonical base64 public key) → its allowed IPs (canonical prefix texts). Most peers
+   * hold one prefix: kept as the string itself, a Set only from the second on, so a
+   * 100,000-peer index is 100,000 strings rather than 100,000 Sets for the collector to copy.
+   */
+  readonly #peers = new Map<string, Held>();
   /** Allowed IP → the peer that holds it. */
   readonly #owner = new Map<string, string>();
   /** Routes the peers need, as the manager believes them installed once the delta is sent. */
@@ -52,8 +56,8 @@ export class PeerIndex {
 
   /** The peer's allowed IPs in the order they were given, or undefined for an unknown peer. */
   allowedIPsOf(publicKey: string): string[] | undefined {
-    const set = this.#peers.get(publicKey);
-    return set ? [...set] : undefined;
+    const held = this.#peers.get(publicKey);
+    return held === undefined ? undefined : listOf(held);
   }
 
   /** The peer that holds this allowed IP (canonical text), if any. */
@@ -88,34 +92,40 @@ export class PeerIndex {
   apply(publicKey: string, op: Pick<NormalizedPeer, 'remove' | 'updateOnly' | 'replaceAllowedIPs' | 'allowedIPs' | 'allowedIPsRemove'>): void {
     let mine = this.#peers.get(publicKey);
     if (op.remove) {
-      if (mine) for (const c of mine) this.#release(c);
+      if (mine !== undefined) for (const c of listOf(mine)) this.#release(c);
       this.#peers.delete(publicKey);
       return;
     }
-    if (!mine) {
+    if (mine === undefined) {
       if (op.updateOnly) return; // the kernel skips an update of a missing peer
-      mine = new Set();
-      this.#peers.set(publicKey, mine);
+      mine = NONE;
     }
     if (op.replaceAllowedIPs) {
-      for (const c of mine) this.#release(c);
-      mine.clear();
+      for (const c of listOf(mine)) this.#release(c);
+      mine = NONE;
     }
     for (const cidr of op.allowedIPs) {
       const text = cidr.text;
       const previous = this.#owner.get(text);
       if (previous === publicKey) continue;
       if (previous !== undefined)
-        this.#peers.get(previous)?.delete(text); // moved: the route stays
+        this.#drop(previous, text); // moved: the route stays
       else if (this.needsRoute(cidr)) this.#route(text, true);
       this.#owner.set(text, publicKey);
-      mine.add(text);
+      mine = withAdded(mine, text);
     }
     for (const cidr of op.allowedIPsRemove) {
       if (this.#owner.get(cidr.text) !== publicKey) continue;
       this.#release(cidr.text);
-      mine.delete(cidr.text);
+      mine = withRemoved(mine, cidr.text);
     }
+    this.#peers.set(publicKey, mine);
+  }
+
+  /** Takes `text` from another peer's set (it moved). */
+  #drop(peer: string, text: string): void {
+    const held = this.#peers.get(peer);
+    if (held !== undefined) this.#peers.set(peer, withRemoved(held, text));
   }
 
   /** Removes every peer (REPLACE_PEERS). */
@@ -155,6 +165,29 @@ export class PeerIndex {
     if (this.#delta.get(text) === !add) this.#delta.delete(text);
     else this.#delta.set(text, add);
   }
+}
+
+/** A peer's allowed IPs: none, one (the text itself) or several (in the order given). */
+type Held = string | Set<string> | typeof NONE;
+const NONE = null;
+
+function listOf(held: Held): string[] {
+  if (held === NONE) return [];
+  return typeof held === 'string' ? [held] : [...held];
+}
+
+function withAdded(held: Held, text: string): Held {
+  if (held === NONE) return text;
+  if (typeof held === 'string') return held === text ? held : new Set([held, text]);
+  held.add(text);
+  return held;
+}
+
+function withRemoved(held: Held, text: string): Held {
+  if (held === NONE) return NONE;
+  if (typeof held === 'string') return held === text ? NONE : held;
+  held.delete(text);
+  return held.size === 0 ? NONE : held.size === 1 ? (held.values().next().value as string) : held;
 }
 
 /** True when the delta changes nothing. */

@@ -245,16 +245,20 @@ export class UserspaceBackend implements WireGuardBackend {
         (norm.privateKey === undefined || (norm.privateKey === null ? after.privateKey === null : (after.privateKey?.equals(norm.privateKey) ?? false)));
       details.deviceApplied = deviceApplied;
       if (deviceApplied) {
-        let firstFailed = norm.peers.findIndex((op) => !visible(op, after as DeviceStatus));
+        const byKey = new Map((after as DeviceStatus).peers.map((p) => [p.publicKey.toHex(), p]));
+        let firstFailed = norm.peers.findIndex((op) => !visible(op, byKey.get(op.publicKey.toHex())));
         if (firstFailed < 0) firstFailed = norm.peers.length;
         details.appliedPeers = norm.peers.map((_, i) => i).slice(0, firstFailed);
         details.failedPeers = norm.peers.map((_, i) => i).slice(firstFailed);
       }
     }
+    // wireguard-go refuses a device's 65,537th peer with a bare EINVAL: name the limit.
+    const full = after !== undefined && after.peers.length >= WIREGUARD_GO_MAX_PEERS && cause.code === 'INVALID_ARGUMENT';
     return new LanrageError(
       'PARTIAL_APPLY',
-      `setting ${name} failed part-way (${details.appliedPeers.length} of ${norm.peers.length} peer operations applied): ${cause.message}`,
+      `setting ${name} failed part-way (${details.appliedPeers.length} of ${norm.peers.length} peer operations applied): ${cause.message}${full ? ` (the device has ${after?.peers.length} peers: wireguard-go holds at most ${WIREGUARD_GO_MAX_PEERS} per interface)` : ''}`,
       {
+        ...(full ? { remedy: 'Use the kernel backend (no such limit), or spread the peers over several interfaces.' } : {}),
         cause,
         ...(cause.errno !== undefined ? { errno: cause.errno } : {}),
         details: details as unknown as Record<string, unknown>,
@@ -315,9 +319,11 @@ function hasDeviceFields(n: NormalizedDeviceConfig): boolean {
   return n.privateKey !== undefined || n.listenPort !== undefined || n.fwmark !== undefined || n.replacePeers;
 }
 
-/** Whether a peer operation's effect shows in a device read after it. */
-function visible(op: NormalizedDeviceConfig['peers'][number], dev: DeviceStatus): boolean {
-  const peer = dev.peers.find((p) => p.publicKey.equals(op.publicKey));
+/** wireguard-go's MaxPeers (1 << 16). */
+const WIREGUARD_GO_MAX_PEERS = 65_536;
+
+/** Whether a peer operation's effect shows on the peer read after it (undefined: no such peer). */
+function visible(op: NormalizedDeviceConfig['peers'][number], peer: DeviceStatus['peers'][number] | undefined): boolean {
   if (op.remove) return !peer;
   if (!peer) return op.updateOnly;
   if (op.endpoint && peer.endpoint !== op.endpoint.text) return false;
