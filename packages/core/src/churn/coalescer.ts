@@ -1,5 +1,6 @@
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, type LanrageError } from '../errors.js';
+import { TimeSlicer } from '../event-loop/time-slicer.js';
 import type { PeerConfig } from '../types.js';
 
 /**
@@ -141,7 +142,7 @@ export class PeerCoalescer<C = undefined> {
 
   /** Never rejects: every caller of the batch gets its own outcome. */
   async #send(name: string, queued: Pending<C>[]): Promise<void> {
-    const batch = this.#admit(name, queued);
+    const batch = await this.#admit(name, queued);
     if (batch.length === 0) return;
     this.batches++;
     const landed: Pending<C>[] = [];
@@ -172,18 +173,26 @@ export class PeerCoalescer<C = undefined> {
         repairError = err;
       }
     }
+    // Settled in time slices: each caller's continuation runs in the slice that settles it.
+    const slicer = new TimeSlicer();
     for (const p of batch) {
+      const pause = slicer.next();
+      if (pause) await pause;
       if (failed.has(p)) p.reject(failed.get(p));
       else if (repairError !== undefined || sideError !== undefined) p.reject(repairError ?? sideError);
       else p.resolve();
     }
   }
 
-  #admit(name: string, queued: Pending<C>[]): Pending<C>[] {
+  /** The operations `admit` lets through, in call order (in time slices for a large batch). */
+  async #admit(name: string, queued: Pending<C>[]): Promise<Pending<C>[]> {
     const admit = this.#hooks.admit;
     if (!admit) return queued;
     const out: Pending<C>[] = [];
+    const slicer = new TimeSlicer();
     for (const p of queued) {
+      const pause = slicer.next();
+      if (pause) await pause;
       try {
         admit(name, p.op, p.context);
         out.push(p);
