@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "binding/core.hpp"
+#include "fake_replies.hpp"
 #include "netlink/rtnl.hpp"
 #include "netlink/socket.hpp"
 
@@ -27,35 +28,13 @@ using namespace lanrage::nl;
 namespace {
 
 constexpr uint32_t kPort = 4343;
-using Datagram = std::vector<uint8_t>;
+using fake::Datagram;
 
 Datagram reply(uint16_t type, uint16_t flags, uint32_t seq, const std::vector<uint8_t>& payload, uint32_t pid = kPort) {
-  Datagram out(NLMSG_HDRLEN + payload.size());
-  auto* h = reinterpret_cast<struct nlmsghdr*>(out.data());
-  h->nlmsg_len = static_cast<uint32_t>(out.size());
-  h->nlmsg_type = type;
-  h->nlmsg_flags = flags;
-  h->nlmsg_seq = seq;
-  h->nlmsg_pid = pid;
-  if (!payload.empty()) std::memcpy(out.data() + NLMSG_HDRLEN, payload.data(), payload.size());
-  return out;
+  return fake::reply(type, flags, seq, payload, pid);
 }
 
-Datagram ack(uint32_t seq, int error, const std::string& extack = "", uint32_t pid = kPort) {
-  std::vector<uint8_t> p(sizeof(struct nlmsgerr));
-  struct nlmsgerr e {};
-  e.error = error;
-  std::memcpy(p.data(), &e, sizeof e);
-  uint16_t flags = NLM_F_CAPPED;
-  if (!extack.empty()) {
-    flags |= NLM_F_ACK_TLVS;
-    MessageBuilder mb(256, 0, 0);
-    mb.putString(NLMSGERR_ATTR_MSG, extack);
-    auto b = mb.finish();
-    p.insert(p.end(), b.begin() + NLMSG_HDRLEN, b.end());
-  }
-  return reply(NLMSG_ERROR, flags, seq, p, pid);
-}
+Datagram ack(uint32_t seq, int error, const std::string& extack = "", uint32_t pid = kPort) { return fake::ack(seq, error, extack, pid); }
 
 Datagram join(const std::vector<Datagram>& parts) {
   Datagram out;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "fake_replies.hpp"
 #include "netlink/socket.hpp"
 #include "netlink/wireguard.hpp"
 
@@ -20,34 +21,11 @@ namespace {
 
 constexpr uint32_t kPort = 4242;
 
-// One reply datagram: header (type, flags, seq) + payload.
 std::vector<uint8_t> reply(uint16_t type, uint16_t flags, uint32_t seq, const std::vector<uint8_t>& payload, uint32_t pid = kPort) {
-  std::vector<uint8_t> out(NLMSG_HDRLEN + payload.size());
-  auto* h = reinterpret_cast<struct nlmsghdr*>(out.data());
-  h->nlmsg_len = static_cast<uint32_t>(out.size());
-  h->nlmsg_type = type;
-  h->nlmsg_flags = flags;
-  h->nlmsg_seq = seq;
-  h->nlmsg_pid = pid;
-  std::memcpy(out.data() + NLMSG_HDRLEN, payload.data(), payload.size());
-  return out;
+  return fake::reply(type, flags, seq, payload, pid);
 }
 
-std::vector<uint8_t> ack(uint32_t seq, int error, const std::string& extack = "") {
-  std::vector<uint8_t> p(sizeof(struct nlmsgerr));
-  struct nlmsgerr e {};
-  e.error = error;
-  std::memcpy(p.data(), &e, sizeof e);
-  uint16_t flags = NLM_F_CAPPED;
-  if (!extack.empty()) {
-    flags |= NLM_F_ACK_TLVS;
-    MessageBuilder mb(256, 0, 0);
-    mb.putString(NLMSGERR_ATTR_MSG, extack);
-    auto b = mb.finish();
-    p.insert(p.end(), b.begin() + NLMSG_HDRLEN, b.end());
-  }
-  return reply(NLMSG_ERROR, flags, seq, p);
-}
+std::vector<uint8_t> ack(uint32_t seq, int error, const std::string& extack = "") { return fake::ack(seq, error, extack, kPort); }
 
 std::vector<uint8_t> done(uint32_t seq, int32_t error = 0) {
   std::vector<uint8_t> p(4);
