@@ -200,11 +200,6 @@ export class NetworkManager {
     return this.#selection;
   }
 
-  /** The backend in use (kept for callers of the earlier, selecting manager). */
-  async ensureBackend(): Promise<WireGuardBackend> {
-    return this.#backend;
-  }
-
   #log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
     const record: LogRecord = { time: new Date().toISOString(), level, event, interface: this.config.interfaceName, ...fields };
     try {
