@@ -202,3 +202,58 @@ describe('NetworkManager: changes behind its back', () => {
     expect(() => new NetworkManager(config, undefined as never)).toThrow(/needs a backend/);
   });
 });
+
+describe('NetworkManager: ordering and lifecycle edges', () => {
+  it('an operation issued just before attach() is not failed by it', async () => {
+    const backend = new MemoryBackend();
+    await upWith(backend);
+    const nm = new NetworkManager(config, { backend });
+    const add = nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
+    const attach = nm.attach();
+    await Promise.all([add, attach]);
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.1.0/24']);
+  });
+
+  it('a host-name endpoint keeps the peer order: add (resolving) then remove leaves no peer and no route', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    const add = nm.addPeer({ publicKey: keyN(1), endpoint: 'localhost:51820', allowedIPs: ['192.168.2.0/24'] });
+    const update = nm.updatePeer({ publicKey: keyN(1), persistentKeepalive: 5 }); // after the add, not PEER_NOT_FOUND
+    const remove = nm.removePeer(keyN(1));
+    await Promise.all([add, update, remove]);
+    expect((await backend.getDevice('lanrage0')).peers).toEqual([]);
+    expect(await backend.getRoutes('lanrage0')).toEqual([]);
+  });
+
+  it('a failed re-initialize of an adopted interface keeps serving it', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
+    const orig = backend.setMtu.bind(backend);
+    backend.setMtu = async () => {
+      throw new LanrageError('IO_ERROR', 'injected');
+    };
+    const init = nm.initialize();
+    const update = nm.updatePeer({ publicKey: keyN(1), endpoint: '192.0.2.1:1' });
+    await expect(init).rejects.toMatchObject({ code: 'IO_ERROR' });
+    await expect(update).resolves.toBeUndefined();
+    backend.setMtu = orig;
+  });
+
+  it('after cleanup() an operation fails at once without touching the backend', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    await nm.cleanup();
+    let reads = 0;
+    const getDevice = backend.getDevice.bind(backend);
+    backend.getDevice = (name) => {
+      reads++;
+      return getDevice(name);
+    };
+    await expect(nm.addPeer({ publicKey: keyN(1), allowedIPs: [] })).rejects.toMatchObject({ code: 'INTERFACE_NOT_FOUND' });
+    expect(reads).toBe(0); // a kernel backend would have reopened its sockets for this read
+    await nm.initialize();
+    await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
+    expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.1.0/24']);
+  });
+});

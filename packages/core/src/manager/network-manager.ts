@@ -132,8 +132,11 @@ interface OpContext {
  *
  * **Concurrency.** Peer operations issued in the same tick go to the backend as one batch;
  * each caller still gets its own result or typed error, operations on one key keep their
- * order, and one bad operation fails alone. `apply`, `reconcile`, `initialize` and `cleanup`
- * run alone, after what was issued before them.
+ * order (an operation whose endpoint is a host name is queued once the name resolves; later
+ * operations on that peer wait for it), and one bad operation fails alone. `apply`,
+ * `reconcile`, `initialize`, `attach` and `cleanup` run alone, after what was issued before
+ * them. After a batch in which anything failed, the manager re-reads the device before the
+ * callers settle (WireGuard never rolls back, so that read is the truth).
  *
  * **Routes** (`manageRoutes`, default on): each allowed IP that the interface's own address
  * prefix does not cover gets a route through the interface, tagged with lanrage's protocol
@@ -157,6 +160,10 @@ export class NetworkManager {
   /** Why the index could not be rebuilt after a failure (the next call tries again). */
   #lost: unknown;
   #building: Promise<PeerIndex> | undefined;
+  /** After cleanup(): operations fail at once, without reopening the backend, until initialize/attach. */
+  #cleanedUp = false;
+  /** Per peer: the slot of an operation still resolving its endpoint's host name (keeps the peer's order). */
+  readonly #resolving = new Map<string, Promise<void>>();
 
   /** INVALID_ARGUMENT without a backend (the `lanrage` package's createNetworkManager picks one). */
   constructor(config: LanrageConfig, options: NetworkManagerOptions) {
@@ -247,6 +254,7 @@ export class NetworkManager {
    * and (re)builds the manager's index from it, making the routes exactly what its peers need.
    */
   async initialize(): Promise<InitializeResult> {
+    this.#cleanedUp = false; // operations issued after this call wait for it, not fail
     return this.#timed(
       'initialize',
       () => ({}),
@@ -259,7 +267,6 @@ export class NetworkManager {
     await this.#preflight(backend);
     const name = this.config.interfaceName;
     const keys = await ensureKeys(this.config.keysDir);
-    this.#index = undefined;
     const existing = (await backend.listDevices()).includes(name);
     let created = false;
     if (existing) {
@@ -305,8 +312,13 @@ export class NetworkManager {
       };
     } catch (err) {
       // A half-made interface would be adopted later with surprises: remove what we created.
-      if (created) await backend.deleteInterface(name).catch(() => undefined);
-      this.#index = undefined;
+      if (created) {
+        await backend.deleteInterface(name).catch(() => undefined);
+        this.#index = undefined;
+        this.#lost = undefined; // operations queued meanwhile: INTERFACE_NOT_FOUND
+      } else {
+        await this.#rebuild().catch(() => undefined); // an adopted interface is still there: keep serving it
+      }
       throw err;
     } finally {
       keys.privateKey.wipe();
@@ -319,9 +331,10 @@ export class NetworkManager {
    * peers need in place). INTERFACE_NOT_FOUND when it does not exist.
    */
   async attach(): Promise<void> {
-    this.#index = undefined;
-    this.#building = undefined;
-    await this.#ensureIndex();
+    this.#cleanedUp = false;
+    await this.#batches.exclusive(this.interfaceName, async () => {
+      await this.#rebuild();
+    });
   }
 
   /**
@@ -331,6 +344,7 @@ export class NetworkManager {
    */
   #ensureIndex(): Promise<PeerIndex> {
     if (this.#index) return Promise.resolve(this.#index);
+    if (this.#cleanedUp) return Promise.reject(notUp(this.interfaceName));
     if (!this.#building) {
       const building = this.#batches
         .exclusive(this.interfaceName, async () => this.#index ?? (await this.#rebuild()).index)
@@ -388,9 +402,7 @@ export class NetworkManager {
     try {
       return await this.#backend.getDevice(name);
     } catch (err) {
-      if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) {
-        throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} is not up`, { remedy: 'Run lanrage up (or initialize()) first.', cause: err });
-      }
+      if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) throw notUp(name, err);
       throw err;
     }
   }
@@ -432,12 +444,7 @@ export class NetworkManager {
   /** At send time, in call order: checks an operation against the index and applies it there. */
   #admit(ctx: OpContext): void {
     const index = this.#index;
-    if (!index) {
-      throw (
-        this.#lost ??
-        new LanrageError('INTERFACE_NOT_FOUND', `interface ${this.interfaceName} is not up`, { remedy: 'Run lanrage up (or initialize()) first.' })
-      );
-    }
+    if (!index) throw this.#lost ?? notUp(this.interfaceName);
     if (!ctx.norm.remove) this.#refuseSelf(ctx.norm.publicKey);
     if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {
       throw new LanrageError('PEER_NOT_FOUND', `no peer ${ctx.key} on ${this.interfaceName}`);
@@ -454,17 +461,41 @@ export class NetworkManager {
   /**
    * Queues a validated operation in the same tick as the call, so calls keep their order
    * against each other and against apply/reconcile/cleanup. The checks against the index
-   * (self peer, PEER_NOT_FOUND) run when its batch is sent. An endpoint given as a host name
-   * is resolved first: that operation is queued once the name resolves (after calls made
-   * meanwhile), and a failed lookup fails it alone.
+   * (self peer, PEER_NOT_FOUND) run when its batch is sent. An endpoint given as a host name is
+   * resolved first and that operation is queued once the name resolves; later operations on
+   * the same peer wait for it (other peers' do not), and a failed lookup fails it alone.
    */
   #enqueue(norm: NormalizedPeer, key: string): Promise<void> {
-    if (norm.endpoint?.family === 0) {
-      return resolveEndpoint(norm.endpoint).then((endpoint) => {
-        norm.endpoint = endpoint;
-        return this.#enqueue(norm, key);
-      });
-    }
+    const before = this.#resolving.get(key);
+    if (before === undefined && norm.endpoint?.family !== 0) return this.#queue(norm, key);
+    let release = () => {};
+    const slot = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#resolving.set(key, slot);
+    const done = () => {
+      release();
+      if (this.#resolving.get(key) === slot) this.#resolving.delete(key);
+    };
+    const ready = (async () => {
+      await before; // never rejects
+      if (norm.endpoint?.family === 0) norm.endpoint = await resolveEndpoint(norm.endpoint);
+    })();
+    return ready.then(
+      () => {
+        const queued = this.#queue(norm, key);
+        done();
+        return queued;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
+  }
+
+  #queue(norm: NormalizedPeer, key: string): Promise<void> {
+    if (this.#cleanedUp) return Promise.reject(notUp(this.interfaceName));
     if (!this.#index) void this.#ensureIndex();
     return this.#batches.apply(this.config.interfaceName, toPeerConfig(norm), { key, norm });
   }
@@ -670,14 +701,17 @@ export class NetworkManager {
           } finally {
             this.#publicKey = undefined;
             this.#index = undefined;
+            this.#lost = undefined;
+            this.#cleanedUp = true;
             await backend.close?.();
           }
         }),
     );
   }
 
-  /** Waits for queued operations, then releases the backend's sockets and handles without touching the interface. */
+  /** Waits for queued operations (and those resolving a host name), then releases the backend's sockets and handles without touching the interface. */
   async close(): Promise<void> {
+    while (this.#resolving.size > 0) await Promise.all([...this.#resolving.values()]);
     await this.#batches.drain();
     await this.#backend.close?.();
   }
@@ -719,6 +753,13 @@ async function indexConfig(index: PeerIndex, config: DeviceConfig): Promise<void
       allowedIPsRemove: normalizeAllowedIPs(op.allowedIPsRemove ?? []),
     });
   }
+}
+
+function notUp(name: string, cause?: unknown): LanrageError {
+  return new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} is not up`, {
+    remedy: 'Run lanrage up (or initialize()) first.',
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }
 
 /** Routes per changeRoutes call when a delta is large (apply, reconcile). */
