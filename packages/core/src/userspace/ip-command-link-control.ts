@@ -6,6 +6,12 @@ import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
 import type { LinkControl } from './link-control.js';
 
+function noIpCommand(): LanrageError {
+  return new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', {
+    remedy: "Install iproute2, or use the 'lanrage' package, whose native addon changes links without it.",
+  });
+}
+
 /** Runs `ip` with argv only (no shell); every argument was validated before. */
 function ip(args: string[], timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -14,9 +20,7 @@ function ip(args: string[], timeoutMs = 10_000): Promise<string> {
       const e = err as NodeJS.ErrnoException & { code?: string | number };
       const text = String(stderr).trim();
       if (e.code === 'ENOENT') {
-        return reject(
-          new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }),
-        );
+        return reject(noIpCommand());
       }
       if (/Operation not permitted|Permission denied/i.test(text)) {
         return reject(new LanrageError('PERMISSION_DENIED', `ip ${args[0]} ${args[1] ?? ''}: operation not permitted`.trim()));
@@ -45,9 +49,7 @@ function ipBatch(lines: string[], tolerate: RegExp, timeoutMs = 30_000): Promise
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(
-          new LanrageError('NOT_INSTALLED', 'the ip command (iproute2) is not installed', { remedy: 'Install iproute2, or build @lanrage/native-linux.' }),
-        );
+        reject(noIpCommand());
       } else reject(new LanrageError('IO_ERROR', `ip -batch failed: ${err.message}`, { cause: err }));
     });
     child.on('close', (code) => {

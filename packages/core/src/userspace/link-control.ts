@@ -2,7 +2,7 @@ import type { RouteDelta } from '../manager/peer-index.js';
 
 /**
  * Address, MTU, up/down and route control of a network link. The userspace backend uses it
- * on the tun device that wireguard-go creates: through @lanrage/native-linux's rtnetlink
+ * on the tun device that wireguard-go creates: through the native addon's rtnetlink
  * when that addon is available, else through iproute2 (`ip`).
  */
 export interface LinkControl {
