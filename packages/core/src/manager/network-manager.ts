@@ -507,19 +507,13 @@ export class NetworkManager {
    * Trusts the index (no device read); concurrent calls are batched.
    */
   async addPeer(options: AddPeerOptions): Promise<void> {
-    const norm = normalizePeer({
+    await this.#peerOperation('addPeer', {
       publicKey: options?.publicKey,
       allowedIPs: options?.allowedIPs,
       persistentKeepalive: options?.persistentKeepalive ?? this.config.keepalive,
       ...(options?.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
       ...(options?.presharedKey !== undefined ? { presharedKey: options.presharedKey } : {}),
     });
-    const key = norm.publicKey.toBase64();
-    await this.#timed(
-      'addPeer',
-      () => ({ publicKey: key, endpoint: norm.endpoint?.text ?? null }),
-      () => this.#enqueue(norm, key),
-    );
   }
 
   /**
@@ -528,7 +522,7 @@ export class NetworkManager {
    * PEER_NOT_FOUND when the manager's index has no such peer (no device read).
    */
   async updatePeer(options: UpdatePeerOptions): Promise<void> {
-    const norm = normalizePeer({
+    await this.#peerOperation('updatePeer', {
       publicKey: options?.publicKey,
       updateOnly: true,
       ...(options?.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
@@ -536,21 +530,20 @@ export class NetworkManager {
       ...(options?.persistentKeepalive !== undefined ? { persistentKeepalive: options.persistentKeepalive } : {}),
       ...(options?.presharedKey !== undefined ? { presharedKey: options.presharedKey } : {}),
     });
-    const key = norm.publicKey.toBase64();
-    await this.#timed(
-      'updatePeer',
-      () => ({ publicKey: key, endpoint: norm.endpoint?.text ?? null }),
-      () => this.#enqueue(norm, key),
-    );
   }
 
   /** Removes a peer and the routes no other peer needs. Idempotent: removing a missing peer succeeds. */
   async removePeer(publicKey: KeyInput): Promise<void> {
-    const norm = normalizePeer({ publicKey, remove: true });
+    await this.#peerOperation('removePeer', { publicKey, remove: true });
+  }
+
+  /** Validates one peer operation (synchronously: a bad argument throws before anything is queued), then queues it, timed and logged. */
+  #peerOperation(event: string, peer: PeerConfig): Promise<void> {
+    const norm = normalizePeer(peer);
     const key = norm.publicKey.toBase64();
-    await this.#timed(
-      'removePeer',
-      () => ({ publicKey: key }),
+    return this.#timed(
+      event,
+      () => (norm.remove ? { publicKey: key } : { publicKey: key, endpoint: norm.endpoint?.text ?? null }),
       () => this.#enqueue(norm, key),
     );
   }
