@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createNetworkManager, Key, loadConfig, routesForPeers } from 'lanrage';
 
 const args = process.argv.slice(2);
@@ -57,11 +57,19 @@ const churnKeys = Array.from({ length: 2048 }, (_, i) => keyN(i, 0x6b).toBase64(
 const churnIp = (i) => `172.31.${(i >> 8) & 255}.${i & 255}/32`;
 
 const phases = {};
+/** Collections of 5 ms or more, and each phase's window: tells a collection's stall from our own code's. */
+const gcs = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (e.duration >= 5) gcs.push([e.startTime, e.duration, e.detail?.kind === 1 ? 'scavenge' : 'mark-compact']);
+}).observe({ entryTypes: ['gc'] });
+const windows = [];
 let current;
 function phase(name) {
   current?.disable();
   current = undefined;
+  if (windows.length > 0) windows.at(-1).end ??= performance.now();
   if (!name) return;
+  windows.push({ name, start: performance.now() });
   current = monitorEventLoopDelay({ resolution: 10 });
   phases[name] ??= [];
   phases[name].push(current);
@@ -211,6 +219,13 @@ try {
   out.routes = check.have;
   out.maxEventLoopDelayMs = maxDelayMs();
   out.phaseMaxDelayMs = Object.fromEntries(Object.entries(phases).map(([k, hs]) => [k, Math.round(Math.max(...hs.map((h) => h.max)) / 1e6)]));
+  out.phaseMaxGcMs = {};
+  for (const w of windows) {
+    for (const [start, d, kind] of gcs) {
+      if (start < w.start || start >= w.end || d < (out.phaseMaxGcMs[w.name]?.[0] ?? 0)) continue;
+      out.phaseMaxGcMs[w.name] = [Math.round(d), kind];
+    }
+  }
   out.ratios = {
     seq0VsBackend: +(out.managerSeqOpsPerSec0 / out.backendSeqOpsPerSec).toFixed(2),
     seq10kVs0: +(out.managerSeqOpsPerSec10k / out.managerSeqOpsPerSec0).toFixed(2),

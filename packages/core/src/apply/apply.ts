@@ -1,5 +1,6 @@
-import type { WireGuardBackend } from '../backend.js';
-import type { DeviceStatus } from '../types.js';
+import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
+import { isLanrageError, LanrageError } from '../errors.js';
+import type { DeviceConfig, DeviceStatus } from '../types.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
 import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApplySliced } from './plan.js';
 
@@ -30,10 +31,14 @@ export function desiredFromWgQuick(config: WgQuickConfig): DesiredDevice {
   };
 }
 
+/** What applyDesired calls after each part of the change has landed (e.g. the manager's index and routes). */
+export type PartSent = (part: DeviceConfig) => Promise<void>;
+
 /**
  * Makes a device match `desired` by reading it (unless the caller just did: `live`) and
- * sending only the differences, in one setDevice call (one batch on every backend). Works on
- * every backend; uses incremental allowed-IP removal where the backend says it can.
+ * sending only the differences. Works on every backend; uses incremental allowed-IP removal
+ * where the backend says it can. A change of more than APPLY_PART peer operations is sent in
+ * parts (see sendInParts); `sent` runs after each part lands.
  */
 export async function applyDesired(
   backend: WireGuardBackend,
@@ -41,11 +46,64 @@ export async function applyDesired(
   desired: DesiredDevice,
   opts: ApplyOptions = {},
   live?: DeviceStatus,
+  sent?: PartSent,
 ): Promise<ApplyResult> {
   live ??= await backend.getDevice(name);
   const incremental = backend.supportsAllowedIPRemoval ? await backend.supportsAllowedIPRemoval(name).catch(() => false) : false;
   const plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: incremental });
   if (opts.dryRun || isEmptyPlan(plan)) return { plan, applied: false };
-  await backend.setDevice(name, plan.config);
+  await sendInParts(backend, name, plan.config, sent);
   return { plan, applied: true };
+}
+
+/** Peer operations per setDevice call when a change is sent in parts. */
+export const APPLY_PART = 1024;
+
+/**
+ * Sends `config` as setDevice calls of at most APPLY_PART peer operations, in order: the
+ * first carries the device fields (key, port, fwmark, REPLACE_PEERS). What a large change
+ * costs the caller's process then stays per part: the backend's validated and encoded forms
+ * of one part die before the next is built, instead of 100,000 of them living (and being
+ * copied by the garbage collector) until the whole change is acknowledged. WireGuard applies
+ * a change message by message either way (it never rolls back), so nothing is less atomic.
+ *
+ * A failure reports indexes into the whole `config.peers`: PARTIAL_APPLY whose details
+ * count the parts already sent as applied (an error that is not PARTIAL_APPLY from the first
+ * part is thrown as it is: nothing was applied).
+ */
+export async function sendInParts(backend: WireGuardBackend, name: string, config: DeviceConfig, sent?: PartSent): Promise<void> {
+  const peers = config.peers ?? [];
+  if (peers.length <= APPLY_PART) {
+    await backend.setDevice(name, config);
+    await sent?.(config);
+    return;
+  }
+  for (let from = 0; from < peers.length; from += APPLY_PART) {
+    const part: DeviceConfig = from === 0 ? { ...config, peers: peers.slice(0, APPLY_PART) } : { peers: peers.slice(from, from + APPLY_PART) };
+    try {
+      await backend.setDevice(name, part);
+    } catch (err) {
+      throw partFailed(name, err, from, part.peers?.length ?? 0, peers.length);
+    }
+    await sent?.(part);
+  }
+}
+
+/** The error of the part starting at `from`, with indexes into the whole change. */
+function partFailed(name: string, err: unknown, from: number, size: number, total: number): unknown {
+  const partial = isLanrageError(err, 'PARTIAL_APPLY');
+  if (from === 0 && !partial) return err;
+  const inPart = partial ? ((err as LanrageError).details as Partial<PartialApplyDetails>) : {};
+  const applied = Array.from({ length: from }, (_, i) => i);
+  for (const i of inPart.appliedPeers ?? []) applied.push(from + i);
+  const failed = partial ? (inPart.failedPeers ?? []).map((i) => from + i) : Array.from({ length: size }, (_, i) => from + i);
+  for (let i = from + size; i < total; i++) failed.push(i);
+  const details: PartialApplyDetails = { appliedPeers: applied, failedPeers: failed, deviceApplied: from > 0 || inPart.deviceApplied === true };
+  // The part's own PARTIAL_APPLY says "n of m" of the part: name what failed, not that count.
+  const why =
+    partial && (err as LanrageError).cause instanceof Error ? ((err as LanrageError).cause as Error).message : ((err as Error)?.message ?? String(err));
+  return new LanrageError('PARTIAL_APPLY', `setting ${name} failed part-way (${applied.length} of ${total} peer operations applied): ${why}`, {
+    cause: err,
+    details: details as unknown as Record<string, unknown>,
+  });
 }

@@ -1,7 +1,7 @@
 import { TimeSlicer } from '../event-loop/time-slicer.js';
 import type { Key } from '../keys/key.js';
 import { publicKeyFrom } from '../keys/x25519.js';
-import type { DeviceConfig, DeviceStatus, PeerConfig } from '../types.js';
+import type { DeviceConfig, DeviceStatus, PeerConfig, PeerStatus } from '../types.js';
 import { normalizeAllowedIPs } from '../validation/cidr.js';
 import { parseEndpoint } from '../validation/endpoint.js';
 
@@ -27,7 +27,7 @@ export interface DesiredPeer {
 export interface PeerChange {
   publicKey: string;
   /** Human-readable differences, e.g. `endpoint 192.0.2.1:1 → 192.0.2.2:1`; never key material. */
-  changes: string[];
+  changes: readonly string[];
 }
 
 /** What `apply` will send: only the differences. */
@@ -97,21 +97,24 @@ function* planSteps(live: DeviceStatus, desired: DesiredDevice, opts: PlanOption
   const peers: PeerConfig[] = [];
   if (opts.replacePeers) {
     config.replacePeers = true;
-    const listed = new Set<string>();
+    // Live peers not listed are dropped: found by striking the listed ones off (O(live) memory).
+    const unlisted = new Map(live.peers.map((l) => [l.publicKey.toHex(), l]));
     for (const p of desired.peers) {
       yield;
       peers.push(fullPeer(p));
-      listed.add(p.publicKey.toHex());
-      plan.add.push({ publicKey: p.publicKey.toBase64(), changes: ['all (replace peers)'] });
+      unlisted.delete(p.publicKey.toHex());
+      plan.add.push({ publicKey: p.publicKey.toBase64(), changes: REPLACE_CHANGES });
     }
-    plan.remove = live.peers.filter((l) => !listed.has(l.publicKey.toHex())).map((l) => l.publicKey.toBase64());
+    for (const l of unlisted.values()) plan.remove.push(l.publicKey.toBase64());
   } else {
     const liveByKey = new Map(live.peers.map((p) => [p.publicKey.toHex(), p]));
-    const wanted = new Set<string>();
+    // Live peers no desired peer names (removed below): the live ones struck off as they are
+    // matched, so a 100,000-peer apply from empty keeps no set of the keys it wants.
+    const unwanted = new Set(liveByKey.keys());
     for (const d of desired.peers) {
       yield;
       const id = d.publicKey.toHex();
-      wanted.add(id);
+      unwanted.delete(id);
       const l = liveByKey.get(id);
       if (!l) {
         peers.push(fullPeer(d));
@@ -158,9 +161,9 @@ function* planSteps(live: DeviceStatus, desired: DesiredDevice, opts: PlanOption
       plan.update.push({ publicKey: d.publicKey.toBase64(), changes });
     }
     if (!opts.keepUnlisted) {
-      for (const l of live.peers) {
+      for (const id of unwanted) {
         yield;
-        if (wanted.has(l.publicKey.toHex())) continue;
+        const l = liveByKey.get(id) as PeerStatus;
         peers.push({ publicKey: l.publicKey, remove: true });
         plan.remove.push(l.publicKey.toBase64());
       }
@@ -170,6 +173,9 @@ function* planSteps(live: DeviceStatus, desired: DesiredDevice, opts: PlanOption
   plan.config = config;
   return plan;
 }
+
+/** Every peer of a REPLACE_PEERS plan has this description (one shared array, not one per peer). */
+const REPLACE_CHANGES: readonly string[] = Object.freeze(['all (replace peers)']);
 
 function fullPeer(p: DesiredPeer): PeerConfig {
   return {

@@ -257,3 +257,54 @@ describe('NetworkManager: ordering and lifecycle edges', () => {
     expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.1.0/24']);
   });
 });
+
+describe('NetworkManager.apply: a large change goes in parts', () => {
+  const many = (n: number, from = 0) =>
+    Array.from({ length: n }, (_, i) => ({ publicKey: Key.parse(keyN(from + i)), allowedIPs: [`172.17.${(from + i) >> 8}.${(from + i) & 255}/32`] }));
+
+  it('sends 2,500 peers as setDevice calls of at most 1,024, device fields and REPLACE_PEERS in the first only; routes exact', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    await nm.apply({ peers: many(10, 5000) });
+    backend.calls.length = 0;
+    await nm.apply({ listenPort: 51999, peers: many(2500) }, { replacePeers: true });
+    const sets = backend.calls.filter((c) => c.method === 'setDevice');
+    expect(sets.map((c) => c.config?.peers?.length)).toEqual([1024, 1024, 452]);
+    expect(sets.map((c) => c.config?.replacePeers === true)).toEqual([true, false, false]);
+    expect(sets.map((c) => c.config?.listenPort)).toEqual([51999, undefined, undefined]);
+    const dev = await nm.getDevice();
+    expect(dev.peers).toHaveLength(2500);
+    const routes = await backend.getRoutes(config.interfaceName);
+    expect(routes).toHaveLength(2500);
+    expect(routes).not.toContain('172.17.19.136/32'); // peer 5000, dropped by REPLACE_PEERS: its route went too
+    // The index followed every part: an update of the last peer needs no read.
+    await nm.updatePeer({ publicKey: keyN(2499), endpoint: '192.0.2.9:1' });
+  });
+
+  it('a part that fails reports indexes into the whole change; what landed is indexed and routed', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    // The second part fails at its 101st operation (the first 100 of it land).
+    let calls = 0;
+    const setDevice = backend.setDevice.bind(backend);
+    backend.setDevice = async (name, cfg) => {
+      if (++calls === 2) backend.failNextSet(name, 100, new LanrageError('IO_ERROR', 'injected'));
+      return setDevice(name, cfg);
+    };
+    const err = await nm.apply({ peers: many(2500) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LanrageError);
+    expect((err as LanrageError).code).toBe('PARTIAL_APPLY');
+    const d = (err as LanrageError).details as { appliedPeers: number[]; failedPeers: number[]; deviceApplied: boolean };
+    expect(d.appliedPeers).toHaveLength(1124);
+    expect(d.appliedPeers.at(-1)).toBe(1123);
+    expect(d.failedPeers[0]).toBe(1124);
+    expect(d.failedPeers).toHaveLength(1376);
+    expect(d.deviceApplied).toBe(true);
+    expect((err as LanrageError).message).toContain('1124 of 2500');
+    expect((await nm.getDevice()).peers).toHaveLength(1124);
+    expect(await backend.getRoutes(config.interfaceName)).toHaveLength(1124);
+    // The index was re-read: the peers that landed can be updated, the others are unknown.
+    await nm.updatePeer({ publicKey: keyN(1123), endpoint: '192.0.2.9:1' });
+    await expect(nm.updatePeer({ publicKey: keyN(1124), endpoint: '192.0.2.9:1' })).rejects.toMatchObject({ code: 'PEER_NOT_FOUND' });
+  });
+});

@@ -648,24 +648,25 @@ export class NetworkManager {
     }
     if (options.dryRun) return applyDesired(backend, name, desired, options, live);
     const { index } = await this.#rebuild(live);
+    // Each part of the change that lands goes into the index and brings its routes with it. A
+    // route change that fails does not stop the peers: the routes are put right from a re-read.
+    let routesFailed = false;
+    const sent = async (part: DeviceConfig) => {
+      await indexConfig(index, part);
+      if (routesFailed) return;
+      await this.#sendRoutes(index.takeRouteDelta(), index).catch(() => {
+        routesFailed = true;
+      });
+    };
     let result: ApplyResult;
     try {
-      result = await applyDesired(backend, name, desired, options, live);
+      result = await applyDesired(backend, name, desired, options, live, sent);
     } catch (err) {
-      await this.#rebuild().catch(() => undefined); // WireGuard never rolls back: re-read what landed
+      await this.#rebuild().catch(() => undefined); // WireGuard never rolls back: re-read what landed, routes included
       throw err;
     }
-    if (result.applied && result.plan.config.privateKey) {
-      // A new key drops the peer that has its public key (K10): rare enough to re-read.
-      await this.#rebuild();
-    } else if (result.applied) {
-      try {
-        await indexConfig(index, result.plan.config);
-        await this.#sendRoutes(index.takeRouteDelta(), index);
-      } catch {
-        await this.#rebuild(); // a route change failed: re-read and put every route right, or throw
-      }
-    }
+    // A new key drops the peer that has its public key (K10): rare enough to re-read.
+    if (routesFailed || (result.applied && result.plan.config.privateKey)) await this.#rebuild();
     this.#log('info', 'apply.plan', {
       add: result.plan.add.length,
       update: result.plan.update.length,

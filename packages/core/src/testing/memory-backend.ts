@@ -1,5 +1,6 @@
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { LanrageError } from '../errors.js';
+import { TimeSlicer } from '../event-loop/time-slicer.js';
 import { Key } from '../keys/key.js';
 import { publicKeyFrom } from '../keys/x25519.js';
 import type { RouteDelta } from '../manager/peer-index.js';
@@ -29,12 +30,26 @@ interface MemoryPeer {
   txBytes: bigint;
 }
 
+/** Forgets `peer` as the holder of `cidrs` (its list is the caller's to change). */
+function releaseAllowedIPs(dev: MemoryDevice, peer: MemoryPeer, cidrs: Iterable<string>): void {
+  for (const c of cidrs) if (dev.owners.get(c) === peer) dev.owners.delete(c);
+}
+
+function dropPeer(dev: MemoryDevice, id: string): void {
+  const peer = dev.peers.get(id);
+  if (!peer) return;
+  releaseAllowedIPs(dev, peer, peer.allowedIPs);
+  dev.peers.delete(id);
+}
+
 interface MemoryDevice {
   privateKey: Key | null;
   publicKey: Key | null;
   listenPort: number;
   fwmark: number;
   peers: Map<string, MemoryPeer>;
+  /** Allowed IP → the peer holding it (one holder, as in the kernel): keeps a large set O(change). */
+  owners: Map<string, MemoryPeer>;
   addresses: string[];
   routes: Set<string>;
   mtu: number;
@@ -106,6 +121,7 @@ export class MemoryBackend implements WireGuardBackend {
       listenPort: 0,
       fwmark: 0,
       peers: new Map(),
+      owners: new Map(),
       addresses: [],
       routes: new Set(),
       mtu: 1420,
@@ -171,16 +187,22 @@ export class MemoryBackend implements WireGuardBackend {
       }
     }
     if (norm.listenPort !== undefined) dev.listenPort = norm.listenPort;
-    if (norm.replacePeers) dev.peers.clear();
+    if (norm.replacePeers) {
+      dev.peers.clear();
+      dev.owners.clear();
+    }
     if (norm.privateKey !== undefined) {
       // Like the kernel, keep a copy: callers wipe their key objects after use.
       dev.privateKey = norm.privateKey ? copyKey(norm.privateKey) : null;
       dev.publicKey = norm.privateKey ? publicKeyFrom(norm.privateKey) : null;
-      if (dev.publicKey) dev.peers.delete(dev.publicKey.toHex()); // K10: silently removed
+      if (dev.publicKey) dropPeer(dev, dev.publicKey.toHex()); // K10: silently removed
     }
 
     const applied: number[] = [];
+    const slicer = new TimeSlicer(); // a 100,000-peer change must not stall the caller's event loop either
     for (let i = 0; i < norm.peers.length; i++) {
+      const pause = slicer.next();
+      if (pause) await pause;
       if (failure && failure.atPeer === i) {
         const details: PartialApplyDetails = {
           appliedPeers: applied,
@@ -197,7 +219,7 @@ export class MemoryBackend implements WireGuardBackend {
       const id = op.publicKey.toHex();
       if (dev.publicKey?.equals(op.publicKey)) continue; // K9: silently ignored
       if (op.remove) {
-        dev.peers.delete(id);
+        dropPeer(dev, id);
         continue;
       }
       let peer = dev.peers.get(id);
@@ -218,15 +240,20 @@ export class MemoryBackend implements WireGuardBackend {
       if (op.presharedKey !== undefined) peer.presharedKey = op.presharedKey ? copyKey(op.presharedKey) : null;
       if (op.endpoint !== undefined) peer.endpoint = op.endpoint.text;
       if (op.persistentKeepalive !== undefined) peer.persistentKeepalive = op.persistentKeepalive;
-      if (op.replaceAllowedIPs) peer.allowedIPs = [];
+      if (op.replaceAllowedIPs) {
+        releaseAllowedIPs(dev, peer, peer.allowedIPs);
+        peer.allowedIPs = [];
+      }
       for (const cidr of op.allowedIPs) {
-        for (const other of dev.peers.values()) {
-          if (other !== peer) other.allowedIPs = other.allowedIPs.filter((t) => t !== cidr.text); // A3: moves
-        }
-        if (!peer.allowedIPs.includes(cidr.text)) peer.allowedIPs.push(cidr.text);
+        const holder = dev.owners.get(cidr.text);
+        if (holder === peer) continue;
+        if (holder) holder.allowedIPs = holder.allowedIPs.filter((t) => t !== cidr.text); // A3: moves
+        dev.owners.set(cidr.text, peer);
+        peer.allowedIPs.push(cidr.text);
       }
       if (op.allowedIPsRemove.length > 0) {
         const drop = new Set(op.allowedIPsRemove.map((c) => c.text));
+        releaseAllowedIPs(dev, peer, drop);
         peer.allowedIPs = peer.allowedIPs.filter((t) => !drop.has(t));
       }
     }
