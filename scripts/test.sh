@@ -1,22 +1,44 @@
 #!/usr/bin/env bash
-# Quick start, command 2: the whole test suite (unit, namespace and CLI end-to-end tests).
-# Ends with vitest's summary and a plain "N passed, N failed, N skipped" line.
+# Quick start, command 2: the whole test suite (unit, model-based, namespace, CLI end to end,
+# the real kernel in a VM, native addon, C++ and fuzzing, packaging).
+#
+#   bash scripts/test.sh                      everything; a suite whose prerequisite is missing is skipped (reason shown)
+#   bash scripts/test.sh --require-all        a missing prerequisite or a skipped test fails the run (CI=true implies it)
+#   bash scripts/test.sh --no-build FILES...  a deliberate subset: no build, no lint, only the given test files
+#
+# Ends with one line per suite and the plain "N passed, N failed, N skipped" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p test-results
 export TURBO_TELEMETRY_DISABLED=1
-npx --yes pnpm@10.34.9 run build >/dev/null || { echo "build failed"; exit 1; }
-# The shipped binaries (linux-x64, linux-arm64), checked against the declared glibc floor.
-npx --yes pnpm@10.34.9 --filter @lanrage/native-linux run build:prebuilds >/dev/null || { echo "prebuild build or check failed"; exit 1; }
-npx --yes pnpm@10.34.9 exec biome check . || { echo "lint failed (biome check)"; exit 1; }
-npx --yes pnpm@10.34.9 exec vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+
+require_all=0
+build=1
+filters=()
+for arg in "$@"; do
+  case "$arg" in
+    --require-all) require_all=1 ;;
+    --no-build) build=0 ;;
+    *) filters+=("$arg") ;;
+  esac
+done
+if [ "${CI:-}" = true ]; then require_all=1; fi
+summary_flags=()
+if [ $require_all = 1 ]; then
+  export LANRAGE_REQUIRE_ALL=1
+  summary_flags+=(--require-all)
+fi
+if [ ${#filters[@]} -gt 0 ]; then summary_flags+=(--subset); fi
+
+results="${LANRAGE_TEST_RESULTS:-test-results}"
+mkdir -p "$results"
+PNPM=(npx --yes pnpm@10.34.9)
+if [ $build = 1 ]; then
+  "${PNPM[@]}" run build >/dev/null || { echo "build failed"; exit 1; }
+  # The shipped binaries (linux-x64, linux-arm64), checked against the declared glibc floor.
+  "${PNPM[@]}" --filter @lanrage/native-linux run build:prebuilds >/dev/null || { echo "prebuild build or check failed"; exit 1; }
+  "${PNPM[@]}" exec biome check . || { echo "lint failed (biome check)"; exit 1; }
+fi
+"${PNPM[@]}" exec vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" "${filters[@]}"
 status=$?
-node -e '
-const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
-const skipped = r.numPendingTests + r.numTodoTests;
-// A file whose set-up failed has no failed test of its own: count it as a failure.
-const failed = r.numFailedTests + r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")).length;
-console.log(`${r.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
-if (r.numTotalTests === 0) process.exitCode = 1;
-' || status=1
+node scripts/test-summary.mjs "$results/vitest.json" "${summary_flags[@]}" || status=1
 exit $status

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canRunNamespaces, makeNamespaces, sleep, tryRun } from '../helpers/netns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeNamespaces, namespacePrerequisites, sleep, tryRun } from '../helpers/netns.js';
+import { describeWith } from '../helpers/prerequisites.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/dist/bin.js');
 
@@ -24,7 +25,7 @@ function lanrage(node: Node, args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe.skipIf(!canRunNamespaces)('lanrage CLI end to end: two nodes in network namespaces (userspace backend)', () => {
+describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace backend)', namespacePrerequisites(), () => {
   let net: ReturnType<typeof makeNamespaces>;
   let a: Node;
   let b: Node;

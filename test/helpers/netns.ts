@@ -1,24 +1,18 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type Prerequisite, prerequisites } from './prerequisites.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** Root, /dev/net/tun, wireguard-go, ip and wg: what the namespace tests need (for describeWith). */
+export function namespacePrerequisites(): Prerequisite[] {
+  const p = prerequisites;
+  return [p.linux(), p.root(), p.tun(), p.wireguardGo(), p.ip(), p.wg()];
 }
-
-/** Root, /dev/net/tun, wireguard-go, ip and wg: what the namespace tests need. */
-export const canRunNamespaces =
-  process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/dev/net/tun') && has('wireguard-go') && has('ip') && has('wg');
 
 export function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

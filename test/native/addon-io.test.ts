@@ -3,10 +3,10 @@
 // idle backend never keeps the process alive, and a backend dropped or torn down with calls in
 // flight neither hangs nor crashes. Each case runs in a child node so exit behaviour is real.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWith, prerequisites } from '../helpers/prerequisites.js';
 
 const addon = join(dirname(fileURLToPath(import.meta.url)), '../../packages/native-linux/build/Release/lanrage_netlink.node');
 
@@ -18,7 +18,7 @@ function child(body: string, flags: string[] = [], timeoutMs = 30_000) {
   return { code: r.status, signal: r.signal, out: r.stdout + r.stderr, ms: Date.now() - started };
 }
 
-describe.skipIf(process.platform !== 'linux' || !existsSync(addon))('native addon I/O thread and completions', () => {
+describeWith('native addon I/O thread and completions', [prerequisites.linux(), prerequisites.addon()], () => {
   it('calls on one backend settle in the order they were made, each with its own result or error', () => {
     const r = child(`
       const b = new m.NativeBackend();

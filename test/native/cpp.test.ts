@@ -1,19 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWith, prerequisites } from '../helpers/prerequisites.js';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '../../packages/native-linux');
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
-const gtest = existsSync('/usr/include/gtest/gtest.h') && has('cmake');
-const clang = has('clang++-14') && existsSync('/usr/lib/llvm-14/lib/clang');
-
-describe.skipIf(!gtest)('netlink core C++ tests', () => {
+describeWith('netlink core C++ tests', [prerequisites.gtest(), prerequisites.cmake()], () => {
   it('GoogleTest suite passes under AddressSanitizer and UBSan', () => {
     const build = join(pkg, 'build-asan');
     execFileSync(
@@ -37,7 +31,7 @@ describe.skipIf(!gtest)('netlink core C++ tests', () => {
   }, 600_000);
 });
 
-describe.skipIf(!clang)('fuzzing the parsers of untrusted bytes', () => {
+describeWith('fuzzing the parsers of untrusted bytes', [prerequisites.clang(), prerequisites.clangRuntime(), prerequisites.cmake()], () => {
   const build = join(pkg, 'build-fuzz');
   const targets: [string, string][] = [
     ['fuzz_parse_dump', 'netlink replies (message iterator and WireGuard dump parser)'],

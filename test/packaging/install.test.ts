@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeWith, itWith, prerequisites } from '../helpers/prerequisites.js';
 // @ts-expect-error plain ESM helper without types
-import { runInVm, vmUnavailableReason } from '../vm/vm.mjs';
+import { runInVm } from '../vm/vm.mjs';
 
 // Installs lanrage the way users do — packed tarballs, `npm install`, a PATH with no compiler,
 // make or cmake — and checks that the prebuilt addon loads (x64 here, arm64 under qemu-user,
@@ -12,12 +13,6 @@ import { runInVm, vmUnavailableReason } from '../vm/vm.mjs';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = join(repo, '.vm-work', 'packaging');
 const packages = ['core', 'native-linux', 'windows-driver', 'cli'];
-const prebuilt = ['x64', 'arm64'].every((a) => existsSync(join(repo, `packages/native-linux/prebuilds/linux-${a}/lanrage_netlink.node`)));
-const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
 
 /** The README's library example: the first js block of "## The library", run as a user would. */
 function readmeExample(): string {
@@ -53,7 +48,7 @@ function appManifest(tarballs: string[], name: string): string {
   return `${JSON.stringify({ name, private: true, type: 'module', dependencies: { lanrage: deps.lanrage }, pnpm: { overrides: deps } }, null, 2)}\n`;
 }
 
-describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with no compiler', () => {
+describeWith('install from the registry tarballs with no compiler', [prerequisites.linuxX64(), prerequisites.prebuilds()], () => {
   const installDir = join(work, 'install');
   const pnpmDir = join(work, 'install-pnpm');
   const binDir = join(work, 'bin');
@@ -150,8 +145,9 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     expect(r.stdout).toMatch(/generic netlink family|"available":true/);
   });
 
-  it.skipIf(!has('qemu-aarch64-static') || !existsSync('/usr/aarch64-linux-gnu/lib'))(
+  itWith(
     'the arm64 prebuild is an aarch64 ELF that loads and answers under qemu-user',
+    [prerequisites.qemuUser(), prerequisites.aarch64Sysroot()],
     () => {
       const nodeDir = join(work, 'node-arm64');
       mkdirSync(nodeDir, { recursive: true });
@@ -170,8 +166,9 @@ describe.skipIf(!prebuilt || !linuxX64)('install from the registry tarballs with
     300_000,
   );
 
-  it.skipIf(vmUnavailableReason() !== null)(
+  itWith(
     'in the VM: the installed CLI brings up a kernel interface (up, status, down), and the README example gets the kernel backend and rtnetlink with npm and pnpm installs',
+    [prerequisites.vm()],
     async () => {
       const cli = join(installDir, 'node_modules/.bin/lanrage');
       const example = (dir: string, n: string) =>

@@ -4,8 +4,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, Key, type LanrageError, normalizeAllowedIP, UserspaceBackend } from '@lanrage/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canRunNamespaces, parseWgDump, sh, tryRun } from '../helpers/netns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { namespacePrerequisites, parseWgDump, sh, tryRun } from '../helpers/netns.js';
+import { describeWith } from '../helpers/prerequisites.js';
 
 const NAME = 'lrtest-big';
 
@@ -17,7 +18,7 @@ function keyN(i: number): Key {
   return Key.fromBytes(b);
 }
 
-describe.skipIf(!canRunNamespaces)('UserspaceBackend against a real wireguard-go', () => {
+describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisites(), () => {
   const backend = new UserspaceBackend();
 
   beforeAll(async () => {
@@ -168,7 +169,7 @@ describe.skipIf(!canRunNamespaces)('UserspaceBackend against a real wireguard-go
   });
 });
 
-describe.skipIf(!canRunNamespaces)('leftovers', () => {
+describeWith('leftovers', namespacePrerequisites(), () => {
   it('no test interface process is left running', () => {
     expect(tryRun('pgrep', ['-f', 'wireguard-go -f lrtest-(big|port|stale|dies)$'])).toBe(false);
   });

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { PeerWatcher, UserspaceBackend } from '@lanrage/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, canRunNamespaces, makeNamespaces, parseWgDump, sh, sleep, tryRun } from '../helpers/netns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Agent, makeNamespaces, namespacePrerequisites, parseWgDump, sh, sleep, tryRun } from '../helpers/netns.js';
+import { describeWith } from '../helpers/prerequisites.js';
 
 // Two namespaces joined by veth (two underlay subnets, so a peer can "move" to a second
 // endpoint), a lanrage-managed wireguard-go interface in each, configured only through
@@ -23,7 +24,7 @@ interface Device {
   }[];
 }
 
-describe.skipIf(!canRunNamespaces)('userspace backend between two network namespaces', () => {
+describeWith('userspace backend between two network namespaces', namespacePrerequisites(), () => {
   let net: ReturnType<typeof makeNamespaces>;
   let a: Agent;
   let b: Agent;

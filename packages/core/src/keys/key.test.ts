@@ -2,20 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { itWith, prerequisites } from '../../../../test/helpers/prerequisites.js';
 import { LanrageError } from '../errors.js';
 import { isValidKey, Key } from './key.js';
 import { clamp, generateKeyPair, generatePresharedKey, generatePrivateKey, publicKeyFrom } from './x25519.js';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const VALID = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
-const hasWg = (() => {
-  try {
-    execFileSync('wg', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 function expectInvalid(text: string) {
   let caught: unknown;
@@ -142,7 +135,7 @@ describe('X25519', () => {
     expect(publicKeyFrom(alicePriv).toHex()).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
   });
 
-  it.skipIf(!hasWg)('matches `wg pubkey` for generated keys', () => {
+  itWith('matches `wg pubkey` for generated keys', [prerequisites.wg()], () => {
     for (let i = 0; i < 5; i++) {
       const { privateKey, publicKey } = generateKeyPair();
       const out = execFileSync('wg', ['pubkey'], { input: `${privateKey.toBase64()}\n` })
