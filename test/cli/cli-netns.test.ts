@@ -75,6 +75,16 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
     expect(ping.stdout).toContain('2 probes, 2 replies, 0% loss');
   });
 
+  it('peer add on an existing peer changes only what is given (wg set): the tunnel keeps its allowed IPs and works', () => {
+    const again = lanrage(a, ['peer', 'add', pubB, '--endpoint', '10.204.0.2:51831', '--keepalive', '15', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ action: 'update', changes: ['persistent keepalive 25 → 15'], warnings: [] });
+    const peerB = JSON.parse(lanrage(a, ['status', '--json']).stdout).peers[0];
+    expect(peerB).toMatchObject({ allowedIPs: ['10.66.0.2/32'], persistentKeepalive: 15, endpoint: '10.204.0.2:51831' });
+    const ping = lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--timeout', '3000']);
+    expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+  });
+
   it('status --json shows the handshake and transfer; human status reads like wg', () => {
     const r = lanrage(a, ['status', '--json']);
     expect(r.code).toBe(0);

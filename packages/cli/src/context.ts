@@ -4,11 +4,15 @@ import { dirname } from 'node:path';
 import {
   type BackendChoice,
   formatLogRecord,
+  hasNetAdmin,
+  isValidInterfaceName,
   type LanrageConfig,
+  LanrageError,
   type Logger,
   type LogRecord,
   loadConfig,
   NetworkManager,
+  validateInterfaceName,
   type WireGuardBackend,
 } from '@lanrage/core';
 import type { Io } from './io.js';
@@ -113,8 +117,25 @@ export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promi
   });
 }
 
-export async function createManager(ctx: CliContext, opts: GlobalOptions): Promise<NetworkManager> {
+/**
+ * The manager for a command. `command` names it in the permission error: every command that
+ * reads or changes the interface needs root or CAP_NET_ADMIN (exit 4), checked before anything
+ * is touched so an unprivileged run never reports "not up" or a raw EACCES instead.
+ */
+export async function createManager(ctx: CliContext, opts: GlobalOptions, command: string, privileged = true): Promise<NetworkManager> {
+  if (opts.interface !== undefined && !isValidInterfaceName(opts.interface)) {
+    try {
+      validateInterfaceName(opts.interface);
+    } catch (err) {
+      throw new LanrageError('INVALID_INTERFACE_NAME', `-i/--interface: ${(err as Error).message}`);
+    }
+  }
   const config = await loadCliConfig(ctx, opts);
+  if (privileged && !ctx.backend && (await hasNetAdmin()) === false) {
+    throw new LanrageError('PERMISSION_DENIED', `lanrage ${command} needs root or CAP_NET_ADMIN`, {
+      remedy: `Run it as root (sudo lanrage ${command} ...), or grant CAP_NET_ADMIN.`,
+    });
+  }
   const logger = ctx.logger ?? new FileLogger(config.logFile);
   if (ctx.backend) return new NetworkManager(config, { backend: ctx.backend, logger });
   return createNetworkManager(config, { logger });

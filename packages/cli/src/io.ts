@@ -1,3 +1,5 @@
+import { ExitCode } from './exit-codes.js';
+
 /** Where a command reads and writes; real streams in bin.ts, buffers in tests. */
 export interface Io {
   stdout: (text: string) => void;
@@ -8,7 +10,27 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
+/**
+ * A reader that stopped reading (`lanrage status | head -1`) closes the pipe: the next write
+ * fails with EPIPE. End quietly, as `wg` does when SIGPIPE stops it, with the status a shell
+ * reports for that (128 + SIGPIPE), never with a stack trace. Any other stream error ends the
+ * process with a one-line message.
+ */
+function endOnStreamError(stream: NodeJS.WriteStream, name: string): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(ExitCode.BROKEN_PIPE);
+    try {
+      process.stderr.write(`lanrage: cannot write to ${name}: ${err.code ?? err.message}\n`);
+    } catch {
+      // stderr is gone too
+    }
+    process.exit(ExitCode.FAILED);
+  });
+}
+
 export function processIo(): Io {
+  endOnStreamError(process.stdout, 'standard output');
+  endOnStreamError(process.stderr, 'standard error');
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

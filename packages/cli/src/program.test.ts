@@ -62,6 +62,33 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['peer', 'add'])).code).toBe(ExitCode.USAGE);
   });
 
+  it('every malformed value typed on the command line exits 2 with a usage line; bare lanrage is a usage error, lanrage help is not', async () => {
+    await run(['up']);
+    const cases: [string[], RegExp][] = [
+      [['ping', '-c', 'abc', '10.66.0.2'], /--count must be a whole number/],
+      [['ping', 'abc'], /ping needs the peer's IP address/],
+      [['-i', 'bad name!', 'status'], /-i\/--interface: 'bad name!' is not a valid interface name/],
+      [['peer', 'add', 'not-a-key'], /public key of the peer is not a 44-character/],
+      [['peer', 'add', peer, '--endpoint', '::1:51820'], /endpoint/],
+      [['peer', 'add', peer, '--allowed-ips', '10.0.0.0/33'], /not a valid allowed IP/],
+      [['peer', 'add', peer, '--keepalive', 'often'], /keepalive/],
+      [['completion', 'powershell'], /no completion for shell powershell/],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(argv);
+      expect(r.code, argv.join(' ')).toBe(ExitCode.USAGE);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('usage: lanrage --help');
+      expect(r.stderr).not.toMatch(/initialize\(\)|this call|peer #0|configuration file/);
+    }
+    const bare = await run([]);
+    expect(bare.code).toBe(ExitCode.USAGE);
+    expect(bare.stderr).toContain('Usage: lanrage');
+    expect(bare.stdout).toBe('');
+    expect((await run(['peer'])).code).toBe(ExitCode.USAGE);
+    expect((await run(['help'])).code).toBe(ExitCode.OK);
+  });
+
   it('status before up exits 3 (human and JSON)', async () => {
     const human = await run(['status']);
     expect(human.code).toBe(ExitCode.NOT_UP);
@@ -119,6 +146,30 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['status'])).code).toBe(ExitCode.NOT_UP);
   });
 
+  it('peer add has wg set semantics: an existing peer changes only the fields given; --replace resets; no allowed IPs warns', async () => {
+    await run(['up']);
+    const first = await run(['peer', 'add', peer, '-a', '10.66.0.2/32,192.168.7.0/24', '-e', '192.0.2.1:51820']);
+    expect(first.stderr).toContain('added to');
+    const again = await run(['peer', 'add', peer, '-e', '192.0.2.2:51820', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ action: 'update', changes: ['endpoint 192.0.2.1:51820 → 192.0.2.2:51820'], warnings: [] });
+    let dev = await backend.getDevice('lanrage0');
+    expect(dev.peers[0]?.allowedIPs).toEqual(['10.66.0.2/32', '192.168.7.0/24']); // kept
+    expect(dev.peers[0]?.persistentKeepalive).toBe(25); // kept
+    expect(dev.peers[0]?.endpoint).toBe('192.0.2.2:51820');
+    const same = await run(['peer', 'add', peer, '-e', '192.0.2.2:51820']);
+    expect(same.stderr).toContain('unchanged on');
+    const ka = await run(['peer', 'add', peer, '-k', 'off']);
+    expect(ka.stderr).toContain('persistent keepalive 25 → off');
+    const replaced = await run(['peer', 'add', peer, '--replace', '-a', '10.66.0.3/32']);
+    expect(replaced.stderr).toContain('replaced on');
+    dev = await backend.getDevice('lanrage0');
+    expect(dev.peers[0]).toMatchObject({ allowedIPs: ['10.66.0.3/32'], persistentKeepalive: 25 });
+    const empty = await run(['peer', 'add', peer, '-a', '']);
+    expect(empty.code).toBe(ExitCode.OK);
+    expect(empty.stderr).toContain('allowed IPs 10.66.0.3/32 → (none)');
+    expect(empty.stderr).toMatch(/warning: .* has no allowed IPs/);
+  });
+
   it('peer set on a missing peer fails with the code and remedy; --json errors go to stderr', async () => {
     await run(['up']);
     const r = await run(['peer', 'set', peer, '--endpoint', '192.0.2.1:1']);
@@ -130,12 +181,20 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(JSON.parse(j.stderr)).toMatchObject({ schemaVersion: 1, error: { code: 'PEER_NOT_FOUND' } });
   });
 
-  it('bad input is rejected with typed errors (exit 1), not echoed when secret', async () => {
+  it('bad input is rejected with typed errors, not echoed when secret', async () => {
     await run(['up']);
-    expect((await run(['peer', 'add', 'not-a-key'])).stderr).toContain('INVALID_KEY'.length ? 'not a 44-character' : '');
-    expect((await run(['peer', 'add', peer, '--endpoint', '::1:51820'])).code).toBe(ExitCode.FAILED);
-    expect((await run(['peer', 'add', peer, '--allowed-ips', '10.0.0.0/33'])).code).toBe(ExitCode.FAILED);
-    expect((await run(['-i', 'bad/name', 'up'])).code).toBe(ExitCode.FAILED);
+    const secretish = 'c2VjcmV0LXZhbHVlLXRoYXQtbG9va3MtbGlrZS1hLWtleQ';
+    const r = await run(['peer', 'add', secretish]);
+    expect(r.stderr).toContain('not a 44-character');
+    expect(r.stderr).not.toContain(secretish);
+    expect((await run(['-i', 'bad/name', 'up'])).code).toBe(ExitCode.USAGE);
+  });
+
+  it('the interface not up: a hint for the command line, not for the library', async () => {
+    const r = await run(['peer', 'remove', peer]);
+    expect(r.code).toBe(ExitCode.NOT_UP);
+    expect(r.stderr).toContain('lanrage up');
+    expect(r.stderr).not.toContain('initialize()');
   });
 
   it('peer commands on an interface that is not up exit 3', async () => {
@@ -221,7 +280,7 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['completion', 'bash'])).stdout).toContain('complete -F _lanrage lanrage');
     expect((await run(['completion', 'zsh'])).stdout).toContain('#compdef lanrage');
     expect((await run(['completion', 'fish'])).stdout).toContain("__fish_use_subcommand' -a peer");
-    expect((await run(['completion', 'tcsh'])).code).toBe(ExitCode.FAILED);
+    expect((await run(['completion', 'tcsh'])).code).toBe(ExitCode.USAGE);
   });
 
   it('colour only when asked on a non-TTY, and NO_COLOR wins', async () => {

@@ -58,9 +58,13 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .option('-a, --allowed-ips <cidrs>', 'comma-separated prefixes routed to the peer')
       .option('-k, --keepalive <seconds>', 'persistent keepalive in seconds, or off')
       .option('--preshared-key-file <file>', 'read the preshared key from this file (- for stdin)');
-  peerOptions(peer.command('add').description('add a peer (or update it if it exists)').argument('<public-key>')).action(
-    run(async (key, o, cmd) => peerAdd(ctx, key, { ...globals(cmd), ...o })),
-  );
+  peerOptions(
+    peer
+      .command('add')
+      .description('add a peer, or change only the given fields of an existing one (like wg set)')
+      .argument('<public-key>')
+      .option('--replace', 'make an existing peer exactly what is given (fields not given are reset)'),
+  ).action(run(async (key, o, cmd) => peerAdd(ctx, key, { ...globals(cmd), ...o })));
   peerOptions(peer.command('set').description('change an existing peer in place; its session survives').argument('<public-key>')).action(
     run(async (key, o, cmd) => peerSet(ctx, key, { ...globals(cmd), ...o })),
   );
@@ -124,7 +128,9 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode>
     return result.code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.OK;
+      // --help and --version succeed; help shown because no command was given is a usage error.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.OK;
+      if (err.code === 'commander.help' && err.exitCode === 0) return ExitCode.OK; // `lanrage help`
       return ExitCode.USAGE;
     }
     return reportError(ctx.io, err, json);

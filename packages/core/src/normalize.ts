@@ -39,11 +39,13 @@ function secretKey(value: KeyInput, kind: 'private' | 'preshared', what: string)
   return key;
 }
 
-export function normalizePeer(peer: PeerConfig, index = 0): NormalizedPeer {
-  if (peer === null || typeof peer !== 'object') throw new LanrageError('INVALID_ARGUMENT', `peer #${index} is not an object`);
-  const publicKey = Key.from(peer.publicKey, 'public', `public key of peer #${index}`);
+/** `index`: the peer's place in a multi-peer change, named in errors; a single peer (a manager call) has none. */
+export function normalizePeer(peer: PeerConfig, index?: number): NormalizedPeer {
+  const who = index === undefined ? 'the peer' : `peer #${index}`;
+  if (peer === null || typeof peer !== 'object') throw new LanrageError('INVALID_ARGUMENT', `${who} is not an object`);
+  const publicKey = Key.from(peer.publicKey, 'public', `public key of ${who}`);
   if (publicKey.isLowOrder) {
-    throw new LanrageError('WEAK_PUBLIC_KEY', `public key of peer #${index} (${publicKey}) is a low-order point`, {
+    throw new LanrageError('WEAK_PUBLIC_KEY', `public key of ${who} (${publicKey}) is a low-order point`, {
       details: { publicKey: publicKey.toBase64() },
     });
   }

@@ -53,7 +53,7 @@ export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOpt
     parsed.interface.table !== undefined ? 'Table' : '',
     parsed.interface.preUp.length + parsed.interface.postUp.length + parsed.interface.preDown.length + parsed.interface.postDown.length ? 'Pre/Post hooks' : '',
   ].filter(Boolean);
-  const manager = await createManager(ctx, opts);
+  const manager = await createManager(ctx, opts, 'apply');
   const started = Date.now();
   try {
     if (!opts.json && parsed.peers.length >= 1000) ctx.io.stderr(`reading ${manager.interfaceName} and diffing ${parsed.peers.length} peers…\n`);

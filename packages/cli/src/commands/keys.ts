@@ -1,4 +1,4 @@
-import { generatePresharedKey, generatePrivateKey, Key, publicKeyFrom } from '@lanrage/core';
+import { generatePresharedKey, generatePrivateKey, Key, LanrageError, publicKeyFrom } from '@lanrage/core';
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -23,7 +23,13 @@ export async function pubkey(ctx: CliContext): Promise<ExitCode> {
   const input = await ctx.io.readStdin();
   const text = input.toString('latin1').replace(/[ \t\r\n]+$/, '');
   input.fill(0);
-  const key = Key.parse(text, 'private', 'the private key on standard input');
+  let key: Key;
+  try {
+    key = Key.parse(text, 'private', 'the private key on standard input');
+  } catch (err) {
+    // Input data, not a value typed on the command line: exit 1, as `wg pubkey` does.
+    throw new LanrageError('INVALID_KEY_FILE', (err as Error).message, { remedy: 'Pipe in one private key, as printed by lanrage genkey or wg genkey.' });
+  }
   ctx.io.stdout(`${publicKeyFrom(key).toBase64()}\n`);
   key.wipe();
   return ExitCode.OK;

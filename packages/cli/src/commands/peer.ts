@@ -1,7 +1,8 @@
-import { type Key, LanrageError, loadKeyFile, type NetworkManager, parseKeyFile, type UpdatePeerOptions } from '@lanrage/core';
+import { isLanrageError, Key, LanrageError, loadKeyFile, type PeerStatus, parseKeyFile, type UpdatePeerOptions } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { colorsFor } from '../output/color.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
 
 export interface PeerOptions extends GlobalOptions {
@@ -40,23 +41,90 @@ function keepalive(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/** The fields `peer add` was given, described as they differ from the peer's current ones (never key material). */
+function describeChanges(before: PeerStatus, u: UpdatePeerOptions): string[] {
+  const out: string[] = [];
+  if (u.endpoint !== undefined && u.endpoint !== before.endpoint) out.push(`endpoint ${before.endpoint ?? '(none)'} → ${u.endpoint}`);
+  if (u.allowedIPs !== undefined) {
+    const was = before.allowedIPs.join(',') || '(none)';
+    const now = u.allowedIPs.join(',') || '(none)';
+    if (was !== now) out.push(`allowed IPs ${was} → ${now}`);
+  }
+  if (u.persistentKeepalive !== undefined && u.persistentKeepalive !== before.persistentKeepalive) {
+    out.push(`persistent keepalive ${before.persistentKeepalive || 'off'} → ${u.persistentKeepalive || 'off'}`);
+  }
+  if (u.presharedKey !== undefined) out.push('preshared key (set)');
+  return out;
+}
+
+export interface PeerAddOptions extends PeerOptions {
+  /** Replace the whole peer (fields not given are reset) instead of changing only those given. */
+  replace?: boolean;
+}
+
 /**
- * The shared body of `peer add` and `peer set`: reads the options (the preshared key from its
- * file), runs `change` with the update, and wipes the key afterwards.
+ * `lanrage peer add <key>`, with `wg set` semantics: a new peer is created (keepalive from the
+ * config unless given); an existing one changes only the fields given, keeping its session
+ * and everything else. `--replace` makes the peer exactly what was given. Warns when the peer
+ * ends with no allowed IPs (it can then receive nothing).
  */
-async function changePeer(
-  ctx: CliContext,
-  publicKey: string,
-  opts: PeerOptions,
-  action: 'add' | 'set',
-  change: (manager: NetworkManager, update: UpdatePeerOptions) => Promise<void>,
-): Promise<ExitCode> {
+export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddOptions): Promise<ExitCode> {
   const psk = await readPsk(ctx, opts.presharedKeyFile);
   const ka = keepalive(opts.keepalive);
   const allowed = splitList(opts.allowedIps);
-  const manager = await createManager(ctx, opts);
+  const manager = await createManager(ctx, opts, 'peer add');
+  const update: UpdatePeerOptions = {
+    publicKey,
+    ...(allowed !== undefined ? { allowedIPs: allowed } : {}),
+    ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+    ...(ka !== undefined ? { persistentKeepalive: ka } : {}),
+    ...(psk ? { presharedKey: psk } : {}),
+  };
+  let action: 'add' | 'update' | 'replace' | 'unchanged';
+  let changes: string[] = [];
+  let allowedAfter: string[] = [];
   try {
-    await change(manager, {
+    const key = Key.from(publicKey, 'public', 'public key of the peer').toBase64();
+    const before = (await manager.getDevice()).peers.find((p) => p.publicKey.toBase64() === key);
+    if (before && !opts.replace) {
+      changes = describeChanges(before, update);
+      action = changes.length > 0 ? 'update' : 'unchanged';
+      allowedAfter = update.allowedIPs ?? before.allowedIPs;
+      try {
+        if (action === 'update') await manager.updatePeer(update);
+      } catch (err) {
+        if (!isLanrageError(err, 'PEER_NOT_FOUND')) throw err;
+        action = 'add'; // removed meanwhile: create it with what was given
+      }
+    } else action = before ? 'replace' : 'add';
+    if (action === 'add' || action === 'replace') {
+      await manager.addPeer({ ...update, allowedIPs: allowed ?? [] });
+      allowedAfter = allowed ?? [];
+    }
+  } finally {
+    psk?.wipe();
+    await manager.close();
+  }
+  const warnings =
+    allowedAfter.length === 0 ? [`peer ${publicKey} has no allowed IPs: it can receive nothing and nothing is routed to it (give some with -a)`] : [];
+  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action, publicKey, changes, warnings }));
+  else {
+    const what = { add: 'added to', update: 'updated on', replace: 'replaced on', unchanged: 'unchanged on' }[action];
+    ctx.io.stderr(`peer ${publicKey} ${what} ${manager.interfaceName}${changes.length > 0 ? `: ${changes.join('; ')}` : ''}\n`);
+    const c = colorsFor(ctx.io, 'stderr');
+    for (const w of warnings) ctx.io.stderr(`${c.yellow('warning:')} ${w}\n`);
+  }
+  return ExitCode.OK;
+}
+
+/** `lanrage peer set <key>`: change an existing peer in place (update-only; the session survives). */
+export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
+  const psk = await readPsk(ctx, opts.presharedKeyFile);
+  const ka = keepalive(opts.keepalive);
+  const allowed = splitList(opts.allowedIps);
+  const manager = await createManager(ctx, opts, 'peer set');
+  try {
+    await manager.updatePeer({
       publicKey,
       ...(allowed !== undefined ? { allowedIPs: allowed } : {}),
       ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
@@ -67,24 +135,14 @@ async function changePeer(
     psk?.wipe();
     await manager.close();
   }
-  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action, publicKey }));
-  else ctx.io.stderr(`peer ${publicKey} ${action === 'add' ? 'added to' : 'updated on'} ${manager.interfaceName}\n`);
+  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action: 'set', publicKey }));
+  else ctx.io.stderr(`peer ${publicKey} updated on ${manager.interfaceName}\n`);
   return ExitCode.OK;
-}
-
-/** `lanrage peer add <key>`: add (or update in place) a peer. */
-export function peerAdd(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
-  return changePeer(ctx, publicKey, opts, 'add', (m, u) => m.addPeer({ ...u, allowedIPs: u.allowedIPs ?? [] }));
-}
-
-/** `lanrage peer set <key>`: change an existing peer in place (update-only; the session survives). */
-export function peerSet(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
-  return changePeer(ctx, publicKey, opts, 'set', (m, u) => m.updatePeer(u));
 }
 
 /** `lanrage peer remove <key>`: idempotent. */
 export async function peerRemove(ctx: CliContext, publicKey: string, opts: GlobalOptions): Promise<ExitCode> {
-  const manager = await createManager(ctx, opts);
+  const manager = await createManager(ctx, opts, 'peer remove');
   try {
     await manager.removePeer(publicKey);
   } finally {

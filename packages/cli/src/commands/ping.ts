@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { LanrageError } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
@@ -7,6 +8,11 @@ import { SCHEMA_VERSION, toJson } from '../output/format.js';
 export interface PingOptions extends GlobalOptions {
   count?: string;
   timeout?: string;
+}
+
+/** The argument as typed when it is short printable ASCII, else a placeholder (never echo junk to a terminal). */
+function printable(value: string): string {
+  return /^[\x20-\x7e]{1,64}$/.test(value) ? value : 'the given value';
 }
 
 function positive(value: string | undefined, def: number, max: number, what: string): number {
@@ -19,7 +25,8 @@ function positive(value: string | undefined, def: number, max: number, what: str
 export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Promise<ExitCode> {
   const count = positive(opts.count, 4, 10_000, '--count');
   const timeout = positive(opts.timeout, 2000, 60_000, '--timeout');
-  const manager = await createManager(ctx, opts);
+  if (!isIP(ip)) throw new LanrageError('INVALID_ARGUMENT', `ping needs the peer's IP address (e.g. 10.66.0.2), not '${printable(ip)}'`);
+  const manager = await createManager(ctx, opts, 'ping', false);
   const rtts: (number | null)[] = [];
   try {
     for (let seq = 1; seq <= count; seq++) {

@@ -36,7 +36,7 @@ export function renderStatus(s: Extract<InterfaceStatus, { state: 'active' }>, c
 
 /** `lanrage status` / `lanrage peers`: exits 3 when the interface is not up. */
 export async function status(ctx: CliContext, opts: GlobalOptions, peersOnly = false): Promise<ExitCode> {
-  const manager = await createManager(ctx, opts);
+  const manager = await createManager(ctx, opts, peersOnly ? 'peers' : 'status');
   try {
     const s = await manager.getInterfaceStatus();
     if (s.state === 'error') {

@@ -6,7 +6,7 @@ import { SCHEMA_VERSION, toJson } from '../output/format.js';
 
 /** `lanrage up`: NetworkManager.initialize(), and a report of what it did. */
 export async function up(ctx: CliContext, opts: GlobalOptions): Promise<ExitCode> {
-  const manager = await createManager(ctx, opts);
+  const manager = await createManager(ctx, opts, 'up');
   try {
     const result = await manager.initialize();
     if (opts.json) {
@@ -26,7 +26,7 @@ export async function up(ctx: CliContext, opts: GlobalOptions): Promise<ExitCode
 
 /** `lanrage down`: cleanup(); succeeds when the interface is already gone. */
 export async function down(ctx: CliContext, opts: GlobalOptions): Promise<ExitCode> {
-  const manager = await createManager(ctx, opts);
+  const manager = await createManager(ctx, opts, 'down');
   await manager.cleanup();
   if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, interfaceName: manager.interfaceName, state: 'not_created' }));
   else ctx.io.stderr(`${manager.interfaceName} is down\n`);

@@ -1,0 +1,58 @@
+// The built `lanrage` command as a process: what a shell sees (exit codes, stderr), for the
+// cases an in-process test cannot show: a reader that goes away, and an unprivileged user.
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import { describeWith, prerequisites } from '../helpers/prerequisites.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/dist/bin.js');
+
+/** Runs the command with its standard output closed before it writes: the next write is EPIPE. */
+function withClosedStdout(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader went away (`| head -1` that already exited)
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describeWith('the lanrage process', [prerequisites.linux()], () => {
+  it('a closed output pipe ends it quietly with 141 (128 + SIGPIPE), never a stack trace', async () => {
+    for (const args of [['--help'], ['genkey'], ['doctor']]) {
+      const r = await withClosedStdout(args);
+      expect(r.code, args.join(' ')).toBe(141);
+      expect(r.stderr, args.join(' ')).not.toMatch(/EPIPE|Error|at .*\.js/);
+    }
+  });
+});
+
+describeWith('the lanrage process, as a user without privileges', [prerequisites.root(), prerequisites.linux()], () => {
+  const asNobody = (args: string[]) =>
+    spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', LANRAGE_CONFIG_DIR: '/nonexistent/lanrage' },
+    });
+
+  it('every command that reads or changes the interface exits 4 and names itself, before touching anything', () => {
+    const key = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+    for (const [args, command] of [
+      [['down', '-i', 'lrnobody0'], 'down'],
+      [['up', '-i', 'lrnobody0'], 'up'],
+      [['status', '-i', 'lrnobody0'], 'status'],
+      [['peers', '-i', 'lrnobody0'], 'peers'],
+      [['peer', 'add', key, '-a', '10.66.0.9/32', '-i', 'lrnobody0'], 'peer add'],
+      [['peer', 'remove', key, '-i', 'lrnobody0'], 'peer remove'],
+    ] as [string[], string][]) {
+      const r = asNobody(args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(4);
+      expect(r.stderr).toContain(`lanrage ${command} needs root or CAP_NET_ADMIN`);
+      expect(r.stderr).not.toMatch(/EACCES|bug in lanrage|not up/);
+    }
+  });
+});
