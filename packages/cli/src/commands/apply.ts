@@ -43,9 +43,12 @@ export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOpt
   const bytes = await readConfigFile(file);
   const parsed = parseWgQuick(bytes);
   bytes.fill(0);
-  if (parsed.interface.privateKey && process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0) {
-    ctx.io.stderr(`lanrage: warning: ${file} holds a private key and is accessible to other users (chmod 600 it)\n`);
+  const warnings = [...(parsed.warnings ?? [])];
+  const secret = parsed.interface.privateKey ? 'a private key' : parsed.peers.some((p) => p.presharedKey) ? 'a preshared key' : null;
+  if (secret && process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0) {
+    warnings.unshift(`${file} holds ${secret} and is accessible to other users (chmod 600 it)`);
   }
+  if (!opts.json) for (const w of warnings) ctx.io.stderr(`lanrage: warning: ${w}\n`);
   const ignored = [
     parsed.interface.addresses.length ? 'Address' : '',
     parsed.interface.dns.length ? 'DNS' : '',
@@ -61,7 +64,15 @@ export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOpt
     const { config: _omit, ...plan } = result.plan;
     if (opts.json) {
       ctx.io.stdout(
-        toJson({ schemaVersion: SCHEMA_VERSION, interface: manager.interfaceName, dryRun: opts.dryRun === true, applied: result.applied, plan, ignored }),
+        toJson({
+          schemaVersion: SCHEMA_VERSION,
+          interface: manager.interfaceName,
+          dryRun: opts.dryRun === true,
+          applied: result.applied,
+          plan,
+          ignored,
+          warnings,
+        }),
       );
     } else {
       ctx.io.stdout(renderPlan(result.plan, manager.interfaceName, ctx));

@@ -1,5 +1,6 @@
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
+import { prepareDeviceConfig } from '../normalize.js';
 import type { DeviceConfig, DeviceStatus } from '../types.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
 import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApplySliced } from './plan.js';
@@ -36,9 +37,14 @@ export type PartSent = (part: DeviceConfig) => Promise<void>;
 
 /**
  * Makes a device match `desired` by reading it (unless the caller just did: `live`) and
- * sending only the differences. Works on every backend; uses incremental allowed-IP removal
- * where the backend says it can. A change of more than APPLY_PART peer operations is sent in
- * parts (see sendInParts); `sent` runs after each part lands.
+ * sending only the differences. Works on every backend. A change of more than APPLY_PART
+ * peer operations is sent in parts (see sendInParts); `sent` runs after each part lands.
+ *
+ * A dry run runs every check the real run does (keys, self peer, limits, host-name
+ * resolution: what every backend does before sending) and sends nothing, ever: not even the
+ * probe some kernels need to learn whether single allowed IPs can be removed. That probe
+ * runs only for a real change that removes an allowed IP from a peer, and then the plan uses
+ * incremental removal where the backend can do it (else it replaces the peer's set).
  */
 export async function applyDesired(
   backend: WireGuardBackend,
@@ -49,11 +55,22 @@ export async function applyDesired(
   sent?: PartSent,
 ): Promise<ApplyResult> {
   live ??= await backend.getDevice(name);
-  const incremental = backend.supportsAllowedIPRemoval ? await backend.supportsAllowedIPRemoval(name).catch(() => false) : false;
-  const plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: incremental });
-  if (opts.dryRun || isEmptyPlan(plan)) return { plan, applied: false };
+  let plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: false });
+  if (opts.dryRun) {
+    await prepareDeviceConfig(plan.config); // the checks of a real run; the result is dropped
+    return { plan, applied: false };
+  }
+  if (isEmptyPlan(plan)) return { plan, applied: false };
+  if (removesAllowedIPs(plan.config) && backend.supportsAllowedIPRemoval && (await backend.supportsAllowedIPRemoval(name).catch(() => false))) {
+    plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: true });
+  }
   await sendInParts(backend, name, plan.config, sent);
   return { plan, applied: true };
+}
+
+/** Whether a plan made without incremental removal replaces some existing peer's allowed IPs (an IP is taken away). */
+function removesAllowedIPs(config: DeviceConfig): boolean {
+  return (config.peers ?? []).some((p) => p.updateOnly === true && p.allowedIPs !== undefined);
 }
 
 /** Peer operations per setDevice call when a change is sent in parts. */

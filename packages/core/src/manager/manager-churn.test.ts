@@ -308,3 +308,39 @@ describe('NetworkManager.apply: a large change goes in parts', () => {
     await expect(nm.updatePeer({ publicKey: keyN(1124), endpoint: '192.0.2.9:1' })).rejects.toMatchObject({ code: 'PEER_NOT_FOUND' });
   });
 });
+
+describe('NetworkManager.apply --dry-run is pure and as strict as the real run', () => {
+  it('sends nothing (not even the allowed-IP removal probe), and fails where the real apply fails', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    const k = Key.parse(keyN(1));
+    await nm.apply({ peers: [{ publicKey: k, allowedIPs: ['172.18.0.0/24', '172.18.1.0/24'] }] });
+    let probes = 0;
+    const probe = backend.supportsAllowedIPRemoval.bind(backend);
+    backend.supportsAllowedIPRemoval = (name: string) => {
+      probes++;
+      return probe(name);
+    };
+    backend.calls.length = 0;
+    const shrink = { peers: [{ publicKey: k, allowedIPs: ['172.18.0.0/24'] }] };
+    const dry = await nm.apply(shrink, { dryRun: true });
+    expect(dry.applied).toBe(false);
+    expect(dry.plan.update[0]?.changes).toEqual(['allowed IPs -172.18.1.0/24']);
+    expect(probes).toBe(0);
+    expect(backend.calls.filter((c) => c.method !== 'getDevice' && c.method !== 'getAddresses')).toEqual([]);
+    // A host name that does not resolve fails the dry run exactly as it fails the real one.
+    const unresolvable = { peers: [{ publicKey: k, allowedIPs: ['172.18.0.0/24'], endpoint: 'nothing-here.invalid:51820' }] };
+    const dryErr = await nm.apply(unresolvable, { dryRun: true }).catch((e: LanrageError) => e.code);
+    expect(probes).toBe(0);
+    const realErr = await nm.apply(unresolvable).catch((e: LanrageError) => e.code);
+    expect(probes).toBe(1); // a real change that removes an allowed IP asks
+    expect(dryErr).toBe(realErr);
+    expect(typeof dryErr).toBe('string');
+    // The real run probes once and removes the single prefix.
+    const real = await nm.apply(shrink);
+    expect(real.applied).toBe(true);
+    expect(probes).toBe(2);
+    expect((await nm.getDevice()).peers[0]?.allowedIPs).toEqual(['172.18.0.0/24']);
+    expect(real.plan.config.peers?.[0]?.allowedIPsRemove).toEqual(['172.18.1.0/24']);
+  });
+});

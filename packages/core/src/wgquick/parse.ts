@@ -28,7 +28,10 @@ export function decodeConfigBytes(bytes: Uint8Array): string {
 
 type Section =
   | { kind: 'interface'; value: WgQuickInterface; seen: Set<string> }
-  | { kind: 'peer'; value: Partial<WgQuickPeer> & { allowedIPs: string[] }; seen: Set<string>; line: number };
+  | { kind: 'peer'; value: Partial<WgQuickPeer> & { allowedIPs: string[] }; seen: Set<string>; line: number; lines: Map<string, number> };
+
+/** Keys only wg-quick reads (wg never sees them): an empty value leaves them unset, as in wg-quick. */
+const WG_QUICK_ONLY = new Set(['address', 'dns', 'mtu', 'table', 'preup', 'postup', 'predown', 'postdown', 'saveconfig']);
 
 const INTERFACE_KEYS = new Set([
   'privatekey',
@@ -69,18 +72,58 @@ export function parseWgQuick(input: string | Uint8Array): WgQuickConfig {
 
   let iface: WgQuickInterface | undefined;
   const peers: WgQuickPeer[] = [];
+  const warnings: string[] = [];
+  /** Per public key: its entry in `peers` and the line of its first section. */
+  const byKey = new Map<string, { peer: WgQuickPeer; line: number }>();
+  /** Per allowed IP: the line and key of the peer that last took it. */
+  const holders = new Map<string, { line: number; key: string }>();
   let section: Section | undefined;
   const finishPeer = () => {
     if (section?.kind !== 'peer') return;
     if (!section.value.publicKey) throw parseError(section.line, 'a [Peer] section is missing its PublicKey');
     const p = section.value;
-    peers.push({
-      publicKey: p.publicKey as Key,
-      ...(p.presharedKey ? { presharedKey: p.presharedKey } : {}),
-      allowedIPs: normalizeAllowedIPs(p.allowedIPs).map((c) => c.text),
-      ...(p.endpoint !== undefined ? { endpoint: p.endpoint } : {}),
-      ...(p.persistentKeepalive !== undefined ? { persistentKeepalive: p.persistentKeepalive } : {}),
-    });
+    const key = (p.publicKey as Key).toBase64();
+    const allowedIPs = normalizeAllowedIPs(p.allowedIPs).map((c) => c.text);
+    for (const c of allowedIPs) {
+      const before = holders.get(c);
+      if (before && before.key !== key) {
+        warnings.push(
+          `line ${section.lines.get('allowedips') ?? section.line}: ${c} is also an allowed IP of the peer at line ${before.line}; the later peer holds it (as in WireGuard)`,
+        );
+        // The desired state is what the device ends with, so a second apply changes nothing.
+        const holder = byKey.get(before.key)?.peer;
+        if (holder) holder.allowedIPs = holder.allowedIPs.filter((x) => x !== c);
+      }
+      holders.set(c, { line: section.line, key });
+    }
+    const earlier = byKey.get(key);
+    if (!earlier) {
+      const peer: WgQuickPeer = {
+        publicKey: p.publicKey as Key,
+        ...(p.presharedKey ? { presharedKey: p.presharedKey } : {}),
+        allowedIPs,
+        ...(p.endpoint !== undefined ? { endpoint: p.endpoint } : {}),
+        ...(p.persistentKeepalive !== undefined ? { persistentKeepalive: p.persistentKeepalive } : {}),
+      };
+      peers.push(peer);
+      byKey.set(key, { peer, line: section.line });
+      return;
+    }
+    // The same key again: merged as `wg setconf` merges it (each section updates the same peer):
+    // fields given here win, fields not given keep the earlier value (a preshared key is never
+    // dropped), and this section's AllowedIPs replace the earlier ones.
+    const e = earlier.peer;
+    const kept = ['PresharedKey', 'Endpoint', 'PersistentKeepalive'].filter(
+      (f) => !section?.seen.has(f.toLowerCase()) && e[lowerFirst(f) as keyof WgQuickPeer] !== undefined,
+    );
+    if (p.presharedKey) e.presharedKey = p.presharedKey;
+    if (p.endpoint !== undefined) e.endpoint = p.endpoint;
+    if (p.persistentKeepalive !== undefined) e.persistentKeepalive = p.persistentKeepalive;
+    const dropped = e.allowedIPs.filter((c) => !allowedIPs.includes(c));
+    e.allowedIPs = allowedIPs;
+    warnings.push(
+      `line ${section.line}: this [Peer] has the same PublicKey as the one at line ${earlier.line}; merged as wg setconf does: fields given here win${kept.length > 0 ? `, ${kept.join(', ')} kept from line ${earlier.line}` : ''}, AllowedIPs ${dropped.length > 0 ? `replaced (${dropped.join(', ')} dropped)` : 'from this section'}`,
+    );
   };
 
   const lines = text.split(/\r?\n/);
@@ -96,10 +139,10 @@ export function parseWgQuick(input: string | Uint8Array): WgQuickConfig {
       finishPeer();
       if (name === '[interface]') {
         if (iface) throw parseError(lineNo, 'a second [Interface] section');
-        iface = { addresses: [], dns: [], preUp: [], postUp: [], preDown: [], postDown: [] };
+        iface = emptyInterface();
         section = { kind: 'interface', value: iface, seen: new Set() };
       } else if (name === '[peer]') {
-        section = { kind: 'peer', value: { allowedIPs: [] }, seen: new Set(), line: lineNo };
+        section = { kind: 'peer', value: { allowedIPs: [] }, seen: new Set(), line: lineNo, lines: new Map() };
       } else {
         throw parseError(lineNo, `unknown section ${/^[\x20-\x7e]{0,40}$/.test(line) ? line : ''}`.trim());
       }
@@ -114,21 +157,46 @@ export function parseWgQuick(input: string | Uint8Array): WgQuickConfig {
     if (!section) throw parseError(lineNo, `${shownKey} is outside of a section`);
     const allowed = section.kind === 'interface' ? INTERFACE_KEYS : PEER_KEYS;
     if (!allowed.has(key)) throw parseError(lineNo, `unknown key ${shownKey} in [${section.kind === 'interface' ? 'Interface' : 'Peer'}]`);
+    if (value.length === 0) {
+      if (WG_QUICK_ONLY.has(key)) continue; // wg-quick: an empty value is no value
+      throw parseError(lineNo, `${shownKey} has no value (wg refuses this line too); remove the line to leave ${shownKey} unset`);
+    }
     if (!LIST_KEYS.has(key)) {
-      if (section.seen.has(key)) throw parseError(lineNo, `${shownKey} is given twice in one section`);
+      if (section.seen.has(key)) {
+        // wg takes the last one; lanrage refuses, so a copy-paste slip is never applied silently.
+        throw parseError(lineNo, `${shownKey} is given twice in one section (wg would use the last one; lanrage refuses so neither is applied by mistake)`);
+      }
       section.seen.add(key);
     }
+    if (section.kind === 'peer' && !section.lines.has(key)) section.lines.set(key, lineNo);
     try {
       if (section.kind === 'interface') applyInterfaceKey(section.value, key, value);
-      else applyPeerKey(section.value, key, value);
+      else applyPeerKey(section.value, key, value, (w) => warnings.push(`line ${lineNo}: ${w}`));
     } catch (err) {
       if (err instanceof LanrageError) throw parseError(lineNo, err.message, err);
       throw err;
     }
   }
   finishPeer();
-  if (!iface) throw new LanrageError('CONFIG_PARSE_ERROR', 'line 1: the configuration has no [Interface] section', { details: { line: 1 } });
-  return { interface: iface, peers };
+  // A file of [Peer] sections only (what `wg addconf` users keep) changes peers only.
+  if (!iface && peers.length === 0)
+    throw new LanrageError('CONFIG_PARSE_ERROR', 'line 1: the configuration has no [Interface] or [Peer] section', { details: { line: 1 } });
+  return { interface: iface ?? emptyInterface(), peers, warnings };
+}
+
+function emptyInterface(): WgQuickInterface {
+  return { addresses: [], dns: [], preUp: [], postUp: [], preDown: [], postDown: [] };
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+/** An interface address as wg-quick takes it: without a prefix length it is a host address (/32, /128). */
+function interfaceAddress(text: string): string {
+  if (text.includes('/')) return parseInterfaceAddress(text).text;
+  const ip = parseIp(text);
+  return parseInterfaceAddress(ip ? `${text}/${ip.family === 4 ? 32 : 128}` : text).text;
 }
 
 function applyInterfaceKey(iface: WgQuickInterface, key: string, value: string): void {
@@ -143,7 +211,7 @@ function applyInterfaceKey(iface: WgQuickInterface, key: string, value: string):
       iface.fwmark = validateFwmark(value);
       return;
     case 'address':
-      for (const a of list(value)) iface.addresses.push(parseInterfaceAddress(a).text);
+      for (const a of list(value)) iface.addresses.push(interfaceAddress(a));
       return;
     case 'dns':
       for (const d of list(value)) {
@@ -178,7 +246,7 @@ function applyInterfaceKey(iface: WgQuickInterface, key: string, value: string):
   }
 }
 
-function applyPeerKey(peer: Partial<WgQuickPeer> & { allowedIPs: string[] }, key: string, value: string): void {
+function applyPeerKey(peer: Partial<WgQuickPeer> & { allowedIPs: string[] }, key: string, value: string, warn: (w: string) => void): void {
   switch (key) {
     case 'publickey':
       peer.publicKey = Key.parse(value, 'public', 'PublicKey');
@@ -187,7 +255,11 @@ function applyPeerKey(peer: Partial<WgQuickPeer> & { allowedIPs: string[] }, key
       peer.presharedKey = Key.parse(value, 'preshared', 'PresharedKey');
       return;
     case 'allowedips':
-      peer.allowedIPs.push(...list(value).map((a) => parseAllowedIP(a).cidr.text));
+      for (const a of list(value)) {
+        const { cidr, normalized } = parseAllowedIP(a);
+        if (normalized && /^[\x20-\x7e]{1,64}$/.test(a)) warn(`AllowedIPs ${a} has host bits set; applied as ${cidr.text} (wg warns the same)`);
+        peer.allowedIPs.push(cidr.text);
+      }
       return;
     case 'endpoint':
       peer.endpoint = parseEndpoint(value).text;

@@ -30,6 +30,13 @@ export interface WgQuickPeer {
 }
 
 export interface WgQuickConfig {
+  /** Empty (no keys) for a file of [Peer] sections only. */
   interface: WgQuickInterface;
   peers: WgQuickPeer[];
+  /**
+   * What was accepted but changed or merged, each `line N: ...` (host bits cleared, a [Peer]
+   * repeated and merged as `wg setconf` merges it, an allowed IP claimed by two peers).
+   * Show them to the user: nothing is normalised silently.
+   */
+  warnings?: string[];
 }

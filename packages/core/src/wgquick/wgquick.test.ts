@@ -78,13 +78,52 @@ describe('parseWgQuick', () => {
     ['bad allowed IP', `[Interface]\n[Peer]\nPublicKey = ${pub1.toBase64()}\nAllowedIPs = 10.0.0.0/40\n`, 4],
     ['bad endpoint', `[Interface]\n[Peer]\nPublicKey = ${pub1.toBase64()}\nEndpoint = ::1:51820\n`, 4],
     ['scalar key twice', '[Interface]\nMTU = 1420\nMTU = 1280\n', 3],
-    ['no [Interface]', '', 1],
+    ['no section at all', '# nothing\n', 1],
+    ['an empty value wg refuses', '[Interface]\nListenPort =\n', 2],
+    ['an empty PresharedKey', `[Peer]\nPublicKey = ${pub1.toBase64()}\nPresharedKey =\n`, 3],
     ['C5 NUL', '[Interface]\nMTU = 14\u000020\n', 2],
   ])('%s is CONFIG_PARSE_ERROR at the right line', (_name, text, line) => {
     const e = parseErr(text);
     expect(e.code).toBe('CONFIG_PARSE_ERROR');
     expect(e.details.line).toBe(line);
     expect(e.message).toContain(`line ${line}`);
+  });
+
+  it('accepts what wg-quick accepts: host addresses, empty wg-quick-only values, a file of [Peer] sections only', () => {
+    const c = parseWgQuick(`[Interface]\nAddress = 172.16.0.2, fd01::2\nTable =\nMTU =\nDNS =\n`);
+    expect(c.interface.addresses).toEqual(['172.16.0.2/32', 'fd01::2/128']);
+    expect(c.interface.mtu).toBeUndefined();
+    expect(c.interface.table).toBeUndefined();
+    const peersOnly = parseWgQuick(`[Peer]\nPublicKey = ${pub1.toBase64()}\nAllowedIPs = 10.0.0.7\n`);
+    expect(peersOnly.interface.privateKey).toBeUndefined();
+    expect(peersOnly.peers[0]?.allowedIPs).toEqual(['10.0.0.7/32']);
+    expect(peersOnly.warnings).toEqual([]);
+  });
+
+  it('a repeated [Peer] merges as wg setconf merges it: the preshared key is never dropped, and the user is told', () => {
+    const c = parseWgQuick(
+      `[Interface]\n[Peer]\nPublicKey = ${pub1.toBase64()}\nPresharedKey = ${psk.toBase64()}\nAllowedIPs = 10.1.0.0/24\nEndpoint = 192.0.2.1:1\nPersistentKeepalive = 10\n\n` +
+        `[Peer]\nPublicKey = ${pub1.toBase64()}\nAllowedIPs = 10.2.0.0/24\nEndpoint = 192.0.2.2:2\n`,
+    );
+    // What `wg setconf` made of this very file on wireguard-go (checked by hand with wg showconf):
+    expect(c.peers).toHaveLength(1);
+    expect(c.peers[0]?.presharedKey?.equals(psk)).toBe(true);
+    expect(c.peers[0]).toMatchObject({ allowedIPs: ['10.2.0.0/24'], endpoint: '192.0.2.2:2', persistentKeepalive: 10 });
+    expect(c.warnings).toEqual([
+      'line 9: this [Peer] has the same PublicKey as the one at line 2; merged as wg setconf does: fields given here win, PresharedKey, PersistentKeepalive kept from line 2, AllowedIPs replaced (10.1.0.0/24 dropped)',
+    ]);
+    expect(c.warnings?.join('')).not.toContain(psk.toBase64());
+  });
+
+  it('host bits and an allowed IP claimed by two peers are applied as WireGuard does, with a warning each', () => {
+    const c = parseWgQuick(
+      `[Interface]\n[Peer]\nPublicKey = ${pub1.toBase64()}\nAllowedIPs = 10.0.0.7/24\n[Peer]\nPublicKey = ${pub2.toBase64()}\nAllowedIPs = 10.0.0.0/24, 10.9.0.0/16\n`,
+    );
+    expect(c.peers.map((p) => p.allowedIPs)).toEqual([[], ['10.0.0.0/24', '10.9.0.0/16']]); // what the device ends with
+    expect(c.warnings).toEqual([
+      'line 4: AllowedIPs 10.0.0.7/24 has host bits set; applied as 10.0.0.0/24 (wg warns the same)',
+      'line 7: 10.0.0.0/24 is also an allowed IP of the peer at line 2; the later peer holds it (as in WireGuard)',
+    ]);
   });
 
   it('K11 a malformed key is never echoed', () => {
