@@ -4,6 +4,7 @@ import { doctor } from './commands/doctor.js';
 import { genkey, genpsk, pubkey } from './commands/keys.js';
 import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
+import { showconf } from './commands/showconf.js';
 import { status } from './commands/status.js';
 import { down, up } from './commands/up-down.js';
 import { completionScript } from './completion.js';
@@ -89,6 +90,12 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--dry-run', 'print the plan, change nothing')
     .option('--replace-peers', 'replace all peers at once (drops every session)')
     .action(run(async (file, o, cmd) => apply(ctx, file, { ...globals(cmd), ...o })));
+  program
+    .command('showconf')
+    .description('print the interface as a wg-quick file (like wg showconf); keys only with --show-secrets')
+    .option('--show-secrets', 'include the private and preshared keys')
+    .option('-o, --output <file>', 'write a new file (mode 0600) instead of standard output')
+    .action(run(async (o, cmd) => showconf(ctx, { ...globals(cmd), ...o })));
   program
     .command('doctor')
     .description('check that lanrage can run here: platform, privileges, WireGuard, tun, keys, port, config')
