@@ -254,7 +254,11 @@ describe('lanrage CLI against MemoryBackend', () => {
 
     backend.calls.length = 0;
     const real = JSON.parse((await run(['apply', file, '--json'])).stdout);
-    expect(real).toMatchObject({ schemaVersion: 1, applied: true, ignored: ['Address'] });
+    expect(real).toMatchObject({ schemaVersion: 1, applied: true, ignored: ['Address'], warnings: [] });
+    // Every change as data, not prose only.
+    expect(real.plan.update[0].fields).toEqual([{ field: 'endpoint', from: '192.0.2.1:51820', to: '198.51.100.1:51820' }]);
+    expect(real.plan.add[0]).toMatchObject({ publicKey: other, fields: [{ field: 'allowedIPs', from: null, to: ['10.66.0.3/32'] }] });
+    expect(real.plan.config).toBeUndefined();
     const sets = backend.calls.filter((c) => c.method === 'setDevice');
     expect(sets).toHaveLength(1);
     expect(sets[0]?.config?.peers?.find((p) => String(p.publicKey) === peer)).toMatchObject({ updateOnly: true, endpoint: '198.51.100.1:51820' });

@@ -3,6 +3,7 @@ export {
   type ApplyPlan,
   type DesiredDevice,
   type DesiredPeer,
+  type FieldChange,
   isEmptyPlan,
   type PeerChange,
   type PlanOptions,

@@ -1,5 +1,5 @@
 import { open, stat } from 'node:fs/promises';
-import { type ApplyPlan, desiredFromWgQuick, LanrageError, MAX_CONFIG_BYTES, parseWgQuick } from '@lanrage/core';
+import { type ApplyPlan, desiredFromWgQuick, type FieldChange, Key, LanrageError, MAX_CONFIG_BYTES, parseWgQuick } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -61,7 +61,20 @@ export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOpt
   try {
     if (!opts.json && parsed.peers.length >= 1000) ctx.io.stderr(`reading ${manager.interfaceName} and diffing ${parsed.peers.length} peers…\n`);
     const result = await manager.apply(desiredFromWgQuick(parsed), { dryRun: opts.dryRun === true, replacePeers: opts.replacePeers === true });
-    const { config: _omit, ...plan } = result.plan;
+    const { config, ...rest } = result.plan;
+    // --json: every change as data. An added peer's fields are its values in the change sent.
+    const added = new Map((config.peers ?? []).filter((p) => !p.updateOnly && !p.remove).map((p) => [Key.from(p.publicKey, 'public').toBase64(), p]));
+    const plan = {
+      ...rest,
+      add: rest.add.map((a) => {
+        const p = added.get(a.publicKey);
+        const fields: FieldChange[] = [{ field: 'allowedIPs', from: null, to: p?.allowedIPs ?? [] }];
+        if (p?.endpoint !== undefined) fields.push({ field: 'endpoint', from: null, to: p.endpoint });
+        if (p?.persistentKeepalive) fields.push({ field: 'persistentKeepalive', from: null, to: p.persistentKeepalive });
+        if (p?.presharedKey) fields.push({ field: 'presharedKey', from: null, to: '(set)' });
+        return { ...a, fields };
+      }),
+    };
     if (opts.json) {
       ctx.io.stdout(
         toJson({

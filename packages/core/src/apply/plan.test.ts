@@ -46,7 +46,13 @@ describe('planApply', () => {
     const want = base();
     (want.peers[0] as { endpoint: string }).endpoint = '198.51.100.9:7';
     const plan = planApply(await be.getDevice('wg0'), want);
-    expect(plan.update).toEqual([{ publicKey: p1.toBase64(), changes: ['endpoint 192.0.2.1:1 → 198.51.100.9:7'] }]);
+    expect(plan.update).toEqual([
+      {
+        publicKey: p1.toBase64(),
+        changes: ['endpoint 192.0.2.1:1 → 198.51.100.9:7'],
+        fields: [{ field: 'endpoint', from: '192.0.2.1:1', to: '198.51.100.9:7' }],
+      },
+    ]);
     expect(plan.config.peers).toEqual([{ publicKey: p1, updateOnly: true, endpoint: '198.51.100.9:7' }]);
     expect(plan.config.replacePeers).toBeUndefined();
   });
@@ -58,6 +64,10 @@ describe('planApply', () => {
     const plan = planApply(await be.getDevice('wg0'), want);
     expect(plan.config.peers?.[0]).toMatchObject({ updateOnly: true, persistentKeepalive: 5, presharedKey: psk });
     expect(JSON.stringify(plan.update)).not.toContain(psk.toBase64());
+    expect(plan.update[0]?.fields).toEqual([
+      { field: 'persistentKeepalive', from: 25, to: 5 },
+      { field: 'presharedKey', from: null, to: '(set)' },
+    ]);
   });
 
   it('allowed IPs change incrementally where supported, else by replacement', async () => {

@@ -28,6 +28,18 @@ export interface PeerChange {
   publicKey: string;
   /** Human-readable differences, e.g. `endpoint 192.0.2.1:1 → 192.0.2.2:1`; never key material. */
   changes: readonly string[];
+  /**
+   * The same differences as data, for updates (an added peer's values are its `config`
+   * entry): a preshared key appears as `"(set)"`/`null`, never as key material.
+   */
+  fields?: FieldChange[];
+}
+
+/** One field of a peer that a plan changes. */
+export interface FieldChange {
+  field: 'endpoint' | 'persistentKeepalive' | 'presharedKey' | 'allowedIPs';
+  from: string | number | string[] | null;
+  to: string | number | string[] | null;
 }
 
 /** What `apply` will send: only the differences. */
@@ -123,21 +135,25 @@ function* planSteps(live: DeviceStatus, desired: DesiredDevice, opts: PlanOption
       }
       const op: PeerConfig = { publicKey: d.publicKey, updateOnly: true };
       const changes: string[] = [];
+      const fields: FieldChange[] = [];
       if (d.endpoint !== undefined) {
         const ep = parseEndpoint(d.endpoint).text;
         if (ep !== l.endpoint) {
           op.endpoint = d.endpoint;
           changes.push(`endpoint ${l.endpoint ?? '(none)'} → ${ep}`);
+          fields.push({ field: 'endpoint', from: l.endpoint, to: ep });
         }
       }
       const ka = d.persistentKeepalive ?? 0;
       if (ka !== l.persistentKeepalive) {
         op.persistentKeepalive = ka;
         changes.push(`persistent keepalive ${l.persistentKeepalive} → ${ka}`);
+        fields.push({ field: 'persistentKeepalive', from: l.persistentKeepalive, to: ka });
       }
       if (!sameKey(d.presharedKey, l.presharedKey)) {
         op.presharedKey = d.presharedKey ?? null;
         changes.push(d.presharedKey ? 'preshared key (changed)' : 'preshared key (removed)');
+        fields.push({ field: 'presharedKey', from: l.presharedKey ? '(set)' : null, to: d.presharedKey ? '(set)' : null });
       }
       const want = normalizeAllowedIPs(d.allowedIPs).map((c) => c.text);
       const have = new Set(l.allowedIPs);
@@ -152,13 +168,14 @@ function* planSteps(live: DeviceStatus, desired: DesiredDevice, opts: PlanOption
         } else op.allowedIPs = want;
         if (toAdd.length > 0) changes.push(`allowed IPs +${toAdd.join(',+')}`);
         if (toRemove.length > 0) changes.push(`allowed IPs -${toRemove.join(',-')}`);
+        fields.push({ field: 'allowedIPs', from: [...l.allowedIPs], to: want });
       }
       if (changes.length === 0) {
         plan.unchanged++;
         continue;
       }
       peers.push(op);
-      plan.update.push({ publicKey: d.publicKey.toBase64(), changes });
+      plan.update.push({ publicKey: d.publicKey.toBase64(), changes, fields });
     }
     if (!opts.keepUnlisted) {
       for (const id of unwanted) {
