@@ -2,11 +2,12 @@
 // test/helpers/manager-model.mjs on KernelBackend, with changes behind the manager's back made
 // by `wg set` and the routes read back with `ip route` (not through lanrage).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { createNetworkManager, loadConfig } from 'lanrage';
+import { createNetworkManager, desiredFromWgQuick, loadConfig, parseWgQuick } from 'lanrage';
 import { programArbitrary, runProgram } from '../helpers/manager-model.mjs';
 
 const NAME = 'lrmodel0';
@@ -79,6 +80,56 @@ export function managerCases(test) {
       return { routesAfterReconcile: ipRoutes(NAME).length };
     } finally {
       await manager.cleanup().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('dry run is pure: apply --dry-run of every wg-quick fixture leaves the kernel device and routes as they were, and never probes', async () => {
+    const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/wgquick');
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-vm-dry-'));
+    const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: 'lrdry0', LANRAGE_ADDRESS: '10.66.0.1', LANRAGE_BACKEND: 'kernel' } });
+    const manager = await createNetworkManager(config);
+    const backend = manager.backend;
+    let probes = 0;
+    const probe = backend.supportsAllowedIPRemoval.bind(backend);
+    backend.supportsAllowedIPRemoval = (name) => {
+      probes++;
+      return probe(name);
+    };
+    const snapshot = () =>
+      `${execFileSync('wg', ['show', 'lrdry0', 'dump'], { encoding: 'utf8' })}\n${execFileSync('ip', ['route', 'show', 'dev', 'lrdry0'], { encoding: 'utf8' })}`;
+    const checked = [];
+    try {
+      await manager.initialize();
+      for (const name of readdirSync(fixtures).filter((f) => f.endsWith('.conf'))) {
+        let parsed;
+        try {
+          parsed = parseWgQuick(readFileSync(join(fixtures, name)));
+        } catch (err) {
+          if (err.code !== 'CONFIG_PARSE_ERROR') throw err;
+          continue; // refused before anything could touch the device (port-twice.conf)
+        }
+        const desired = desiredFromWgQuick(parsed);
+        await manager.apply(desired); // the file for real ...
+        const target = parsed.peers.find((p) => p.allowedIPs.length > 0);
+        if (target) {
+          // ... then an extra allowed IP behind the manager's back, so the plan must remove one:
+          // the case that makes a kernel without single-IP removal probe for it.
+          execFileSync('wg', ['set', 'lrdry0', 'peer', target.publicKey.toBase64(), 'allowed-ips', [...target.allowedIPs, '10.250.250.0/24'].join(',')]);
+        }
+        const before = snapshot();
+        probes = 0;
+        const dry = await manager.apply(desired, { dryRun: true });
+        if (snapshot() !== before) throw new Error(`${name}: the dry run changed the device`);
+        if (probes !== 0) throw new Error(`${name}: the dry run probed allowed-IP removal`);
+        if (dry.applied) throw new Error(`${name}: a dry run reported applied`);
+        if (target && dry.plan.update.length === 0) throw new Error(`${name}: the dry run did not plan the removal`);
+        checked.push(name);
+      }
+      if (checked.length < 9) throw new Error(`only ${checked.length} fixtures were checked`);
+      return { fixtures: checked.length };
+    } finally {
+      await manager.cleanup().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     }
   });
