@@ -2,6 +2,7 @@ import {
   type Availability,
   type DeviceConfig,
   type DeviceStatus,
+  isLanrageError,
   Key,
   LanrageError,
   type PartialApplyDetails,
@@ -168,29 +169,39 @@ export class KernelBackend implements WireGuardBackend {
 
   /**
    * A kernel without the flag ignores it and would ADD the prefix, so the probe must see the
-   * result: a ghost peer gets a documentation prefix, the removal is sent, the peer is read back,
-   * and the ghost is removed again.
+   * result: a ghost peer gets a documentation prefix, the removal is sent, the peer is read back.
+   * All of it happens on a throwaway link of its own (`lrp<pid>`), never on the user's
+   * interface, so a crash mid-probe can leave nothing on it; a throwaway link whose process is
+   * gone is deleted by the next probe.
    */
-  async #probeRemoval(name: string): Promise<boolean> {
+  async #probeRemoval(_name: string): Promise<boolean> {
+    for (const link of await this.listDevices()) {
+      const m = /^lrp([0-9]+)$/.exec(link);
+      if (m && !processAlive(Number(m[1]))) await this.deleteInterface(link).catch(() => undefined);
+    }
+    const link = `lrp${process.pid}`;
+    await this.createInterface(link).catch((err: unknown) => {
+      if (!isLanrageError(err, 'INTERFACE_EXISTS')) throw err;
+    });
     const ghost = new Uint8Array(32).fill(0x6c);
     ghost[31] = 0x01;
     const ghostKey = Key.fromBytes(ghost);
     const prefix = { family: AF_INET, addr: new Uint8Array([192, 0, 2, 255]), prefix: 32 };
     const native = this.#addon();
     try {
-      await this.#send(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }]));
+      await this.#send(link, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), allowedIps: [prefix] }]));
       try {
-        await this.#send(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }]));
+        await this.#send(link, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), updateOnly: true, allowedIps: [{ ...prefix, remove: true }] }]));
       } catch (err) {
         const e = mapNativeError(err, 'probing allowed-IP removal');
         if (e.code === 'INVALID_ARGUMENT' || e.code === 'UNSUPPORTED') return false;
         throw e;
       }
-      const dev = await native.getDevice(name);
+      const dev = await native.getDevice(link);
       const i = findPeer(dev, ghostKey.bytes());
       return i >= 0 && allowedIPsAt(dev, i).length === 0;
     } finally {
-      await this.#send(name, encodeRawPeerOps([{ publicKey: ghostKey.bytes(), remove: true }])).catch(() => undefined);
+      await this.deleteInterface(link).catch(() => undefined);
     }
   }
 
@@ -357,4 +368,14 @@ function detach(op: EncodedOp): EncodedOp {
   const bytes = op.bytes.slice(0, op.length);
   op.bytes.fill(0, 0, op.length);
   return { bytes, length: op.length };
+}
+
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
