@@ -1,6 +1,8 @@
 // The built `lanrage` command as a process: what a shell sees (exit codes, stderr), for the
 // cases an in-process test cannot show: a reader that goes away, and an unprivileged user.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
@@ -28,6 +30,32 @@ describeWith('the lanrage process', [prerequisites.linux()], () => {
       const r = await withClosedStdout(args);
       expect(r.code, args.join(' ')).toBe(141);
       expect(r.stderr, args.join(' ')).not.toMatch(/EPIPE|Error|at .*\.js/);
+    }
+  });
+});
+
+describeWith('the lanrage process with hostile input (C5, W8)', [prerequisites.linux()], () => {
+  it('unbounded standard input and FIFOs end at once with a typed error, never a hang or a huge read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-c5-'));
+    try {
+      const fifo = join(dir, 'peers.conf');
+      spawnSync('mkfifo', [fifo]);
+      const cases: [string[], string, RegExp][] = [
+        [['pubkey'], '/dev/zero', /standard input is longer than 4096 bytes/],
+        [['apply', fifo, '-i', 'lrc5x0'], '/dev/null', /is not a regular file/],
+        [['--config', fifo, 'status'], '/dev/null', /is not a regular file/],
+        [['--config', '/dev/zero', 'status'], '/dev/null', /is not a regular file/],
+      ];
+      for (const [args, stdin, message] of cases) {
+        const started = Date.now();
+        const r = spawnSync('sh', ['-c', `exec "$0" "$@" < ${stdin}`, process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+        expect(r.signal, `${args.join(' ')} hung`).toBeNull();
+        expect(r.status, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(message);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

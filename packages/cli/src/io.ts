@@ -1,10 +1,12 @@
+import { LanrageError } from '@lanrage/core';
 import { ExitCode } from './exit-codes.js';
 
 /** Where a command reads and writes; real streams in bin.ts, buffers in tests. */
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  readStdin: () => Promise<Buffer>;
+  /** Standard input, at most `maxBytes` (more is INVALID_KEY_FILE: a key never needs more). */
+  readStdin: (maxBytes: number) => Promise<Buffer>;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   env: NodeJS.ProcessEnv;
@@ -34,10 +36,21 @@ export function processIo(): Io {
   return {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
-    readStdin: async () => {
+    readStdin: async (maxBytes) => {
       const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
-      return Buffer.concat(chunks);
+      let size = 0;
+      for await (const c of process.stdin) {
+        chunks.push(c as Buffer);
+        size += (c as Buffer).length;
+        if (size > maxBytes) {
+          for (const b of chunks) b.fill(0);
+          process.stdin.destroy(); // stop reading (`lanrage pubkey < /dev/zero` ends here)
+          throw new LanrageError('INVALID_KEY_FILE', `standard input is longer than ${maxBytes} bytes; it should hold one key`);
+        }
+      }
+      const all = Buffer.concat(chunks);
+      for (const b of chunks) b.fill(0);
+      return all;
     },
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,

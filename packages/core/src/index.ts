@@ -55,6 +55,7 @@ export {
   SelfPeerCheck,
 } from './normalize.js';
 export { hasNetAdmin } from './platform/privileges.js';
+export { jsonErrorPosition, type ReadFileOptions, readRegularFile } from './platform/read-file.js';
 export type { Availability, DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from './types.js';
 export { IpCommandLinkControl } from './userspace/ip-command-link-control.js';
 export type { LinkControl } from './userspace/link-control.js';

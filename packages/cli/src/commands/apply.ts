@@ -1,5 +1,5 @@
-import { open, stat } from 'node:fs/promises';
-import { type ApplyPlan, desiredFromWgQuick, type FieldChange, Key, LanrageError, MAX_CONFIG_BYTES, parseWgQuick } from '@lanrage/core';
+import { stat } from 'node:fs/promises';
+import { type ApplyPlan, desiredFromWgQuick, type FieldChange, Key, LanrageError, MAX_CONFIG_BYTES, parseWgQuick, readRegularFile } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -12,19 +12,11 @@ export interface ApplyCommandOptions extends GlobalOptions {
 }
 
 async function readConfigFile(path: string): Promise<Buffer> {
-  let fh: Awaited<ReturnType<typeof open>>;
   try {
-    fh = await open(path, 'r');
-  } catch (cause) {
-    throw new LanrageError('INVALID_CONFIG', `cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, { cause });
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new LanrageError('INVALID_CONFIG', `${path} is not a regular file`);
-    if (st.size > MAX_CONFIG_BYTES) throw new LanrageError('CONFIG_PARSE_ERROR', `${path} is larger than ${MAX_CONFIG_BYTES} bytes`);
-    return await fh.readFile();
-  } finally {
-    await fh.close();
+    return await readRegularFile(path, { maxBytes: MAX_CONFIG_BYTES, code: 'INVALID_CONFIG', what: 'wg-quick file' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new LanrageError('INVALID_CONFIG', `cannot read ${path} (ENOENT)`);
+    throw err;
   }
 }
 

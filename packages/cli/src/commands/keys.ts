@@ -2,6 +2,9 @@ import { generatePresharedKey, generatePrivateKey, Key, LanrageError, publicKeyF
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 
+/** A key on standard input is 44 characters and a newline; allow generous whitespace, never unbounded input. */
+const STDIN_KEY_BYTES = 4096;
+
 /** `lanrage genkey`: a new clamped private key on stdout, like `wg genkey`. */
 export function genkey(ctx: CliContext): ExitCode {
   const key = generatePrivateKey();
@@ -20,7 +23,7 @@ export function genpsk(ctx: CliContext): ExitCode {
 
 /** `lanrage pubkey`: private key on stdin, public key on stdout, like `wg pubkey`. */
 export async function pubkey(ctx: CliContext): Promise<ExitCode> {
-  const input = await ctx.io.readStdin();
+  const input = await ctx.io.readStdin(STDIN_KEY_BYTES);
   const text = input.toString('latin1').replace(/[ \t\r\n]+$/, '');
   input.fill(0);
   let key: Key;

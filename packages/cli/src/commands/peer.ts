@@ -2,6 +2,10 @@ import { isLanrageError, Key, LanrageError, loadKeyFile, type PeerStatus, parseK
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+
+/** A key on standard input is 44 characters and a newline; allow generous whitespace, never unbounded input. */
+const STDIN_KEY_BYTES = 4096;
+
 import { colorsFor } from '../output/color.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
 
@@ -24,7 +28,7 @@ function splitList(value: string | undefined): string[] | undefined {
 async function readPsk(ctx: CliContext, path: string | undefined): Promise<Key | undefined> {
   if (path === undefined) return undefined;
   if (path === '-') {
-    const input = await ctx.io.readStdin();
+    const input = await ctx.io.readStdin(STDIN_KEY_BYTES);
     try {
       return parseKeyFile(input, 'preshared', 'standard input');
     } finally {

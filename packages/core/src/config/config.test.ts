@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,34 @@ describe('loadConfig', () => {
     expect((await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }))).code).toBe('INVALID_CONFIG');
     await writeFile(join(dir, 'config.json'), '[]');
     expect((await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }))).code).toBe('INVALID_CONFIG');
+  });
+
+  it('K11 a file that is not JSON (a key file given as --config) is named, never quoted', async () => {
+    const key = 'xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=';
+    for (const content of [`${key}\n`, `{"mtu": ${key}}`, `{\n  "mtu": 1420,\n  ${key}\n}`]) {
+      const path = join(dir, 'not-a-config.json');
+      await writeFile(path, content);
+      const e = (await loadConfig({ path, env: {} }).catch((x: unknown) => x)) as LanrageError;
+      expect(e.code).toBe('INVALID_CONFIG');
+      expect(e.message).toContain(path);
+      for (const leak of [key.slice(0, 4), key.slice(10, 14)]) expect(JSON.stringify(e.toJSON())).not.toContain(leak);
+      expect(e.cause).toBeUndefined(); // the SyntaxError quotes the text
+    }
+  });
+
+  it('C5 a FIFO, a device or a huge file as the configuration is refused at once, never read', async () => {
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    for (const path of [fifo, '/dev/zero']) {
+      const started = Date.now();
+      const e = (await loadConfig({ path, env: {} }).catch((x: unknown) => x)) as LanrageError;
+      expect(e.code).toBe('INVALID_CONFIG');
+      expect(e.message).toContain('is not a regular file');
+      expect(Date.now() - started).toBeLessThan(2000);
+    }
+    const big = join(dir, 'big.json');
+    await writeFile(big, `{"mtu": 1420${' '.repeat(2 * 1024 * 1024)}}`);
+    await expect(loadConfig({ path: big, env: {} })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('larger than') });
   });
 
   it('an IPv6 virtual subnet needs an MTU of at least 1280', async () => {

@@ -1,11 +1,16 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LanrageError } from '../errors.js';
+import { jsonErrorPosition, readRegularFile } from '../platform/read-file.js';
 import { parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { parseIp, prefixContains } from '../validation/ip.js';
 import { validateKeepalive, validateListenPort, validateMtu, validatePort } from '../validation/numbers.js';
+
+/** A configuration file is a few hundred bytes; anything over this is not one (C5, W8). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+const NOT_A_CONFIG = "Point --config (or LANRAGE_CONFIG) at lanrage's JSON configuration file, or leave it out to use the defaults.";
 
 export type BackendChoice = 'auto' | 'kernel' | 'userspace';
 export type LanrageMode = 'client' | 'relay';
@@ -108,20 +113,23 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Lanra
   let source: string | null = null;
   let text: string | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path, { maxBytes: MAX_CONFIG_FILE_BYTES, code: 'INVALID_CONFIG', what: 'configuration file' })).toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || explicitPath !== undefined) {
-      throw new LanrageError('INVALID_CONFIG', `cannot read configuration file ${path} (${code ?? 'error'})`, { cause: err, details: { source: path } });
-    }
+    if (err instanceof LanrageError) throw new LanrageError(err.code, err.message, { details: err.details, remedy: NOT_A_CONFIG });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if (explicitPath !== undefined) throw new LanrageError('INVALID_CONFIG', `cannot read configuration file ${path} (ENOENT)`, { details: { source: path } });
   }
   if (text !== undefined) {
     source = path;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
-    } catch (cause) {
-      throw new LanrageError('INVALID_CONFIG', `${path} is not valid JSON: ${(cause as Error).message}`, { cause, details: { source: path } });
+    } catch (err) {
+      // No cause and no V8 message: both quote the file's text (K11).
+      throw new LanrageError('INVALID_CONFIG', `${path} is not valid JSON (${jsonErrorPosition(err, text)})`, {
+        details: { source: path },
+        remedy: NOT_A_CONFIG,
+      });
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new LanrageError('INVALID_CONFIG', `${path} must contain a JSON object`, { details: { source: path } });
