@@ -74,15 +74,14 @@ constexpr size_t kPeerFixedMax = kAttrHeader /*peer nest*/ + kAttrHeader + 32 /*
 
 }  // namespace
 
-Device::~Device() {
-  wipe(privateKey.data(), privateKey.size());
-  for (auto& p : peers) wipe(p.presharedKey.data(), p.presharedKey.size());
-}
+Peer::~Peer() { wipe(presharedKey.data(), presharedKey.size()); }
 
-DeviceOp::~DeviceOp() {
-  wipe(privateKeyValue.data(), privateKeyValue.size());
-  for (auto& p : peers) wipe(p.presharedKeyValue.data(), p.presharedKeyValue.size());
-}
+PeerOp::~PeerOp() { wipe(presharedKeyValue.data(), presharedKeyValue.size()); }
+
+// Each peer wipes its own key (its destructor); the device's key is the device's.
+Device::~Device() { wipe(privateKey.data(), privateKey.size()); }
+
+DeviceOp::~DeviceOp() { wipe(privateKeyValue.data(), privateKeyValue.size()); }
 
 size_t idealMessageSize() {
   long page = ::sysconf(_SC_PAGESIZE);

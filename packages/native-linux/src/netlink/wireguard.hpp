@@ -47,6 +47,14 @@ struct Peer {
   uint64_t txBytes = 0;
   uint32_t protocolVersion = 0;
   std::vector<AllowedIp> allowedIps;
+  // Wipes the preshared key. Every Peer that goes (including the moved-from elements a
+  // growing vector<Peer> frees while a dump is parsed, P6) takes its key with it.
+  ~Peer();
+  Peer() = default;
+  Peer(const Peer&) = default;
+  Peer(Peer&&) noexcept = default;
+  Peer& operator=(const Peer&) = default;
+  Peer& operator=(Peer&&) noexcept = default;
 };
 
 struct Device {
@@ -77,6 +85,13 @@ struct PeerOp {
   Endpoint endpoint;       // family 0 = unchanged
   int32_t keepalive = -1;  // -1 = unchanged
   std::vector<AllowedIp> allowedIps;
+  // Wipes the preshared key, as Peer does (P6).
+  ~PeerOp();
+  PeerOp() = default;
+  PeerOp(const PeerOp&) = default;
+  PeerOp(PeerOp&&) noexcept = default;
+  PeerOp& operator=(const PeerOp&) = default;
+  PeerOp& operator=(PeerOp&&) noexcept = default;
 };
 
 struct DeviceOp {

@@ -309,3 +309,27 @@ TEST(BuildSet, GoldenBytes) {
   want.insert(want.end(), tail.begin(), tail.end());
   EXPECT_EQ(bytes, want);
 }
+
+// P6: a Peer (and a PeerOp) takes its preshared key with it wherever it goes, including the
+// moved-from elements a growing vector frees while a dump is parsed. Checked on storage the
+// test owns: construct, destroy, then read the bytes the object occupied.
+template <typename T, typename KeyOf>
+static bool keyBytesSurviveDestruction(KeyOf keyOf) {
+  alignas(T) unsigned char storage[sizeof(T)];
+  T* obj = new (storage) T();
+  Key& key = keyOf(*obj);
+  key.fill(0xA5);
+  const size_t offset = reinterpret_cast<unsigned char*>(key.data()) - storage;
+  obj->~T();
+  for (size_t i = 0; i < key.size(); i++)
+    if (storage[offset + i] == 0xA5) return true;
+  return false;
+}
+
+TEST(Secrets, PeerAndPeerOpWipeTheirPresharedKeyWhenDestroyed) {
+  EXPECT_FALSE(keyBytesSurviveDestruction<Peer>([](Peer& p) -> Key& { return p.presharedKey; }));
+  EXPECT_FALSE(keyBytesSurviveDestruction<PeerOp>([](PeerOp& p) -> Key& { return p.presharedKeyValue; }));
+  // A growing vector moves its peers and destroys the old ones: each of those wipes too.
+  static_assert(std::is_nothrow_move_constructible_v<Peer>, "vector<Peer> must move, not copy, when it grows");
+  static_assert(std::is_nothrow_move_constructible_v<PeerOp>, "vector<PeerOp> must move, not copy, when it grows");
+}
