@@ -1,14 +1,23 @@
-import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
-import { LanrageError } from '../errors.js';
-import { TimeSlicer } from '../event-loop/time-slicer.js';
-import { Key } from '../keys/key.js';
-import { publicKeyFrom } from '../keys/x25519.js';
-import type { RouteDelta } from '../manager/peer-index.js';
-import { prepareDeviceConfig } from '../normalize.js';
-import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from '../types.js';
-import { parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
-import { validateInterfaceName } from '../validation/interface-name.js';
-import { validateMtu } from '../validation/numbers.js';
+// Everything from the package's own entry (one bundled file in dist): a MemoryBackend's Key
+// and LanrageError are the very classes '@lanrage/core' hands out.
+import {
+  type Availability,
+  type DeviceConfig,
+  type DeviceStatus,
+  Key,
+  LanrageError,
+  type PartialApplyDetails,
+  type PeerStatus,
+  parseAllowedIP,
+  parseInterfaceAddress,
+  prepareDeviceConfig,
+  publicKeyFrom,
+  type RouteDelta,
+  TimeSlicer,
+  validateInterfaceName,
+  validateMtu,
+  type WireGuardBackend,
+} from '../index.js';
 
 function copyKey(key: Key): Key {
   const bytes = key.bytes();
