@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { namespacePrerequisites } from '../helpers/netns.js';
 import { describeWith, prerequisites } from '../helpers/prerequisites.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/dist/bin.js');
@@ -83,4 +84,42 @@ describeWith('the lanrage process, as a user without privileges', [prerequisites
       expect(r.stderr).not.toMatch(/EACCES|bug in lanrage|not up/);
     }
   });
+});
+
+describeWith('the lanrage process, several at once on one interface', namespacePrerequisites(), () => {
+  it('concurrent ups on a fresh interface run in turn: all succeed, one creates, the others adopt, and it works', async () => {
+    const ns = 'lrconc';
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-conc-'));
+    spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['netns', 'add', ns]);
+    const env = { ...process.env, LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: 'lrconc0', LANRAGE_BACKEND: 'userspace', NO_COLOR: '1' };
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+        });
+        child.stderr.on('data', (d) => {
+          out += d;
+        });
+        child.on('close', (code) => resolve({ code, out }));
+      });
+    try {
+      const ups = await Promise.all(Array.from({ length: 6 }, () => run(['up'])));
+      for (const u of ups) expect(u.code, u.out).toBe(0);
+      expect(ups.filter((u) => u.out.includes('(created)'))).toHaveLength(1);
+      expect(ups.filter((u) => u.out.includes('adopted'))).toHaveLength(5);
+      const status = await run(['status', '--json']);
+      expect(status.code, status.out).toBe(0);
+      expect(JSON.parse(status.out)).toMatchObject({ state: 'active', listenPort: 51820 });
+      const downs = await Promise.all([run(['down']), run(['down'])]);
+      for (const d of downs) expect(d.code, d.out).toBe(0);
+      expect((await run(['status'])).code).toBe(3);
+    } finally {
+      spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'down'], { env });
+      spawnSync('ip', ['netns', 'del', ns]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

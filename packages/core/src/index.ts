@@ -54,6 +54,7 @@ export {
   resolveDeviceConfig,
   SelfPeerCheck,
 } from './normalize.js';
+export { acquireInterfaceLock, type InterfaceLockOptions, type ReleaseLock } from './platform/interface-lock.js';
 export { hasNetAdmin } from './platform/privileges.js';
 export { jsonErrorPosition, type ReadFileOptions, readRegularFile } from './platform/read-file.js';
 export type { Availability, DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from './types.js';

@@ -11,6 +11,7 @@ import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logge
 import { resolveEndpoint } from '../net/resolve.js';
 import { systemPing } from '../net/system-ping.js';
 import { type NormalizedPeer, normalizePeer } from '../normalize.js';
+import { acquireInterfaceLock, type ReleaseLock } from '../platform/interface-lock.js';
 import { hasNetAdmin } from '../platform/privileges.js';
 import type { DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from '../types.js';
 import { normalizeAllowedIPs } from '../validation/cidr.js';
@@ -262,9 +263,29 @@ export class NetworkManager {
     );
   }
 
+  /**
+   * Holds the interface against other processes while it is created, configured or deleted
+   * (`up`/`down`/`apply` from a CLI and an embedder at once run in turn). Not for an in-memory
+   * backend, which no other process can see.
+   */
+  async #lockInterface(event: string): Promise<ReleaseLock> {
+    if (this.#backend.kind === 'memory') return async () => {};
+    return acquireInterfaceLock(this.config.interfaceName, { onWait: () => this.#log('info', `${event}.waitingForLock`) });
+  }
+
   async #initialize(): Promise<InitializeResult> {
     const backend = this.#backend;
     await this.#preflight(backend);
+    const release = await this.#lockInterface('initialize');
+    try {
+      return await this.#initializeLocked();
+    } finally {
+      await release();
+    }
+  }
+
+  async #initializeLocked(): Promise<InitializeResult> {
+    const backend = this.#backend;
     const name = this.config.interfaceName;
     const keys = await ensureKeys(this.config.keysDir);
     const existing = (await backend.listDevices()).includes(name);
@@ -634,19 +655,29 @@ export class NetworkManager {
   }
 
   async #apply(desired: DesiredDevice, options: ApplyOptions): Promise<ApplyResult> {
+    // A real apply holds the interface from its read to its last write (a dry run changes nothing).
+    const release = options.dryRun ? async () => {} : await this.#lockInterface('apply');
+    try {
+      const live = await this.#readDevice();
+      const own = live.publicKey ?? this.#publicKey;
+      if (own) {
+        const slicer = new TimeSlicer();
+        for (const p of desired.peers) {
+          const pause = slicer.next();
+          if (pause) await pause;
+          if (own.equals(p.publicKey)) throw new LanrageError('PEER_IS_SELF', `peer ${p.publicKey} is this node's own public key`);
+        }
+      }
+      if (options.dryRun) return await applyDesired(this.#backend, this.config.interfaceName, desired, options, live);
+      return await this.#applyLocked(desired, options, live);
+    } finally {
+      await release();
+    }
+  }
+
+  async #applyLocked(desired: DesiredDevice, options: ApplyOptions, live: DeviceStatus): Promise<ApplyResult> {
     const backend = this.#backend;
     const name = this.config.interfaceName;
-    const live = await this.#readDevice();
-    const own = live.publicKey ?? this.#publicKey;
-    if (own) {
-      const slicer = new TimeSlicer();
-      for (const p of desired.peers) {
-        const pause = slicer.next();
-        if (pause) await pause;
-        if (own.equals(p.publicKey)) throw new LanrageError('PEER_IS_SELF', `peer ${p.publicKey} is this node's own public key`);
-      }
-    }
-    if (options.dryRun) return applyDesired(backend, name, desired, options, live);
     const { index } = await this.#rebuild(live);
     // Each part of the change that lands goes into the index and brings its routes with it. A
     // route change that fails does not stop the peers: the routes are put right from a re-read.
@@ -690,9 +721,11 @@ export class NetworkManager {
       () =>
         this.#batches.exclusive(this.interfaceName, async () => {
           const backend = this.#backend;
+          const release = await this.#lockInterface('cleanup');
           try {
             await backend.deleteInterface(this.config.interfaceName);
           } finally {
+            await release();
             this.#publicKey = undefined;
             this.#index = undefined;
             this.#lost = undefined;
