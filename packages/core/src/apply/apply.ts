@@ -1,5 +1,6 @@
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
+import { checkListenPortFree } from '../net/port-free.js';
 import { prepareDeviceConfig } from '../normalize.js';
 import type { DeviceConfig, DeviceStatus } from '../types.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
@@ -58,6 +59,8 @@ export async function applyDesired(
   let plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: false });
   if (opts.dryRun) {
     await prepareDeviceConfig(plan.config); // the checks of a real run; the result is dropped
+    // A new listen port held by another socket fails the real change (PORT_IN_USE): so here.
+    if (plan.config.listenPort) await checkListenPortFree(plan.config.listenPort);
     return { plan, applied: false };
   }
   if (isEmptyPlan(plan)) return { plan, applied: false };

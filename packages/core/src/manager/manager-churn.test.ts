@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -342,5 +343,19 @@ describe('NetworkManager.apply --dry-run is pure and as strict as the real run',
     expect(probes).toBe(2);
     expect((await nm.getDevice()).peers[0]?.allowedIPs).toEqual(['172.18.0.0/24']);
     expect(real.plan.config.peers?.[0]?.allowedIPsRemove).toEqual(['172.18.1.0/24']);
+  });
+
+  it('a new listen port that another socket holds fails the dry run with PORT_IN_USE, as the real change would', async () => {
+    const nm = await upWith(new MemoryBackend());
+    const holder = createSocket('udp4');
+    await new Promise<void>((r) => holder.bind({ port: 0, address: '0.0.0.0' }, () => r()));
+    const held = holder.address().port;
+    try {
+      await expect(nm.apply({ listenPort: held, peers: [] }, { dryRun: true })).rejects.toMatchObject({ code: 'PORT_IN_USE' });
+    } finally {
+      holder.close();
+    }
+    const dry = await nm.apply({ listenPort: held, peers: [] }, { dryRun: true });
+    expect(dry.plan.device).toEqual([`listen port 51820 → ${held}`]);
   });
 });
