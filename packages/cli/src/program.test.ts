@@ -53,6 +53,11 @@ describe('lanrage CLI against MemoryBackend', () => {
       expect(help.stdout).toContain(cmd);
     expect(help.stdout).toContain('Exit codes');
     expect((await run(['--version'])).stdout.trim()).toBe('9.9.9');
+    // A subcommand's help shows the global options and the defaults.
+    const sub = await run(['ping', '--help']);
+    expect(sub.stdout).toContain('Global Options:');
+    expect(sub.stdout).toContain('-i, --interface <name>');
+    expect(sub.stdout).toContain('(default: "4")');
   });
 
   it('usage errors exit 2', async () => {

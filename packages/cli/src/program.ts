@@ -25,6 +25,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--json', 'print one JSON document on stdout (errors as JSON on stderr)')
     .addHelpText('after', `\n${EXIT_CODE_HELP}\n\nPrivate and preshared keys are never taken from the command line or the environment: use files or stdin.`)
     .showSuggestionAfterError(true)
+    // Every subcommand's --help lists the global options too (-i, --config, --json ...).
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => ctx.io.stdout(s), writeErr: (s) => ctx.io.stderr(s) });
 
