@@ -1,27 +1,30 @@
 #!/usr/bin/env node
-// Bundles compiled entry files in place (dist/x.js becomes x.js and everything it imports
-// relatively), so loading a package reads one file instead of dozens: Node's ESM loader
-// resolves, reads and links each file on its own, which was most of lanrage's start-up
-// (importing @lanrage/core: ~60-85 ms as 39 files, ~22-30 ms as one; issue 16).
+// Bundles a package's entry from its TypeScript sources into one file in dist (dist/x.js, which
+// tsc also emits, is replaced; tsc's declarations and other files stay), so loading a package
+// reads one file instead of dozens: Node's ESM loader resolves, reads and links each file on
+// its own, which was most of lanrage's start-up (importing @lanrage/core: ~60-85 ms as 39 files,
+// ~22-30 ms as one; issue 16). Built from src every time, never from dist: tsc -b does not
+// re-emit an unchanged entry, so a bundle made from dist/x.js would bundle itself, stale.
 // Packages stay external (bare imports): every @lanrage/* package is loaded once, so classes
 // such as Key and LanrageError have one identity across packages.
-//
 // With --with-deps, third-party dependencies (commander for the CLI: ~25 ms as its own files)
 // are bundled too; only @lanrage/* packages and Node's built-ins stay outside.
 //
-//   node ../../scripts/bundle.mjs [--with-deps] dist/index.js [dist/other.js ...]   (from a package directory)
+//   node ../../scripts/bundle.mjs [--with-deps] src/index.ts:dist/index.js ...   (from a package directory)
 import { build } from 'esbuild';
 
 const withDeps = process.argv.includes('--with-deps');
 const entries = process.argv.slice(2).filter((a) => a !== '--with-deps');
 if (entries.length === 0) {
-  console.error('usage: bundle.mjs <dist/entry.js>...');
+  console.error('usage: bundle.mjs [--with-deps] <src/entry.ts>:<dist/entry.js>...');
   process.exit(2);
 }
-for (const entry of entries) {
+for (const pair of entries) {
+  const [from, to] = pair.split(':');
+  if (!from?.endsWith('.ts') || !to?.endsWith('.js')) throw new Error(`expected src/x.ts:dist/x.js, got ${pair}`);
   await build({
-    entryPoints: [entry],
-    outfile: entry,
+    entryPoints: [from],
+    outfile: to,
     allowOverwrite: true,
     bundle: true,
     ...(withDeps

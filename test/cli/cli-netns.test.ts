@@ -66,6 +66,15 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
     expect(lanrage(a, ['up']).stderr).toContain('adopted');
   });
 
+  it('a link that is not WireGuard, given with -i, is reported as such (exit 1), not as "not up"', () => {
+    const r = lanrage(a, ['-i', 'lo', 'status']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('lo exists but is not a');
+    expect(r.stderr).not.toContain('not up');
+    const j = lanrage(a, ['-i', 'lo', 'status', '--json']);
+    expect(JSON.parse(j.stderr).error.code).toBe('NOT_WIREGUARD');
+  });
+
   it('peer add on both sides, then ping across the tunnel', () => {
     expect(lanrage(a, ['peer', 'add', pubB, '--endpoint', '10.204.0.2:51831', '--allowed-ips', '10.66.0.2/32']).code).toBe(0);
     expect(lanrage(b, ['peer', 'add', pubA, '--endpoint', '10.204.0.1:51830', '--allowed-ips', '10.66.0.1/32']).code).toBe(0);

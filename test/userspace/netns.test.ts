@@ -137,8 +137,9 @@ describeWith('userspace backend between two network namespaces', namespacePrereq
     await sleep(300);
     const err = await a.error('addPeer', { publicKey: pubB, allowedIPs: ['10.66.0.2/32'] });
     expect(['PROCESS_EXITED', 'INTERFACE_NOT_FOUND']).toContain(err.code);
-    const status = await a.call<{ state: string }>('status');
-    expect(status.state).toBe('not_created');
+    // Reported as what happened (the process exited), not as "not up" (issue 16).
+    const status = await a.call<{ state: string; error?: { code: string } }>('status');
+    expect(status).toMatchObject({ state: 'error', error: { code: 'PROCESS_EXITED' } });
     const again = await a.call<{ publicKey: string; created: boolean }>('initialize');
     expect(again.publicKey).toBe(pubA);
     expect(again.created).toBe(true);

@@ -616,7 +616,8 @@ export class NetworkManager {
       () => ({}),
       async () => {
         try {
-          if (!(await backend.listDevices()).includes(name)) return { state: 'not_created', interface: name, backend: backend.kind };
+          // Not listed: the read says why (a link that is not WireGuard, a userspace process that
+          // died), and only a name nothing has is "not created".
           const dev = await backend.getDevice(name);
           const addresses = backend.getAddresses ? await backend.getAddresses(name) : null;
           return {
