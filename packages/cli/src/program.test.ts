@@ -272,6 +272,20 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['apply', join(dir, 'missing.conf')])).code).toBe(ExitCode.FAILED);
   });
 
+  it('apply warns, like wg-quick, about a file others can read that holds a private or a preshared key; parse warnings are shown', async () => {
+    await run(['up']);
+    const psk = 'GK6dSjOBmGGFe3VHaX5V4ASywMW3cZPcZYzqdxx4yE4=';
+    const file = join(dir, 'loose.conf');
+    await writeFile(file, `[Peer]\nPublicKey = ${peer}\nPresharedKey = ${psk}\nAllowedIPs = 10.66.0.7/16\n`, { mode: 0o644 });
+    const r = await run(['apply', file, '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`${file} holds a preshared key and is accessible to other users (chmod 600 it)`);
+    expect(r.stderr).toContain('line 4: AllowedIPs 10.66.0.7/16 has host bits set; applied as 10.66.0.0/16');
+    expect(r.stderr + r.stdout).not.toContain(psk);
+    const j = JSON.parse((await run(['apply', file, '--dry-run', '--json'])).stdout);
+    expect(j.warnings).toHaveLength(2);
+  });
+
   it('doctor reports each check with a remedy and exits 1 when one fails', async () => {
     const good = await run(['doctor', '--json']);
     const doc = JSON.parse(good.stdout);
