@@ -101,6 +101,11 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
     expect(s).toMatchObject({ schemaVersion: 1, state: 'active', interface: 'lrcli-a', publicKey: pubA, listenPort: 51830 });
     expect(s.peers[0].publicKey).toBe(pubB);
     expect(s.peers[0].lastHandshake).not.toBeNull();
+    // What an operator's script needs without date arithmetic: the age and whether it is online.
+    expect(Date.parse(s.capturedAt)).toBeGreaterThan(Date.parse(s.peers[0].lastHandshake) - 1000);
+    expect(s.peers[0].handshakeAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(s.peers[0].handshakeAgeSeconds).toBeLessThan(180);
+    expect(s.peers[0].online).toBe(true);
     expect(BigInt(s.peers[0].rxBytes)).toBeGreaterThan(0n);
     const human = lanrage(a, ['status']).stdout;
     expect(human).toMatch(/latest handshake: (Now|\d+ seconds? ago)/);

@@ -120,7 +120,10 @@ describe('lanrage CLI against MemoryBackend', () => {
       endpoint: '192.0.2.1:51820',
       allowedIPs: ['10.66.0.2/32', '192.168.9.0/24'],
       persistentKeepalive: 15,
+      handshakeAgeSeconds: null, // no handshake yet
+      online: false,
     });
+    expect(Math.abs(Date.parse(st.capturedAt) - Date.now())).toBeLessThan(60_000);
 
     backend.calls.length = 0;
     expect((await run(['peer', 'set', peer, '--endpoint', '198.51.100.1:4000'])).code).toBe(0);

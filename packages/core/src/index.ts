@@ -35,6 +35,7 @@ export {
   type InterfaceStatus,
   NetworkManager,
   type NetworkManagerOptions,
+  ONLINE_WITHIN_MS,
   type PeerSummary,
   type ReconcileResult,
   summarizePeer,

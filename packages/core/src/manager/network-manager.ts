@@ -80,10 +80,20 @@ export interface PeerSummary {
   allowedIPs: string[];
   persistentKeepalive: number;
   lastHandshake: string | null;
+  /** Whole seconds since the last handshake when the device was read, or null for none. */
+  handshakeAgeSeconds: number | null;
+  /**
+   * A handshake within the last 180 s (WireGuard's REJECT_AFTER_TIME, the PeerWatcher's
+   * default for "stale"): the session can carry traffic.
+   */
+  online: boolean;
   rxBytes: string;
   txBytes: string;
   hasPresharedKey: boolean;
 }
+
+/** A peer with no handshake for this long is offline (stale), as PeerWatcher counts it. */
+export const ONLINE_WITHIN_MS = 180_000;
 
 export type InterfaceStatus =
   | { state: 'not_created'; interface: string; backend: string }
@@ -95,17 +105,23 @@ export type InterfaceStatus =
       listenPort: number;
       fwmark: number;
       addresses: string[] | null;
+      /** When the device was read (ISO 8601); handshake ages count from here. */
+      capturedAt: string;
       peers: PeerSummary[];
     }
   | { state: 'error'; interface: string; backend: string | null; error: { code: string; message: string; remedy: string } };
 
-export function summarizePeer(p: PeerStatus): PeerSummary {
+/** A peer as status reports it; `capturedAt` is when the device was read (default: now). */
+export function summarizePeer(p: PeerStatus, capturedAt: number = Date.now()): PeerSummary {
+  const age = p.lastHandshake ? Math.max(0, capturedAt - p.lastHandshake.getTime()) : null;
   return {
     publicKey: p.publicKey.toBase64(),
     endpoint: p.endpoint,
     allowedIPs: [...p.allowedIPs],
     persistentKeepalive: p.persistentKeepalive,
     lastHandshake: p.lastHandshake ? p.lastHandshake.toISOString() : null,
+    handshakeAgeSeconds: age === null ? null : Math.floor(age / 1000),
+    online: age !== null && age <= ONLINE_WITHIN_MS,
     rxBytes: p.rxBytes.toString(),
     txBytes: p.txBytes.toString(),
     hasPresharedKey: p.presharedKey !== null,
@@ -619,6 +635,7 @@ export class NetworkManager {
           // Not listed: the read says why (a link that is not WireGuard, a userspace process that
           // died), and only a name nothing has is "not created".
           const dev = await backend.getDevice(name);
+          const capturedAt = Date.now();
           const addresses = backend.getAddresses ? await backend.getAddresses(name) : null;
           return {
             state: 'active',
@@ -628,7 +645,8 @@ export class NetworkManager {
             listenPort: dev.listenPort,
             fwmark: dev.fwmark,
             addresses,
-            peers: dev.peers.map(summarizePeer),
+            capturedAt: new Date(capturedAt).toISOString(),
+            peers: dev.peers.map((p) => summarizePeer(p, capturedAt)),
           };
         } catch (err) {
           if (isLanrageError(err, 'INTERFACE_NOT_FOUND')) return { state: 'not_created', interface: name, backend: backend.kind };
