@@ -25,6 +25,15 @@ if ! ls /lib/modules/*/kernel/drivers/net/wireguard/wireguard.ko* >/dev/null 2>&
   apt-get install -y -qq --no-install-recommends linux-image-amd64 >/dev/null
 fi
 
+# promtool checks the output of `lanrage metrics`: taken out of Debian's prometheus package
+# (extracted, not installed: no Prometheus server is set up or started on this machine).
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x .tools/promtool ]; then
+  rm -rf .tools/deb && mkdir -p .tools/deb
+  (cd .tools/deb && apt-get download prometheus >/dev/null) || { apt-get update -qq && (cd .tools/deb && apt-get download prometheus >/dev/null); }
+  dpkg-deb -x .tools/deb/prometheus_*.deb .tools/deb/root && cp .tools/deb/root/usr/bin/promtool .tools/promtool
+  rm -rf .tools/deb
+fi
+
 PNPM=(npx --yes pnpm@10.34.9)
 "${PNPM[@]}" install --frozen-lockfile --reporter=append-only
 "${PNPM[@]}" run build

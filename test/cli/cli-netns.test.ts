@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeNamespaces, namespacePrerequisites, sleep, tryRun } from '../helpers/netns.js';
-import { describeWith } from '../helpers/prerequisites.js';
+import { describeWith, prerequisites, promtoolPath } from '../helpers/prerequisites.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../packages/cli/dist/bin.js');
 
@@ -25,7 +25,7 @@ function lanrage(node: Node, args: string[], input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace backend)', namespacePrerequisites(), () => {
+describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace backend)', [...namespacePrerequisites(), prerequisites.promtool()], () => {
   let net: ReturnType<typeof makeNamespaces>;
   let a: Node;
   let b: Node;
@@ -110,6 +110,22 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
     const human = lanrage(a, ['status']).stdout;
     expect(human).toMatch(/latest handshake: (Now|\d+ seconds? ago)/);
     expect(human).toMatch(/transfer: .* received, .* sent/);
+  });
+
+  it('metrics: the Prometheus exposition passes promtool check metrics, with the handshake and the peer up', () => {
+    const r = lanrage(a, ['metrics']);
+    expect(r.code, r.stderr).toBe(0);
+    const check = spawnSync(promtoolPath(), ['check', 'metrics'], { input: r.stdout, encoding: 'utf8' });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    const key = pubB.replace(/[+/=]/g, (c) => `\\${c}`);
+    expect(r.stdout).toMatch(new RegExp(`^wireguard_peer_last_handshake_seconds\\{device="lrcli-a",public_key="${key}"\\} [1-9][0-9]+$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^lanrage_peer_up\\{device="lrcli-a",public_key="${key}"\\} 1$`, 'm'));
+    expect(r.stdout).toMatch(/^wireguard_peer_receive_bytes_total\{device="lrcli-a",public_key="[^"]+"\} [1-9][0-9]*$/m);
+    expect(r.stdout).toContain(`wireguard_device_info{device="lrcli-a",public_key="${pubA}"} 1`);
+    expect(r.stdout).toContain('allowed_ips=""'); // the fast path reads no allowed IPs
+    const full = lanrage(a, ['metrics', '--with-allowed-ips']);
+    expect(full.stdout).toContain('allowed_ips="10.66.0.2/32"');
+    expect(spawnSync(promtoolPath(), ['check', 'metrics'], { input: full.stdout }).status).toBe(0);
   });
 
   it('apply with a changed endpoint updates in place and keeps the handshake', async () => {

@@ -28,6 +28,11 @@ export interface Prerequisite {
 }
 
 /** Whether a missing prerequisite fails the run instead of skipping (CI=true, or --require-all). */
+/** promtool on PATH, else the copy scripts/setup.sh extracts into .tools/. */
+export function promtoolPath(): string {
+  return onPath('promtool') ? 'promtool' : join(repo, '.tools/promtool');
+}
+
 export const requireAll = process.env.CI === 'true' || process.env.LANRAGE_REQUIRE_ALL === '1';
 
 function onPath(cmd: string): boolean {
@@ -93,6 +98,15 @@ export const prerequisites = {
       what: 'the linux-x64 and linux-arm64 prebuilds',
       missing: absent.length === 0 ? null : `${absent.join(', ')} missing`,
       install: 'scripts/test.sh builds them (pnpm --filter @lanrage/native-linux run build:prebuilds)',
+    };
+  },
+  promtool: (): Prerequisite => {
+    const local = join(repo, '.tools/promtool');
+    const found = onPath('promtool') || existsSync(local);
+    return {
+      what: 'promtool',
+      missing: found ? null : `promtool is neither on PATH nor at ${local}`,
+      install: "scripts/setup.sh extracts it from Debian's prometheus package into .tools/",
     };
   },
   linuxX64: () =>
