@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -126,6 +126,36 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
     const full = lanrage(a, ['metrics', '--with-allowed-ips']);
     expect(full.stdout).toContain('allowed_ips="10.66.0.2/32"');
     expect(spawnSync(promtoolPath(), ['check', 'metrics'], { input: full.stdout }).status).toBe(0);
+  });
+
+  it('exporter: serves /metrics (concurrent scrapes share one read) and /healthz, and stops cleanly on SIGTERM', async () => {
+    const child = spawn('ip', ['netns', 'exec', a.ns, process.execPath, BIN, 'exporter', '--listen', '127.0.0.1:19586'], {
+      env: { ...process.env, ...a.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d) => String(d).includes('serving') && resolve());
+        child.on('exit', (code) => reject(new Error(`exporter exited ${code}`)));
+      });
+      // Five scrapes at once, from inside the namespace; then /healthz and an unknown path.
+      const script = `const u = 'http://127.0.0.1:19586';
+        const bodies = await Promise.all(Array.from({ length: 5 }, () => fetch(u + '/metrics').then(async (r) => [r.status, await r.text()])));
+        const h = await fetch(u + '/healthz'); const n = await fetch(u + '/nope');
+        console.log(JSON.stringify({ statuses: bodies.map((b) => b[0]), same: new Set(bodies.map((b) => b[1])).size, body: bodies[0][1], healthz: h.status, other: n.status }));`;
+      const r = spawnSync('ip', ['netns', 'exec', a.ns, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.statuses).toEqual([200, 200, 200, 200, 200]);
+      expect(out.same).toBe(1); // one read answered all five
+      expect(out).toMatchObject({ healthz: 200, other: 404 });
+      expect(out.body).toContain('lanrage_exporter_errors_total 0');
+      expect(spawnSync(promtoolPath(), ['check', 'metrics'], { input: out.body }).status).toBe(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('apply with a changed endpoint updates in place and keeps the handshake', async () => {

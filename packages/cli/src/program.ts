@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { apply } from './commands/apply.js';
 import { doctor } from './commands/doctor.js';
 import { genkey, genpsk, pubkey } from './commands/keys.js';
-import { metrics } from './commands/metrics.js';
+import { exporter, metrics } from './commands/metrics.js';
 import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
 import { showconf } from './commands/showconf.js';
@@ -98,6 +98,12 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .description('print Prometheus metrics once (wgctrl-exporter names; for the node_exporter textfile collector)')
     .option('--with-allowed-ips', 'label peers with their allowed IPs (reads the whole device)')
     .action(run(async (o, cmd) => metrics(ctx, { ...globals(cmd), ...o })));
+  program
+    .command('exporter')
+    .description('serve Prometheus metrics (/metrics, /healthz) until stopped')
+    .option('--listen <host:port>', 'where to listen', '127.0.0.1:9586')
+    .option('--with-allowed-ips', 'label peers with their allowed IPs (reads the whole device)')
+    .action(run(async (o, cmd) => exporter(ctx, { ...globals(cmd), ...o })));
   program
     .command('showconf')
     .description('print the interface as a wg-quick file (like wg showconf); keys only with --show-secrets')
