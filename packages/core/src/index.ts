@@ -64,7 +64,7 @@ export type { LinkControl } from './userspace/link-control.js';
 export { UapiConnection } from './userspace/uapi-connection.js';
 export { encodeSet, errnoToError, UapiGetParser, UapiSetParser } from './userspace/uapi-protocol.js';
 export { UserspaceBackend, type UserspaceBackendOptions } from './userspace/userspace-backend.js';
-export { findExecutable, probeSocket } from './userspace/userspace-process.js';
+export { findExecutable, probeSocket, processAlive } from './userspace/userspace-process.js';
 export {
   type Cidr,
   cidrContains,

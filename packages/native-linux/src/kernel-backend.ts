@@ -9,6 +9,7 @@ import {
   type PeerStats,
   type PeerStatus,
   parseIp,
+  processAlive,
   type RouteDelta,
   validateInterfaceName,
   validateMtu,
@@ -368,14 +369,4 @@ function detach(op: EncodedOp): EncodedOp {
   const bytes = op.bytes.slice(0, op.length);
   op.bytes.fill(0, 0, op.length);
   return { bytes, length: op.length };
-}
-
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -61,7 +61,8 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<'live' | 's
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -137,7 +138,7 @@ export class UserspaceProcesses {
     const known = this.explain(name);
     if (known) return known;
     const pid = await this.#readPid(name);
-    if (pid !== null && !alive(pid)) {
+    if (pid !== null && !processAlive(pid)) {
       const tail = await this.logTail(name);
       return new LanrageError(
         'PROCESS_EXITED',
@@ -219,7 +220,7 @@ export class UserspaceProcesses {
       const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
       return argv.includes(name) && argv.includes('-f');
     } catch {
-      return process.platform !== 'linux' && alive(pid);
+      return process.platform !== 'linux' && processAlive(pid);
     }
   }
 
@@ -231,7 +232,7 @@ export class UserspaceProcesses {
     const entry = this.#children.get(name);
     const pid = entry && !entry.exit ? (entry.child.pid ?? null) : await this.#readPid(name);
     let found = false;
-    if (pid !== null && alive(pid) && (entry || (await this.#isOurs(pid, name)))) {
+    if (pid !== null && processAlive(pid) && (entry || (await this.#isOurs(pid, name)))) {
       found = true;
       try {
         process.kill(pid, 'SIGTERM');
@@ -239,14 +240,14 @@ export class UserspaceProcesses {
         // already gone
       }
       const deadline = Date.now() + 5000;
-      while (alive(pid) && !entry?.exit && Date.now() < deadline) await sleep(20);
-      if (alive(pid) && !entry?.exit) {
+      while (processAlive(pid) && !entry?.exit && Date.now() < deadline) await sleep(20);
+      if (processAlive(pid) && !entry?.exit) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
           // gone
         }
-        while (alive(pid) && !entry?.exit && Date.now() < deadline + 2000) await sleep(20);
+        while (processAlive(pid) && !entry?.exit && Date.now() < deadline + 2000) await sleep(20);
       }
     }
     this.#children.delete(name);
