@@ -40,6 +40,13 @@ export interface WireGuardBackend {
   /** Short stable name: `kernel`, `userspace`, `windows`, `memory`. */
   readonly kind: string;
 
+  /**
+   * The most peers one interface holds, where the implementation has a limit (wireguard-go:
+   * 65,536); absent when it has none. `apply` (dry runs included) refuses a change that would
+   * go over it before sending anything.
+   */
+  readonly maxPeers?: number | undefined;
+
   /** Whether this backend can work here; when not, `reason` says why and what to do. Never throws. */
   isAvailable(): Promise<Availability>;
 

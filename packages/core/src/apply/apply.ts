@@ -57,6 +57,7 @@ export async function applyDesired(
 ): Promise<ApplyResult> {
   live ??= await backend.getDevice(name);
   let plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: false });
+  checkPeerLimit(backend, name, live.peers.length, plan);
   if (opts.dryRun) {
     await prepareDeviceConfig(plan.config); // the checks of a real run; the result is dropped
     // A new listen port held by another socket fails the real change (PORT_IN_USE): so here.
@@ -69,6 +70,18 @@ export async function applyDesired(
   }
   await sendInParts(backend, name, plan.config, sent);
   return { plan, applied: true };
+}
+
+/** UNSUPPORTED, before anything is sent, when the plan would leave more peers than the backend holds. */
+function checkPeerLimit(backend: WireGuardBackend, name: string, livePeers: number, plan: ApplyPlan): void {
+  const max = backend.maxPeers;
+  if (max === undefined) return;
+  const after = (plan.config.replacePeers ? 0 : livePeers - plan.remove.length) + plan.add.length;
+  if (after > max) {
+    throw new LanrageError('UNSUPPORTED', `${name} would have ${after} peers; its ${backend.kind} implementation holds at most ${max} per interface`, {
+      remedy: `Split the peers across interfaces of at most ${max} peers each, or use the kernel backend.`,
+    });
+  }
 }
 
 /** Whether a plan made without incremental removal replaces some existing peer's allowed IPs (an IP is taken away). */

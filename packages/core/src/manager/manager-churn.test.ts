@@ -359,3 +359,19 @@ describe('NetworkManager.apply --dry-run is pure and as strict as the real run',
     expect(dry.plan.device).toEqual([`listen port 51820 → ${held}`]);
   });
 });
+
+describe('NetworkManager.apply and a backend peer limit', () => {
+  it('a change that would leave more peers than the backend holds is refused before anything is sent, dry run included', async () => {
+    const backend = new MemoryBackend();
+    Object.defineProperty(backend, 'maxPeers', { value: 3 });
+    const nm = await upWith(backend);
+    const peers = (n: number) => Array.from({ length: n }, (_, i) => ({ publicKey: Key.parse(keyN(i)), allowedIPs: [`172.19.0.${i + 1}/32`] }));
+    backend.calls.length = 0;
+    for (const dryRun of [true, false]) {
+      await expect(nm.apply({ peers: peers(4) }, { dryRun })).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('at most 3') });
+    }
+    expect(backend.calls.filter((c) => c.method === 'setDevice')).toEqual([]);
+    await nm.apply({ peers: peers(3) }); // at the limit: fine
+    expect((await nm.getDevice()).peers).toHaveLength(3);
+  });
+});

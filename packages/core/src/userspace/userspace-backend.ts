@@ -36,6 +36,8 @@ export interface UserspaceBackendOptions {
  */
 export class UserspaceBackend implements WireGuardBackend {
   readonly kind = 'userspace';
+  /** wireguard-go refuses a device's 65,537th peer; other implementations state no limit. */
+  readonly maxPeers: number | undefined;
   readonly #implementation: string;
   readonly #socketDir: string;
   readonly #processes: UserspaceProcesses;
@@ -46,6 +48,7 @@ export class UserspaceBackend implements WireGuardBackend {
 
   constructor(options: UserspaceBackendOptions = {}) {
     this.#implementation = options.implementation ?? process.env.LANRAGE_WG_USERSPACE ?? 'wireguard-go';
+    this.maxPeers = /(^|\/)wireguard-go$/.test(this.#implementation) ? WIREGUARD_GO_MAX_PEERS : undefined;
     this.#socketDir = options.socketDir ?? '/var/run/wireguard';
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#link = options.linkControl ?? new IpCommandLinkControl();
