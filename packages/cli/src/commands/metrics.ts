@@ -12,7 +12,7 @@ import {
   statsOf,
 } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { createManager, loadCliConfig } from '../context.js';
+import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 
 export interface MetricsOptions extends GlobalOptions {
@@ -123,11 +123,10 @@ async function scrape(manager: NetworkManager, keysDir: string, withAllowedIps: 
 
 /** `lanrage metrics`: prints the exposition once. */
 export async function metrics(ctx: CliContext, opts: MetricsOptions): Promise<ExitCode> {
-  const config = await loadCliConfig(ctx, opts);
   const manager = await createManager(ctx, opts, 'metrics');
   let text: string;
   try {
-    text = await scrape(manager, config.keysDir, opts.withAllowedIps === true);
+    text = await scrape(manager, manager.config.keysDir, opts.withAllowedIps === true);
   } finally {
     await manager.close();
   }
@@ -153,12 +152,11 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
   if (!m || port < 1 || port > 65535)
     throw new LanrageError('INVALID_ARGUMENT', `--listen takes host:port (e.g. 127.0.0.1:9586), not '${listen.slice(0, 60)}'`);
   const host = (m[1] ?? m[2]) as string;
-  const config = await loadCliConfig(ctx, opts);
   const manager = await createManager(ctx, opts, 'exporter');
   let errors = 0;
   let inFlight: Promise<string> | null = null;
   const read = () => {
-    inFlight ??= scrape(manager, config.keysDir, opts.withAllowedIps === true).finally(() => {
+    inFlight ??= scrape(manager, manager.config.keysDir, opts.withAllowedIps === true).finally(() => {
       inFlight = null;
     });
     return inFlight;
