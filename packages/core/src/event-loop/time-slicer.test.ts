@@ -38,4 +38,34 @@ describe('TimeSlicer', () => {
     const pauses = Array.from({ length: 8 }, () => s.next() !== undefined);
     expect(pauses).toEqual([false, false, false, true, false, false, false, true]);
   });
+
+  it('shares one budget per event-loop turn between slicers: short loops chained by promises still yield', async () => {
+    await new Promise((r) => setImmediate(r)); // a fresh turn
+    let pauses = 0;
+    // Ten loops of ~2 ms, each far inside a 5 ms budget on its own, chained without a turn.
+    for (let loop = 0; loop < 10; loop++) {
+      const s = new TimeSlicer(5, 1);
+      for (let i = 0; i < 2; i++) {
+        busy(1);
+        const pause = s.next();
+        if (pause) {
+          pauses++;
+          await pause;
+        }
+      }
+      await Promise.resolve();
+    }
+    expect(pauses).toBeGreaterThanOrEqual(3); // ~20 ms of work in 5 ms turns
+  });
+
+  it('starts each turn with the whole budget', async () => {
+    await new Promise((r) => setImmediate(r));
+    const first = new TimeSlicer(5, 1);
+    expect(first.next()).toBeUndefined(); // the turn's clock starts
+    busy(6);
+    expect(first.next()).toBeDefined(); // spent
+    await new Promise((r) => setImmediate(r)); // the turn ends
+    const s = new TimeSlicer(5, 1);
+    expect(s.next()).toBeUndefined();
+  });
 });

@@ -1,5 +1,6 @@
 import type { NormalizedPeer } from '../normalize.js';
 import { type Cidr, cidrContains, parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
+import { ShardedMap, ShardedSet } from './sharded-map.js';
 
 /** Route changes that bring the interface's routes from what was installed to what the peers need. */
 export interface RouteDelta {
@@ -29,12 +30,13 @@ export class PeerIndex {
    * Peer (canonical base64 public key) → its allowed IPs (canonical prefix texts). Most peers
    * hold one prefix: kept as the string itself, a Set only from the second on, so a
    * 100,000-peer index is 100,000 strings rather than 100,000 Sets for the collector to copy.
+   * The three per-peer tables are sharded: one Map's rebuild under churn is one long stall.
    */
-  readonly #peers = new Map<string, Held>();
+  readonly #peers = new ShardedMap<Held>();
   /** Allowed IP → the peer that holds it. */
-  readonly #owner = new Map<string, string>();
+  readonly #owner = new ShardedMap<string>();
   /** Routes the peers need, as the manager believes them installed once the delta is sent. */
-  readonly #routed = new Set<string>();
+  readonly #routed = new ShardedSet();
   /** Net route changes since the last takeRouteDelta(): true = add, false = remove. */
   readonly #delta = new Map<string, boolean>();
   readonly #own: Cidr[];
