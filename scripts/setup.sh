@@ -25,12 +25,14 @@ if ! ls /lib/modules/*/kernel/drivers/net/wireguard/wireguard.ko* >/dev/null 2>&
   apt-get install -y -qq --no-install-recommends linux-image-amd64 >/dev/null
 fi
 
-# promtool checks the output of `lanrage metrics`: taken out of Debian's prometheus package
-# (extracted, not installed: no Prometheus server is set up or started on this machine).
-if ! command -v promtool >/dev/null 2>&1 && [ ! -x .tools/promtool ]; then
+# promtool checks the output of `lanrage metrics`, and a real Prometheus scrapes `lanrage
+# exporter` in the namespace tests: both taken out of Debian's prometheus package (extracted,
+# not installed: no service is set up; the tests start their own server in a namespace).
+if [ ! -x .tools/promtool ] || [ ! -x .tools/prometheus ]; then
   rm -rf .tools/deb && mkdir -p .tools/deb
   (cd .tools/deb && apt-get download prometheus >/dev/null) || { apt-get update -qq && (cd .tools/deb && apt-get download prometheus >/dev/null); }
-  dpkg-deb -x .tools/deb/prometheus_*.deb .tools/deb/root && cp .tools/deb/root/usr/bin/promtool .tools/promtool
+  dpkg-deb -x .tools/deb/prometheus_*.deb .tools/deb/root
+  cp .tools/deb/root/usr/bin/promtool .tools/deb/root/usr/bin/prometheus .tools/
   rm -rf .tools/deb
 fi
 

@@ -28,6 +28,11 @@ export interface Prerequisite {
 }
 
 /** Whether a missing prerequisite fails the run instead of skipping (CI=true, or --require-all). */
+/** The Prometheus server scripts/setup.sh extracts into .tools/ (never one on PATH: the tests start their own). */
+export function prometheusPath(): string {
+  return join(repo, '.tools/prometheus');
+}
+
 /** promtool on PATH, else the copy scripts/setup.sh extracts into .tools/. */
 export function promtoolPath(): string {
   return onPath('promtool') ? 'promtool' : join(repo, '.tools/promtool');
@@ -106,6 +111,14 @@ export const prerequisites = {
     return {
       what: 'promtool',
       missing: found ? null : `promtool is neither on PATH nor at ${local}`,
+      install: "scripts/setup.sh extracts it from Debian's prometheus package into .tools/",
+    };
+  },
+  prometheus: (): Prerequisite => {
+    const local = join(repo, '.tools/prometheus');
+    return {
+      what: 'prometheus',
+      missing: existsSync(local) ? null : `${local} is missing`,
       install: "scripts/setup.sh extracts it from Debian's prometheus package into .tools/",
     };
   },

@@ -8,6 +8,7 @@ import { ping } from './commands/ping.js';
 import { showconf } from './commands/showconf.js';
 import { status } from './commands/status.js';
 import { down, up } from './commands/up-down.js';
+import { watch } from './commands/watch.js';
 import { completionScript } from './completion.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
@@ -61,7 +62,8 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .option('-e, --endpoint <host:port>', 'the peer’s UDP endpoint')
       .option('-a, --allowed-ips <cidrs>', 'comma-separated prefixes routed to the peer')
       .option('-k, --keepalive <seconds>', 'persistent keepalive in seconds, or off')
-      .option('--preshared-key-file <file>', 'read the preshared key from this file (- for stdin)');
+      .option('--preshared-key-file <file>', 'read the preshared key from this file (- for stdin)')
+      .option('-n, --name <name>', 'a name for the peer, shown by status, watch and metrics');
   peerOptions(
     peer
       .command('add')
@@ -97,13 +99,24 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .command('metrics')
     .description('print Prometheus metrics once (wgctrl-exporter names; for the node_exporter textfile collector)')
     .option('--with-allowed-ips', 'label peers with their allowed IPs (reads the whole device)')
+    .option('--interfaces <names>', 'comma-separated interfaces to export (default: the -i or configured one)')
     .action(run(async (o, cmd) => metrics(ctx, { ...globals(cmd), ...o })));
   program
     .command('exporter')
     .description('serve Prometheus metrics (/metrics, /healthz) until stopped')
     .option('--listen <host:port>', 'where to listen', '127.0.0.1:9586')
     .option('--with-allowed-ips', 'label peers with their allowed IPs (reads the whole device)')
+    .option('--interfaces <names>', 'comma-separated interfaces to export (default: the -i or configured one)')
+    .option('--stale-after <seconds>', 'a peer heard nothing from (no handshake, no bytes) this long is down', '180')
+    .option('--probe-latency <seconds>', "measure each peer's round trip this often (off unless given)")
     .action(run(async (o, cmd) => exporter(ctx, { ...globals(cmd), ...o })));
+  program
+    .command('watch')
+    .description('print peer events as they happen: handshake, endpoint-changed, stale, recovered (until stopped)')
+    .option('--interval <seconds>', 'poll this often', '2')
+    .option('--stale-after <seconds>', 'a peer heard nothing from (no handshake, no bytes) this long is stale', '180')
+    .option('--probe-latency <seconds>', "measure each peer's round trip this often and print latency events (off unless given)")
+    .action(run(async (o, cmd) => watch(ctx, { ...globals(cmd), ...o })));
   program
     .command('showconf')
     .description('print the interface as a wg-quick file (like wg showconf); keys only with --show-secrets')

@@ -12,6 +12,13 @@ export {
 } from './apply/plan.js';
 export type { BackendSelection, PartialApplyDetails, WireGuardBackend } from './backend.js';
 export { type CoalescerHooks, type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
+export {
+  LatencyProber,
+  type LatencyProberEvents,
+  type LatencyProberOptions,
+  type ProbeTarget,
+  tunnelAddressOf,
+} from './churn/latency-prober.js';
 export { iteratePeers, type PeerStats, PeerWatcher, type PeerWatcherEvents, type PeerWatcherOptions, readPeerStats, statsOf } from './churn/watcher.js';
 export {
   type BackendChoice,

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import {
   type DeviceStatus,
   LanrageError,
+  LatencyProber,
   loadKeyFile,
   type NetworkManager,
   ONLINE_WITHIN_MS,
   type PeerStats,
+  PeerWatcher,
   PUBLIC_KEY_FILE,
   readPeerStats,
   statsOf,
@@ -14,10 +16,16 @@ import {
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { readPeerNames } from '../peer-names.js';
+import { untilSignal } from '../signals.js';
+import { probeTargets } from './probe-targets.js';
+import { seconds } from './watch.js';
 
 export interface MetricsOptions extends GlobalOptions {
   /** Read every peer's allowed IPs too (a full dump); off by default: the stats fast path. */
   withAllowedIps?: boolean;
+  /** Comma-separated interfaces to export (default: the one -i or the configuration names). */
+  interfaces?: string;
 }
 
 /** A label value in the exposition format: backslash, double quote and newline escaped. */
@@ -25,82 +33,90 @@ function label(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-/** One metric family: its HELP, TYPE and samples (`labels` already formatted). */
-function family(out: string[], name: string, type: 'gauge' | 'counter', help: string, samples: [string, string | number | bigint][]): void {
-  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  for (const [labels, value] of samples) out.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
+/** What one read of one device contributes to the exposition. */
+export interface DeviceSnapshot {
+  device: string;
+  publicKey: string | null;
+  peers: PeerStats[];
+  /** Each peer's allowed IPs, when read (`--with-allowed-ips`). */
+  allowedIPs: ReadonlyMap<string, string[]> | null;
+  /** Operators' names for peers (the `name` label). */
+  names: ReadonlyMap<string, string>;
+  scrapeSeconds: number;
+  /** Whether a peer is up: the exporter's watcher (stale as it defines it), or for one print a recent handshake. */
+  up: (p: PeerStats) => boolean;
+  /** The last measured round trip per peer (ms; null: no reply), when latency probing is on. */
+  latency: ReadonlyMap<string, { rttMs: number | null }> | null;
 }
 
+type Sample = [string, string | number | bigint];
+
 /**
- * The Prometheus text exposition of one interface, once (for node_exporter's textfile
- * collector). Names and labels follow the wgctrl-based exporter (`wireguard_*`), so its
- * dashboards work unchanged; lanrage's own are `lanrage_*`. Reads the stats fast path (no
- * allowed IPs) unless `--with-allowed-ips`.
+ * The Prometheus text exposition of one or more devices. Names and labels follow the
+ * wgctrl-based exporter (`wireguard_*`), so its dashboards work unchanged; lanrage's own are
+ * `lanrage_*`. Every family is one group (HELP, TYPE, then its samples for every device), as
+ * the format requires. A peer that is gone has no series.
  */
-export function renderMetrics(
-  device: string,
-  devicePublicKey: string | null,
-  peers: PeerStats[],
-  allowedIPs: Map<string, string[]> | null,
-  now: number,
-  scrapeSeconds: number,
-): string {
+export function renderMetrics(devices: readonly DeviceSnapshot[], now: number): string {
   const out: string[] = [];
-  const d = `device="${label(device)}"`;
-  family(out, 'wireguard_device_info', 'gauge', 'Metadata about a device.', [[`${d},public_key="${label(devicePublicKey ?? '')}"`, 1]]);
-  const peerLabels = (p: PeerStats) => `${d},public_key="${label(p.publicKey)}"`;
+  const family = (name: string, type: 'gauge' | 'counter', help: string, samples: (d: DeviceSnapshot) => Sample[]) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const d of devices) for (const [labels, value] of samples(d)) out.push(`${name}{${labels}} ${value}`);
+  };
+  const dev = (d: DeviceSnapshot) => `device="${label(d.device)}"`;
+  const peer = (d: DeviceSnapshot, p: PeerStats) => `${dev(d)},public_key="${label(p.publicKey)}"`;
+  family('wireguard_device_info', 'gauge', 'Metadata about a device.', (d) => [[`${dev(d)},public_key="${label(d.publicKey ?? '')}"`, 1]]);
   family(
-    out,
     'wireguard_peer_info',
     'gauge',
     "Metadata about a peer. The public_key label on peer metrics refers to the peer's public key; not the device's public key.",
-    peers.map((p) => [
-      `${peerLabels(p)},endpoint="${label(p.endpoint ?? '')}",allowed_ips="${label((allowedIPs?.get(p.publicKey) ?? []).join(','))}",name=""`,
-      1,
-    ]),
+    (d) =>
+      d.peers.map((p) => [
+        `${peer(d, p)},endpoint="${label(p.endpoint ?? '')}",allowed_ips="${label((d.allowedIPs?.get(p.publicKey) ?? []).join(','))}",name="${label(d.names.get(p.publicKey) ?? '')}"`,
+        1,
+      ]),
+  );
+  family('wireguard_peer_receive_bytes_total', 'counter', 'Number of bytes received from a given peer.', (d) => d.peers.map((p) => [peer(d, p), p.rxBytes]));
+  family('wireguard_peer_transmit_bytes_total', 'counter', 'Number of bytes transmitted to a given peer.', (d) => d.peers.map((p) => [peer(d, p), p.txBytes]));
+  family('wireguard_peer_last_handshake_seconds', 'gauge', 'UNIX timestamp for the last handshake with a given peer (0: none).', (d) =>
+    d.peers.map((p) => [peer(d, p), p.lastHandshake ? Math.floor(p.lastHandshake.getTime() / 1000) : 0]),
   );
   family(
-    out,
-    'wireguard_peer_receive_bytes_total',
-    'counter',
-    'Number of bytes received from a given peer.',
-    peers.map((p) => [peerLabels(p), p.rxBytes]),
-  );
-  family(
-    out,
-    'wireguard_peer_transmit_bytes_total',
-    'counter',
-    'Number of bytes transmitted to a given peer.',
-    peers.map((p) => [peerLabels(p), p.txBytes]),
-  );
-  family(
-    out,
-    'wireguard_peer_last_handshake_seconds',
-    'gauge',
-    'UNIX timestamp for the last handshake with a given peer (0: none).',
-    peers.map((p) => [peerLabels(p), p.lastHandshake ? Math.floor(p.lastHandshake.getTime() / 1000) : 0]),
-  );
-  family(
-    out,
     'lanrage_peer_handshake_age_seconds',
     'gauge',
     'Seconds since the last handshake with a given peer (peers that never completed one are absent).',
-    peers.filter((p) => p.lastHandshake).map((p) => [peerLabels(p), Math.max(0, Math.floor((now - (p.lastHandshake as Date).getTime()) / 1000))]),
+    (d) => d.peers.filter((p) => p.lastHandshake).map((p) => [peer(d, p), Math.max(0, Math.floor((now - (p.lastHandshake as Date).getTime()) / 1000))]),
   );
-  family(
-    out,
-    'lanrage_peer_up',
-    'gauge',
-    `1 when a given peer completed a handshake within the last ${ONLINE_WITHIN_MS / 1000} s (not stale), else 0.`,
-    peers.map((p) => [peerLabels(p), p.lastHandshake && now - p.lastHandshake.getTime() <= ONLINE_WITHIN_MS ? 1 : 0]),
+  family('lanrage_peer_up', 'gauge', '1 when a given peer has completed a handshake and is not stale (heard from within the stale-after time), else 0.', (d) =>
+    d.peers.map((p) => [peer(d, p), d.up(p) ? 1 : 0]),
   );
-  family(out, 'lanrage_device_peers', 'gauge', 'Number of peers on a device.', [[d, peers.length]]);
-  family(out, 'lanrage_scrape_duration_seconds', 'gauge', 'Time the read of a device took.', [[d, scrapeSeconds.toFixed(6)]]);
+  if (devices.some((d) => d.latency)) {
+    family(
+      'lanrage_peer_latency_seconds',
+      'gauge',
+      "Round trip to a given peer's tunnel address at the last probe (peers that did not answer, or were not probed yet, are absent).",
+      (d) =>
+        d.peers.flatMap((p): Sample[] => {
+          const rtt = d.latency?.get(p.publicKey)?.rttMs;
+          return rtt === undefined || rtt === null ? [] : [[peer(d, p), (rtt / 1000).toFixed(6)]];
+        }),
+    );
+  }
+  family('lanrage_device_peers', 'gauge', 'Number of peers on a device.', (d) => [[dev(d), d.peers.length]]);
+  family('lanrage_scrape_duration_seconds', 'gauge', 'Time the read of a device took.', (d) => [[dev(d), d.scrapeSeconds.toFixed(6)]]);
   return `${out.join('\n')}\n`;
 }
 
-/** One read of the device rendered as the exposition. */
-async function scrape(manager: NetworkManager, keysDir: string, withAllowedIps: boolean): Promise<string> {
+/** One interface's exporter state: its manager and what outlives a scrape. */
+interface Exported {
+  manager: NetworkManager;
+  watcher: PeerWatcher | null;
+  prober: LatencyProber | null;
+}
+
+/** One read of one device (the stats fast path unless allowed IPs are asked for). */
+async function snapshot(e: Exported, withAllowedIps: boolean): Promise<DeviceSnapshot> {
+  const { manager } = e;
   const started = performance.now();
   let peers: PeerStats[];
   let allowed: Map<string, string[]> | null = null;
@@ -114,21 +130,55 @@ async function scrape(manager: NetworkManager, keysDir: string, withAllowedIps: 
     for (const p of dev.peers) p.presharedKey?.wipe();
   } else {
     peers = await readPeerStats(manager.backend, manager.interfaceName);
-    publicKey = await loadKeyFile(join(keysDir, PUBLIC_KEY_FILE), 'public')
+    publicKey = await loadKeyFile(join(manager.config.keysDir, PUBLIC_KEY_FILE), 'public')
       .then((k) => k.toBase64())
       .catch(() => null); // an interface lanrage did not bring up: the label stays empty
   }
-  return renderMetrics(manager.interfaceName, publicKey, peers, allowed, Date.now(), (performance.now() - started) / 1000);
+  const scrapeSeconds = (performance.now() - started) / 1000;
+  const names = await readPeerNames(manager.config.configDir, manager.interfaceName);
+  const now = Date.now();
+  e.watcher?.observe(peers);
+  const watcher = e.watcher;
+  return {
+    device: manager.interfaceName,
+    publicKey,
+    peers,
+    allowedIPs: allowed,
+    names,
+    scrapeSeconds,
+    up: watcher ? (p) => watcher.isUp(p.publicKey) : (p) => p.lastHandshake !== null && now - p.lastHandshake.getTime() <= ONLINE_WITHIN_MS,
+    latency: e.prober?.last() ?? null,
+  };
+}
+
+/** The interfaces a metrics command covers: `--interfaces a,b`, else the one -i or the configuration names. */
+function interfacesOf(opts: MetricsOptions): (string | undefined)[] {
+  if (opts.interfaces === undefined) return [opts.interface];
+  const list = [...new Set(opts.interfaces.split(',').map((s) => s.trim()))].filter((s) => s.length > 0);
+  if (list.length === 0) throw new LanrageError('INVALID_ARGUMENT', '--interfaces takes a comma-separated list of interface names');
+  return list;
+}
+
+async function managersFor(ctx: CliContext, opts: MetricsOptions, command: string): Promise<NetworkManager[]> {
+  const out: NetworkManager[] = [];
+  try {
+    for (const name of interfacesOf(opts)) out.push(await createManager(ctx, name === undefined ? opts : { ...opts, interface: name }, command));
+  } catch (err) {
+    await Promise.all(out.map((m) => m.close()));
+    throw err;
+  }
+  return out;
 }
 
 /** `lanrage metrics`: prints the exposition once. */
 export async function metrics(ctx: CliContext, opts: MetricsOptions): Promise<ExitCode> {
-  const manager = await createManager(ctx, opts, 'metrics');
+  const managers = await managersFor(ctx, opts, 'metrics');
   let text: string;
   try {
-    text = await scrape(manager, manager.config.keysDir, opts.withAllowedIps === true);
+    const snaps = await Promise.all(managers.map((manager) => snapshot({ manager, watcher: null, prober: null }, opts.withAllowedIps === true)));
+    text = renderMetrics(snaps, Date.now());
   } finally {
-    await manager.close();
+    await Promise.all(managers.map((m) => m.close()));
   }
   ctx.io.stdout(text);
   return ExitCode.OK;
@@ -137,13 +187,19 @@ export async function metrics(ctx: CliContext, opts: MetricsOptions): Promise<Ex
 export interface ExporterOptions extends MetricsOptions {
   /** host:port to serve on (default 127.0.0.1:9586, the wgctrl exporter's port). */
   listen?: string;
+  /** Seconds without a handshake or received bytes before a peer counts as down (default 180). */
+  staleAfter?: string;
+  /** Probe every peer's tunnel address this often (seconds); off when not given. */
+  probeLatency?: string;
 }
 
 /**
- * `lanrage exporter`: serves `/metrics` (the exposition, read when scraped; scrapes that
- * arrive while a read is running share it) and `/healthz` until SIGINT or SIGTERM, then
- * closes cleanly (exit 0). A failed read answers 503 with the error's code and counts in
- * `lanrage_exporter_errors_total`.
+ * `lanrage exporter`: serves `/metrics` (the exposition of every exported interface, read when
+ * scraped; scrapes that arrive while a read is running share it) and `/healthz` until SIGINT
+ * or SIGTERM, then closes cleanly (exit 0). A peer is up while the watcher fed by the scrapes
+ * does not find it stale. With `--probe-latency`, a prober measures each peer's round trip in
+ * the background (never during a scrape). A failed read answers 503 with the error's code and
+ * counts in `lanrage_exporter_errors_total`.
  */
 export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<ExitCode> {
   const listen = opts.listen ?? '127.0.0.1:9586';
@@ -152,13 +208,31 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
   if (!m || port < 1 || port > 65535)
     throw new LanrageError('INVALID_ARGUMENT', `--listen takes host:port (e.g. 127.0.0.1:9586), not '${listen.slice(0, 60)}'`);
   const host = (m[1] ?? m[2]) as string;
-  const manager = await createManager(ctx, opts, 'exporter');
+  const staleAfterMs = seconds(opts.staleAfter, 180, 1, 86_400, '--stale-after') * 1000;
+  const probeMs = opts.probeLatency === undefined ? null : seconds(opts.probeLatency, 10, 0.5, 3600, '--probe-latency') * 1000;
+  const exported: Exported[] = (await managersFor(ctx, opts, 'exporter')).map((manager) => ({
+    manager,
+    watcher: new PeerWatcher(manager.backend, manager.interfaceName, { staleAfterMs }),
+    prober:
+      probeMs === null
+        ? null
+        : new LatencyProber(
+            () => probeTargets(manager),
+            (ip, timeoutMs) => manager.measureLatency(ip, timeoutMs),
+            {
+              intervalMs: probeMs,
+              timeoutMs: Math.min(2000, probeMs),
+            },
+          ).start(),
+  }));
   let errors = 0;
   let inFlight: Promise<string> | null = null;
   const read = () => {
-    inFlight ??= scrape(manager, manager.config.keysDir, opts.withAllowedIps === true).finally(() => {
-      inFlight = null;
-    });
+    inFlight ??= Promise.all(exported.map((e) => snapshot(e, opts.withAllowedIps === true)))
+      .then((snaps) => renderMetrics(snaps, Date.now()))
+      .finally(() => {
+        inFlight = null;
+      });
     return inFlight;
   };
   const server = createServer((req, res) => {
@@ -187,20 +261,23 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new LanrageError('PORT_IN_USE', `${listen} is already in use`) : err),
-    );
-    server.listen(port, host, () => resolve());
-  });
-  ctx.io.stderr(`serving http://${listen}/metrics for ${manager.interfaceName} (Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections?.();
-  await manager.close();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new LanrageError('PORT_IN_USE', `${listen} is already in use`) : err),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    const names = exported.map((e) => e.manager.interfaceName).join(', ');
+    ctx.io.stderr(`serving http://${listen}/metrics for ${names} (Ctrl-C to stop)\n`);
+    await untilSignal();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections?.();
+    });
+  } finally {
+    for (const e of exported) e.prober?.stop();
+    await Promise.all(exported.map((e) => e.manager.close()));
+  }
   return ExitCode.OK;
 }

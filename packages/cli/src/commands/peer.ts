@@ -2,6 +2,7 @@ import { isLanrageError, Key, LanrageError, loadKeyFile, type PeerStatus, parseK
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { checkName, setPeerName } from '../peer-names.js';
 
 /** A key on standard input is 44 characters and a newline; allow generous whitespace, never unbounded input. */
 const STDIN_KEY_BYTES = 4096;
@@ -14,6 +15,8 @@ export interface PeerOptions extends GlobalOptions {
   allowedIps?: string;
   keepalive?: string;
   presharedKeyFile?: string;
+  /** A name for the peer (status, watch and the metrics' name label show it). */
+  name?: string;
 }
 
 function splitList(value: string | undefined): string[] | undefined {
@@ -73,6 +76,7 @@ export interface PeerAddOptions extends PeerOptions {
  * ends with no allowed IPs (it can then receive nothing).
  */
 export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddOptions): Promise<ExitCode> {
+  const name = opts.name === undefined ? undefined : checkName(opts.name);
   const psk = await readPsk(ctx, opts.presharedKeyFile);
   const ka = keepalive(opts.keepalive);
   const allowed = splitList(opts.allowedIps);
@@ -105,6 +109,7 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
       await manager.addPeer({ ...update, allowedIPs: allowed ?? [] });
       allowedAfter = allowed ?? [];
     }
+    if (name !== undefined) await setPeerName(manager.config.configDir, manager.interfaceName, key, name);
   } finally {
     psk?.wipe();
     await manager.close();
@@ -123,6 +128,7 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
 
 /** `lanrage peer set <key>`: change an existing peer in place (update-only; the session survives). */
 export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
+  const name = opts.name === undefined ? undefined : checkName(opts.name);
   const psk = await readPsk(ctx, opts.presharedKeyFile);
   const ka = keepalive(opts.keepalive);
   const allowed = splitList(opts.allowedIps);
@@ -135,6 +141,7 @@ export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOpti
       ...(ka !== undefined ? { persistentKeepalive: ka } : {}),
       ...(psk ? { presharedKey: psk } : {}),
     });
+    if (name !== undefined) await setPeerName(manager.config.configDir, manager.interfaceName, Key.from(publicKey).toBase64(), name);
   } finally {
     psk?.wipe();
     await manager.close();
@@ -149,6 +156,7 @@ export async function peerRemove(ctx: CliContext, publicKey: string, opts: Globa
   const manager = await createManager(ctx, opts, 'peer remove');
   try {
     await manager.removePeer(publicKey);
+    await setPeerName(manager.config.configDir, manager.interfaceName, Key.from(publicKey).toBase64(), null);
   } finally {
     await manager.close();
   }

@@ -6,9 +6,14 @@ import { ExitCode } from '../exit-codes.js';
 import { type Colors, colorsFor } from '../output/color.js';
 import { reportError } from '../output/errors.js';
 import { ago, bytes, SCHEMA_VERSION, toJson } from '../output/format.js';
+import { readPeerNames } from '../peer-names.js';
 
-function renderPeer(p: PeerSummary, c: Colors): string {
+/** A peer as status shows it: the core summary plus the operator's name for it (null: none). */
+type NamedPeer = PeerSummary & { name?: string | null };
+
+function renderPeer(p: NamedPeer, c: Colors): string {
   const lines = [`${c.bold(c.yellow('peer'))}: ${c.yellow(p.publicKey)}`];
+  if (p.name) lines.push(`  name: ${JSON.stringify(p.name).slice(1, -1)}`);
   if (p.hasPresharedKey) lines.push('  preshared key: (hidden)');
   if (p.endpoint) lines.push(`  endpoint: ${p.endpoint}`);
   lines.push(`  allowed ips: ${p.allowedIPs.length > 0 ? p.allowedIPs.join(', ') : '(none)'}`);
@@ -38,7 +43,9 @@ export function renderStatus(s: Extract<InterfaceStatus, { state: 'active' }>, c
 export async function status(ctx: CliContext, opts: GlobalOptions, peersOnly = false): Promise<ExitCode> {
   const manager = await createManager(ctx, opts, peersOnly ? 'peers' : 'status');
   try {
-    const s = await manager.getInterfaceStatus();
+    const found = await manager.getInterfaceStatus();
+    const names = found.state === 'active' ? await readPeerNames(manager.config.configDir, manager.interfaceName) : new Map<string, string>();
+    const s = found.state === 'active' ? { ...found, peers: found.peers.map((p) => ({ ...p, name: names.get(p.publicKey) ?? null })) } : found;
     if (s.state === 'error') {
       return reportError(ctx.io, new LanrageError(s.error.code as never, s.error.message, { remedy: s.error.remedy }), opts.json === true);
     }

@@ -70,7 +70,7 @@ describe('PeerCoalescer', () => {
 });
 
 describe('PeerWatcher', () => {
-  it('emits handshake, endpoint-changed and stale from polled stats', async () => {
+  it('emits handshake, endpoint-changed, stale and recovered from polled stats', async () => {
     const be = await device();
     await be.setDevice('wg0', { peers: [{ publicKey: keyN(1), endpoint: '192.0.2.1:1' }] });
     let now = 1_000_000;
@@ -78,9 +78,11 @@ describe('PeerWatcher', () => {
     const events: string[] = [];
     w.on('handshake', (e) => events.push(`handshake ${e.at.getTime()}`));
     w.on('endpoint-changed', (e) => events.push(`endpoint ${e.from} -> ${e.to}`));
-    w.on('stale', () => events.push('stale'));
-    await w.poll(); // baseline: never handshaked, and older than staleAfterMs
-    expect(events).toEqual(['stale']);
+    w.on('stale', (e) => events.push(`stale ${e.silentForMs}`));
+    w.on('recovered', (e) => events.push(`recovered ${e.staleForMs}`));
+    await w.poll(); // baseline: a new peer gets staleAfterMs to come up
+    expect(events).toEqual([]);
+    now += 1000;
     be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
     await w.poll();
     be.simulateTraffic('wg0', keyN(1), { endpoint: '198.51.100.2:9' });
@@ -89,7 +91,29 @@ describe('PeerWatcher', () => {
     now += 181_000;
     await w.poll();
     await w.poll(); // stale once
-    expect(events).toEqual(['stale', `handshake ${1_000_000}`, 'endpoint 192.0.2.1:1 -> 198.51.100.2:9', 'stale']);
+    now += 5000;
+    be.simulateTraffic('wg0', keyN(1), { rxBytes: 32n }); // a keepalive arrives: heard from, no handshake
+    await w.poll();
+    expect(events).toEqual([`handshake ${1_001_000}`, 'endpoint 192.0.2.1:1 -> 198.51.100.2:9', 'stale 181000', 'recovered 5000']);
+  });
+
+  it('a peer that keeps receiving is not stale however old its handshake', async () => {
+    const be = await device();
+    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1) }] });
+    let now = 1_000_000;
+    be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
+    const w = new PeerWatcher(be, 'wg0', { staleAfterMs: 30_000, now: () => now });
+    const stale: unknown[] = [];
+    w.on('stale', (e) => stale.push(e));
+    for (let i = 0; i < 20; i++) {
+      now += 25_000; // a keepalive every 25 s
+      be.simulateTraffic('wg0', keyN(1), { rxBytes: 32n });
+      await w.poll();
+    }
+    expect(stale).toEqual([]);
+    now += 31_000; // then silence
+    await w.poll();
+    expect(stale).toHaveLength(1);
   });
 
   it('reports poll errors and keeps going', async () => {

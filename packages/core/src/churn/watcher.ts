@@ -36,7 +36,11 @@ export async function readPeerStats(backend: WireGuardBackend, name: string): Pr
 export interface PeerWatcherOptions {
   /** Poll interval (default 5 s). */
   intervalMs?: number;
-  /** A peer whose last handshake is older than this is stale (default 180 s, WireGuard's REJECT_AFTER_TIME). */
+  /**
+   * A peer from which nothing arrived (no handshake, no received bytes) for this long is stale
+   * (default 180 s, WireGuard's REJECT_AFTER_TIME). A live peer with a persistent keepalive
+   * sends at least every keepalive interval, so anything above it works.
+   */
   staleAfterMs?: number;
   now?: () => number;
 }
@@ -46,8 +50,12 @@ export interface PeerWatcherEvents {
   handshake: [{ publicKey: string; at: Date }];
   /** The peer's endpoint changed (roaming, or a relay switch). */
   'endpoint-changed': [{ publicKey: string; from: string | null; to: string | null }];
-  /** No handshake for staleAfterMs (emitted once until the next handshake). */
-  stale: [{ publicKey: string; lastHandshake: Date | null }];
+  /** Nothing received (no handshake, no bytes) for staleAfterMs; emitted once until the peer is heard from again. */
+  stale: [{ publicKey: string; lastHandshake: Date | null; silentForMs: number }];
+  /** A stale peer was heard from again (a handshake or received bytes). */
+  recovered: [{ publicKey: string; staleForMs: number }];
+  /** A poll (or observe) is done and its events are out. */
+  polled: [];
   /** A poll failed; polling goes on. */
   error: [Error];
 }
@@ -62,7 +70,8 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   readonly #intervalMs: number;
   readonly #staleAfterMs: number;
   readonly #now: () => number;
-  readonly #known = new Map<string, { endpoint: string | null; handshake: number; stale: boolean }>();
+  /** Per peer: last endpoint, last handshake (ms), received bytes, when it was last heard from (ms), stale since (ms) or 0. */
+  readonly #known = new Map<string, { endpoint: string | null; handshake: number; rx: bigint; heard: number; staleSince: number }>();
   #timer: NodeJS.Timeout | undefined;
   #first = true;
 
@@ -75,7 +84,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
     this.#now = options.now ?? Date.now;
   }
 
-  /** One poll: compares with the previous one and emits events. */
+  /** One poll: reads the stats, compares with the previous poll and emits events. */
   async poll(): Promise<void> {
     let stats: PeerStats[];
     try {
@@ -84,32 +93,52 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
       if (this.listenerCount('error') > 0) this.emit('error', err as Error);
       return;
     }
+    this.observe(stats);
+  }
+
+  /**
+   * Takes stats read elsewhere (an exporter's scrape) as a poll: events are emitted as if
+   * polled, so one read serves both.
+   */
+  observe(stats: readonly PeerStats[]): void {
     const now = this.#now();
     const seen = new Set<string>();
     for (const s of stats) {
       seen.add(s.publicKey);
       const hs = s.lastHandshake?.getTime() ?? 0;
       const prev = this.#known.get(s.publicKey);
-      const state = prev ?? { endpoint: s.endpoint, handshake: hs, stale: false };
+      // A peer seen for the first time counts as heard from at its last handshake (never: now,
+      // so a new peer gets staleAfterMs to come up before it is called stale).
+      const state = prev ?? { endpoint: s.endpoint, handshake: hs, rx: s.rxBytes, heard: hs || now, staleSince: 0 };
       if (prev) {
         if (s.endpoint !== prev.endpoint) this.emit('endpoint-changed', { publicKey: s.publicKey, from: prev.endpoint, to: s.endpoint });
-        if (hs > prev.handshake && s.lastHandshake) {
-          this.emit('handshake', { publicKey: s.publicKey, at: s.lastHandshake });
-          state.stale = false;
-        }
+        if (hs > prev.handshake && s.lastHandshake) this.emit('handshake', { publicKey: s.publicKey, at: s.lastHandshake });
+        if (hs > prev.handshake || s.rxBytes > prev.rx) state.heard = now;
       } else if (!this.#first && s.lastHandshake) {
         this.emit('handshake', { publicKey: s.publicKey, at: s.lastHandshake });
       }
       state.endpoint = s.endpoint;
       state.handshake = Math.max(state.handshake, hs);
-      if (!state.stale && now - state.handshake > this.#staleAfterMs) {
-        state.stale = true;
-        this.emit('stale', { publicKey: s.publicKey, lastHandshake: s.lastHandshake });
+      state.rx = s.rxBytes;
+      const silent = now - state.heard;
+      if (state.staleSince !== 0 && silent <= this.#staleAfterMs) {
+        this.emit('recovered', { publicKey: s.publicKey, staleForMs: now - state.staleSince });
+        state.staleSince = 0;
+      } else if (state.staleSince === 0 && silent > this.#staleAfterMs) {
+        state.staleSince = now;
+        this.emit('stale', { publicKey: s.publicKey, lastHandshake: s.lastHandshake, silentForMs: silent });
       }
       this.#known.set(s.publicKey, state);
     }
     for (const k of [...this.#known.keys()]) if (!seen.has(k)) this.#known.delete(k);
     this.#first = false;
+    this.emit('polled');
+  }
+
+  /** Up: the peer completed a handshake at some point and is not stale (as of the last poll). */
+  isUp(publicKey: string): boolean {
+    const state = this.#known.get(publicKey);
+    return state !== undefined && state.handshake > 0 && state.staleSince === 0;
   }
 
   start(): this {
