@@ -1,5 +1,6 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   type DeviceStatus,
   LanrageError,
@@ -12,6 +13,7 @@ import {
   PUBLIC_KEY_FILE,
   readPeerStats,
   statsOf,
+  TimeSlicer,
 } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
@@ -30,6 +32,7 @@ export interface MetricsOptions extends GlobalOptions {
 
 /** A label value in the exposition format: backslash, double quote and newline escaped. */
 function label(value: string): string {
+  if (!/[\\"\n]/.test(value)) return value; // keys, names and endpoints rarely need it
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
@@ -49,63 +52,122 @@ export interface DeviceSnapshot {
   latency: ReadonlyMap<string, { rttMs: number | null }> | null;
 }
 
-type Sample = [string, string | number | bigint];
+type Value = string | number | bigint;
+
+/** A counter as a number while it is exact as one (a number prints faster than a bigint). */
+function counter(v: bigint): Value {
+  return v <= MAX_EXACT ? Number(v) : v;
+}
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * The Prometheus text exposition of one or more devices. Names and labels follow the
  * wgctrl-based exporter (`wireguard_*`), so its dashboards work unchanged; lanrage's own are
  * `lanrage_*`. Every family is one group (HELP, TYPE, then its samples for every device), as
- * the format requires. A peer that is gone has no series.
+ * the format requires. A peer that is gone has no series. Rendered in time slices: 10,000
+ * peers are 70,000 lines (~6 MB), more than one stretch of the event loop should hold.
  */
-export function renderMetrics(devices: readonly DeviceSnapshot[], now: number): string {
-  const out: string[] = [];
-  const family = (name: string, type: 'gauge' | 'counter', help: string, samples: (d: DeviceSnapshot) => Sample[]) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const d of devices) for (const [labels, value] of samples(d)) out.push(`${name}{${labels}} ${value}`);
+export async function renderMetrics(devices: readonly DeviceSnapshot[], now: number, emit: (chunk: string) => void): Promise<void> {
+  // Lines are appended to one string (V8 keeps it as a rope until it is written), handed over
+  // every CHUNK_LINES lines: a scraper receives while the rest renders.
+  let chunk = '';
+  let lines = 0;
+  const flush = (force = false) => {
+    if (lines === 0 || (!force && lines < CHUNK_LINES)) return;
+    emit(chunk);
+    chunk = '';
+    lines = 0;
   };
-  const dev = (d: DeviceSnapshot) => `device="${label(d.device)}"`;
-  const peer = (d: DeviceSnapshot, p: PeerStats) => `${dev(d)},public_key="${label(p.publicKey)}"`;
-  family('wireguard_device_info', 'gauge', 'Metadata about a device.', (d) => [[`${dev(d)},public_key="${label(d.publicKey ?? '')}"`, 1]]);
-  family(
+  const line = (text: string) => {
+    chunk += text;
+    lines++;
+  };
+  const slicer = new TimeSlicer();
+  // Each peer's `device="…",public_key="…"`, built once for the seven families that use it.
+  const labels = devices.map((d) => {
+    const dev = `device="${label(d.device)}"`;
+    return { dev, peers: d.peers.map((p) => `${dev},public_key="${label(p.publicKey)}"`) };
+  });
+  const head = (name: string, type: 'gauge' | 'counter', help: string) => line(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+  /** One sample per peer (none where `value` is undefined); `extra` adds labels after the peer's. */
+  const perPeer = async (
+    name: string,
+    type: 'gauge' | 'counter',
+    help: string,
+    value: (d: DeviceSnapshot, p: PeerStats) => Value | undefined,
+    extra?: (d: DeviceSnapshot, p: PeerStats) => string,
+  ) => {
+    head(name, type, help);
+    const open = `${name}{`;
+    for (let k = 0; k < devices.length; k++) {
+      const d = devices[k] as DeviceSnapshot;
+      const pl = (labels[k] as { peers: string[] }).peers;
+      for (let i = 0; i < d.peers.length; i++) {
+        const pause = slicer.next();
+        if (pause) await pause;
+        const p = d.peers[i] as PeerStats;
+        const v = value(d, p);
+        if (v === undefined) continue;
+        line(extra ? `${open}${pl[i]}${extra(d, p)}} ${v}\n` : `${open}${pl[i]}} ${v}\n`);
+        flush();
+      }
+    }
+  };
+  const perDevice = (name: string, help: string, value: (d: DeviceSnapshot) => Value, extra = (_d: DeviceSnapshot) => '') => {
+    head(name, 'gauge', help);
+    devices.forEach((d, k) => {
+      line(`${name}{${labels[k]?.dev}${extra(d)}} ${value(d)}\n`);
+    });
+  };
+  perDevice(
+    'wireguard_device_info',
+    'Metadata about a device.',
+    () => 1,
+    (d) => `,public_key="${label(d.publicKey ?? '')}"`,
+  );
+  await perPeer(
     'wireguard_peer_info',
     'gauge',
     "Metadata about a peer. The public_key label on peer metrics refers to the peer's public key; not the device's public key.",
-    (d) =>
-      d.peers.map((p) => [
-        `${peer(d, p)},endpoint="${label(p.endpoint ?? '')}",allowed_ips="${label((d.allowedIPs?.get(p.publicKey) ?? []).join(','))}",name="${label(d.names.get(p.publicKey) ?? '')}"`,
-        1,
-      ]),
+    () => 1,
+    (d, p) =>
+      `,endpoint="${label(p.endpoint ?? '')}",allowed_ips="${label((d.allowedIPs?.get(p.publicKey) ?? []).join(','))}",name="${label(d.names.get(p.publicKey) ?? '')}"`,
   );
-  family('wireguard_peer_receive_bytes_total', 'counter', 'Number of bytes received from a given peer.', (d) => d.peers.map((p) => [peer(d, p), p.rxBytes]));
-  family('wireguard_peer_transmit_bytes_total', 'counter', 'Number of bytes transmitted to a given peer.', (d) => d.peers.map((p) => [peer(d, p), p.txBytes]));
-  family('wireguard_peer_last_handshake_seconds', 'gauge', 'UNIX timestamp for the last handshake with a given peer (0: none).', (d) =>
-    d.peers.map((p) => [peer(d, p), p.lastHandshake ? Math.floor(p.lastHandshake.getTime() / 1000) : 0]),
+  await perPeer('wireguard_peer_receive_bytes_total', 'counter', 'Number of bytes received from a given peer.', (_d, p) => counter(p.rxBytes));
+  await perPeer('wireguard_peer_transmit_bytes_total', 'counter', 'Number of bytes transmitted to a given peer.', (_d, p) => counter(p.txBytes));
+  await perPeer('wireguard_peer_last_handshake_seconds', 'gauge', 'UNIX timestamp for the last handshake with a given peer (0: none).', (_d, p) =>
+    p.lastHandshake ? Math.floor(p.lastHandshake.getTime() / 1000) : 0,
   );
-  family(
+  await perPeer(
     'lanrage_peer_handshake_age_seconds',
     'gauge',
     'Seconds since the last handshake with a given peer (peers that never completed one are absent).',
-    (d) => d.peers.filter((p) => p.lastHandshake).map((p) => [peer(d, p), Math.max(0, Math.floor((now - (p.lastHandshake as Date).getTime()) / 1000))]),
+    (_d, p) => (p.lastHandshake ? Math.max(0, Math.floor((now - p.lastHandshake.getTime()) / 1000)) : undefined),
   );
-  family('lanrage_peer_up', 'gauge', '1 when a given peer has completed a handshake and is not stale (heard from within the stale-after time), else 0.', (d) =>
-    d.peers.map((p) => [peer(d, p), d.up(p) ? 1 : 0]),
+  await perPeer(
+    'lanrage_peer_up',
+    'gauge',
+    '1 when a given peer has completed a handshake and is not stale (heard from within the stale-after time), else 0.',
+    (d, p) => (d.up(p) ? 1 : 0),
   );
   if (devices.some((d) => d.latency)) {
-    family(
+    await perPeer(
       'lanrage_peer_latency_seconds',
       'gauge',
       "Round trip to a given peer's tunnel address at the last probe (peers that did not answer, or were not probed yet, are absent).",
-      (d) =>
-        d.peers.flatMap((p): Sample[] => {
-          const rtt = d.latency?.get(p.publicKey)?.rttMs;
-          return rtt === undefined || rtt === null ? [] : [[peer(d, p), (rtt / 1000).toFixed(6)]];
-        }),
+      (d, p) => {
+        const rtt = d.latency?.get(p.publicKey)?.rttMs;
+        return rtt === undefined || rtt === null ? undefined : (rtt / 1000).toFixed(6);
+      },
     );
   }
-  family('lanrage_device_peers', 'gauge', 'Number of peers on a device.', (d) => [[dev(d), d.peers.length]]);
-  family('lanrage_scrape_duration_seconds', 'gauge', 'Time the read of a device took.', (d) => [[dev(d), d.scrapeSeconds.toFixed(6)]]);
-  return `${out.join('\n')}\n`;
+  perDevice('lanrage_device_peers', 'Number of peers on a device.', (d) => d.peers.length);
+  perDevice('lanrage_scrape_duration_seconds', 'Time the read of a device took.', (d) => d.scrapeSeconds.toFixed(6));
+  flush(true);
 }
+
+/** Lines per chunk of a rendered exposition (~40 KB). */
+const CHUNK_LINES = 512;
 
 /** One interface's exporter state: its manager and what outlives a scrape. */
 interface Exported {
@@ -176,7 +238,9 @@ export async function metrics(ctx: CliContext, opts: MetricsOptions): Promise<Ex
   let text: string;
   try {
     const snaps = await Promise.all(managers.map((manager) => snapshot({ manager, watcher: null, prober: null }, opts.withAllowedIps === true)));
-    text = renderMetrics(snaps, Date.now());
+    const chunks: string[] = [];
+    await renderMetrics(snaps, Date.now(), (c) => chunks.push(c));
+    text = chunks.join('');
   } finally {
     await Promise.all(managers.map((m) => m.close()));
   }
@@ -226,14 +290,38 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
           ).start(),
   }));
   let errors = 0;
-  let inFlight: Promise<string> | null = null;
-  const read = () => {
-    inFlight ??= Promise.all(exported.map((e) => snapshot(e, opts.withAllowedIps === true)))
-      .then((snaps) => renderMetrics(snaps, Date.now()))
-      .finally(() => {
-        inFlight = null;
-      });
-    return inFlight;
+  // The exporter's own health: the longest event-loop stall since the previous scrape (a
+  // scrape of a large device must not freeze the process that serves it).
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  let inFlight: Promise<Exposition> | null = null;
+  /** The current read and rendering: scrapes that arrive before it is finished share it. */
+  const read = (): Promise<Exposition> => {
+    if (inFlight) return inFlight;
+    const job = (async () => {
+      const snaps = await Promise.all(exported.map((e) => snapshot(e, opts.withAllowedIps === true)));
+      const expo = new Exposition();
+      renderMetrics(snaps, Date.now(), (c) => expo.push(c)).then(
+        () => {
+          // The exporter's own families close the text: part of the shared rendering, so every
+          // scrape that shares it gets the same body.
+          const stall = (loop.max / 1e9).toFixed(6);
+          loop.reset();
+          expo.push(
+            `# HELP lanrage_exporter_errors_total Scrapes that failed to read the device.\n# TYPE lanrage_exporter_errors_total counter\nlanrage_exporter_errors_total ${errors}\n# HELP lanrage_exporter_event_loop_delay_max_seconds The exporter's longest event-loop stall since the previous scrape.\n# TYPE lanrage_exporter_event_loop_delay_max_seconds gauge\nlanrage_exporter_event_loop_delay_max_seconds ${stall}\n`,
+          );
+          expo.finish();
+        },
+        (err: unknown) => expo.finish(err),
+      );
+      return expo;
+    })();
+    inFlight = job;
+    const clear = () => {
+      if (inFlight === job) inFlight = null;
+    };
+    job.then((expo) => expo.finished.then(clear), clear);
+    return job;
   };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -250,9 +338,13 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
       return;
     }
     read().then(
-      (text) => {
-        const body = `${text}# HELP lanrage_exporter_errors_total Scrapes that failed to read the device.\n# TYPE lanrage_exporter_errors_total counter\nlanrage_exporter_errors_total ${errors}\n`;
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(body);
+      async (expo) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        if (req.method === 'HEAD') {
+          res.end();
+          return;
+        }
+        if (await expo.pipeTo(res)) res.end(); // else the scraper went away
       },
       (err: unknown) => {
         errors++;
@@ -276,8 +368,78 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
       server.closeAllConnections?.();
     });
   } finally {
+    loop.disable();
     for (const e of exported) e.prober?.stop();
     await Promise.all(exported.map((e) => e.manager.close()));
   }
   return ExitCode.OK;
+}
+
+/**
+ * One rendering of the exposition, shared by the scrapes that arrive while it is produced:
+ * chunks are kept as they come, and each response writes them from the first, so a scraper
+ * receives while the rest renders and a late one still gets the whole text.
+ */
+class Exposition {
+  readonly chunks: string[] = [];
+  #done = false;
+  #wake: (() => void)[] = [];
+  readonly finished: Promise<void>;
+  #resolveFinished!: () => void;
+
+  constructor() {
+    this.finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+  }
+
+  push(chunk: string): void {
+    this.chunks.push(chunk);
+    this.#notify();
+  }
+
+  /** Rendering ended (an error cannot happen after the read; if one does, the text ends early). */
+  finish(_err?: unknown): void {
+    this.#done = true;
+    this.#notify();
+    this.#resolveFinished();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = [];
+    for (const w of wake) w();
+  }
+
+  /** Writes every chunk to `res` as it comes, honouring backpressure; false when the scraper went away. */
+  async pipeTo(res: ServerResponse): Promise<boolean> {
+    let gone = false;
+    const onClose = () => {
+      gone = true;
+      this.#notify();
+    };
+    res.once('close', onClose);
+    try {
+      let i = 0;
+      for (;;) {
+        while (i < this.chunks.length && !gone) {
+          if (!res.write(this.chunks[i++] as string))
+            await new Promise<void>((resolve) => {
+              const done = () => {
+                res.off('drain', done);
+                res.off('close', done);
+                resolve();
+              };
+              res.once('drain', done);
+              res.once('close', done);
+            });
+        }
+        if (gone) return false;
+        if (this.#done && i >= this.chunks.length) return true;
+        await new Promise<void>((resolve) => this.#wake.push(resolve));
+      }
+    } finally {
+      res.off('close', onClose);
+    }
+  }
 }

@@ -86,7 +86,7 @@ export async function watch(ctx: CliContext, opts: WatchOptions): Promise<ExitCo
             },
           );
     prober?.on('latency', ({ publicKey, address, rttMs }) => print('latency', publicKey, { address, rttMs }));
-    watcher.observe(baseline);
+    await watcher.observe(baseline);
     watcher.start();
     prober?.start();
     await untilSignal();

@@ -116,6 +116,26 @@ describe('PeerWatcher', () => {
     expect(stale).toHaveLength(1);
   });
 
+  it('forgets a removed peer: back again, it is new (its handshake is reported again)', async () => {
+    const be = await device();
+    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1) }, { publicKey: keyN(2) }] });
+    const now = 1_000_000;
+    const w = new PeerWatcher(be, 'wg0', { now: () => now });
+    const events: string[] = [];
+    w.on('handshake', (e) => events.push(e.publicKey));
+    await w.poll();
+    be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
+    await w.poll();
+    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1), remove: true }] });
+    await w.poll();
+    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1) }] });
+    be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
+    await w.poll();
+    expect(events).toEqual([keyN(1).toBase64(), keyN(1).toBase64()]);
+    expect(w.isUp(keyN(1).toBase64())).toBe(true);
+    expect(w.isUp(keyN(2).toBase64())).toBe(false); // never a handshake
+  });
+
   it('reports poll errors and keeps going', async () => {
     const be = await device();
     const w = new PeerWatcher(be, 'missing0');
