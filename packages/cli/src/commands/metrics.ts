@@ -185,11 +185,20 @@ async function snapshot(e: Exported, withAllowedIps: boolean): Promise<DeviceSna
   let publicKey: string | null = null;
   if (withAllowedIps) {
     const dev: DeviceStatus = await manager.getDevice();
-    peers = dev.peers.map(statsOf);
-    allowed = new Map(dev.peers.map((p) => [p.publicKey.toBase64(), p.allowedIPs]));
     publicKey = dev.publicKey?.toBase64() ?? null;
     dev.privateKey?.wipe();
-    for (const p of dev.peers) p.presharedKey?.wipe();
+    peers = new Array(dev.peers.length);
+    allowed = new Map();
+    const slicer = new TimeSlicer();
+    for (let i = 0; i < dev.peers.length; i++) {
+      const pause = slicer.next();
+      if (pause) await pause;
+      const p = dev.peers[i] as DeviceStatus['peers'][number];
+      p.presharedKey?.wipe();
+      const stats = statsOf(p);
+      peers[i] = stats;
+      allowed.set(stats.publicKey, p.allowedIPs);
+    }
   } else {
     peers = await readPeerStats(manager.backend, manager.interfaceName);
     publicKey = await loadKeyFile(join(manager.config.keysDir, PUBLIC_KEY_FILE), 'public')

@@ -36,6 +36,17 @@ describe('loadConfig', () => {
     });
   });
 
+  it('a bad value says where it came from, with a remedy for that place (file, variable, command line)', async () => {
+    const fromEnv = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_MTU: '50' } }));
+    expect(fromEnv.message).toContain('environment variable LANRAGE_MTU');
+    expect(fromEnv.remedy).toBe("Fix LANRAGE_MTU or unset it to use the configuration file's value or the default.");
+    const fromFlag = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir }, overrides: { mtu: 50 } }));
+    expect(fromFlag.remedy).toBe('Fix the value given on the command line.');
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ mtu: 50 }));
+    const fromFile = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } }));
+    expect(fromFile.remedy).toContain('configuration file');
+  });
+
   it('reads <configDir>/config.json, then env, then overrides', async () => {
     await writeFile(join(dir, 'config.json'), JSON.stringify({ interfaceName: 'lr1', listenPort: 40000, keepalive: 10 }));
     const c = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_LISTEN_PORT: '40001' }, overrides: { keepalive: 5 } });

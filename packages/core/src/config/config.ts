@@ -93,8 +93,15 @@ export interface LoadConfigOptions {
   overrides?: Partial<Record<Key, unknown>>;
 }
 
+/** INVALID_CONFIG with a remedy for where the value came from: a file, a variable or a flag. */
 function bad(key: string, source: string, why: string): LanrageError {
-  return new LanrageError('INVALID_CONFIG', `${key} in ${source}: ${why}`, { details: { key, source } });
+  const variable = /^environment variable (\S+)$/.exec(source)?.[1];
+  const remedy = variable
+    ? `Fix ${variable} or unset it to use the configuration file's value or the default.`
+    : source === 'the command line'
+      ? 'Fix the value given on the command line.'
+      : undefined;
+  return new LanrageError('INVALID_CONFIG', `${key} in ${source}: ${why}`, { details: { key, source }, ...(remedy ? { remedy } : {}) });
 }
 
 /**
