@@ -17,17 +17,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createNetworkManager, Key, loadConfig } from 'lanrage';
+import { backendArg, inOwnNetworkNamespace } from './in-netns.mjs';
 
-const args = process.argv.slice(2);
-const backendArg = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : (process.env.LANRAGE_BACKEND ?? 'auto');
-if (!process.env.LANRAGE_BENCH_IN_NETNS) {
-  const r = spawnSync('unshare', ['-n', process.execPath, ...process.execArgv, process.argv[1], ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, LANRAGE_BENCH_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-spawnSync('ip', ['link', 'set', 'lo', 'up']);
+const backend = backendArg();
+inOwnNetworkNamespace();
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../packages/cli/dist/bin.js');
 const PEERS = Number(process.env.LANRAGE_BENCH_PEERS ?? 10_000);
@@ -35,7 +28,7 @@ const RUNS = Number(process.env.LANRAGE_BENCH_RUNS ?? 15);
 const NAME = `lrxs${process.pid % 100000}`;
 const LISTEN = '127.0.0.1:19599';
 const dir = mkdtempSync(join(tmpdir(), 'lanrage-scrape-'));
-const env = { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_BACKEND: backendArg };
+const env = { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_BACKEND: backend };
 const config = await loadConfig({ env });
 const manager = await createNetworkManager(config);
 

@@ -13,33 +13,24 @@
 // after a few thousand calls; cold code under emulation is 5-10x slower), for
 // LANRAGE_BENCH_SECONDS (default 1) each, three times, and the sequential figures take turns
 // with the backend reference so a slow stretch of a shared host weighs on both.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createNetworkManager, Key, loadConfig, routesForPeers } from 'lanrage';
+import { backendArg, inOwnNetworkNamespace } from './in-netns.mjs';
 
-const args = process.argv.slice(2);
-const backendArg = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : (process.env.LANRAGE_BACKEND ?? 'auto');
-
-if (!process.env.LANRAGE_BENCH_IN_NETNS) {
-  const r = spawnSync('unshare', ['-n', process.execPath, ...process.execArgv, process.argv[1], ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, LANRAGE_BENCH_IN_NETNS: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-spawnSync('ip', ['link', 'set', 'lo', 'up']);
+const backendName = backendArg();
+inOwnNetworkNamespace();
 
 // wireguard-go holds at most 65,536 peers per device (its MaxPeers): the userspace run uses 60,000.
-const LARGE = Number(process.env.LANRAGE_BENCH_PEERS ?? (backendArg === 'userspace' ? 60_000 : 100_000));
+const LARGE = Number(process.env.LANRAGE_BENCH_PEERS ?? (backendName === 'userspace' ? 60_000 : 100_000));
 const SECONDS = Number(process.env.LANRAGE_BENCH_SECONDS ?? 1);
 /** Operations of warm-up before each sequential measurement (V8 optimises after a few thousand calls). */
 const WARM_OPS = Number(process.env.LANRAGE_BENCH_WARM_OPS ?? 3000);
 const NAME = `lrmb${process.pid % 100000}`;
 const dir = mkdtempSync(join(tmpdir(), 'lanrage-bench-'));
-const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_BACKEND: backendArg } });
+const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_BACKEND: backendName } });
 const manager = await createNetworkManager(config);
 const backend = manager.backend;
 

@@ -1,4 +1,5 @@
 import type { PeerStats } from './churn/watcher.js';
+import type { Key } from './keys/key.js';
 import type { RouteDelta } from './manager/peer-index.js';
 import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from './types.js';
 
@@ -46,6 +47,14 @@ export interface WireGuardBackend {
    * go over it before sending anything.
    */
   readonly maxPeers?: number | undefined;
+
+  /**
+   * Present when the backend keeps the interface's private key itself, where lanrage's key
+   * files could not be protected (Windows: in the tunnel store only SYSTEM and Administrators
+   * can open). The manager then takes the key from here and writes no private key file; a key
+   * file an earlier version left in `keysDir` is handed over (`adopt`) and deleted.
+   */
+  readonly keyStore?: BackendKeyStore | undefined;
 
   /** Whether this backend can work here; when not, `reason` says why and what to do. Never throws. */
   isAvailable(): Promise<Availability>;
@@ -123,4 +132,13 @@ export interface WireGuardBackend {
 
   /** Optional: releases sockets, child processes and handles held by the backend. */
   close?(): Promise<void>;
+}
+
+/** Where a backend keeps an interface's private key (see `WireGuardBackend.keyStore`). */
+export interface BackendKeyStore {
+  /**
+   * The key kept for `name`; when there is none, `adopt` (the key lanrage used so far) or a new
+   * one, stored before it is returned. `created`: a new key was generated.
+   */
+  ensurePrivateKey(name: string, adopt: Key | null): Promise<{ privateKey: Key; created: boolean }>;
 }

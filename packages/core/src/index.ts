@@ -10,7 +10,7 @@ export {
   planApply,
   planApplySliced,
 } from './apply/plan.js';
-export type { BackendSelection, PartialApplyDetails, WireGuardBackend } from './backend.js';
+export type { BackendKeyStore, BackendSelection, PartialApplyDetails, WireGuardBackend } from './backend.js';
 export { type CoalescerHooks, type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
 export {
   LatencyProber,

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { win32 } from 'node:path';
-import { formatWgQuick, type Key, LanrageError, parseWgQuick, type WgQuickConfig, type WgQuickPeer } from '@lanrage/core';
+import { formatWgQuick, generatePrivateKey, Key, LanrageError, parseKeyFile, parseWgQuick, type WgQuickConfig, type WgQuickPeer } from '@lanrage/core';
 import { configPath } from './paths.js';
 import type { CommandRunner } from './runner.js';
+import { ensureSecureDirs } from './secure-dir.js';
 
 /** The file operations the store needs (tests pass an in-memory one). */
 export interface DriverFs {
@@ -106,37 +107,47 @@ export function baseHash(c: TunnelConfig): string {
 }
 
 /**
- * Tunnel configs in a directory locked to SYSTEM and Administrators (SIDs, never localized
- * names): created once with `icacls /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F
- * *S-1-5-32-544:(OI)(CI)F`, files written to a random temp name in the same directory (it
- * inherits the ACL) and renamed into place. Private keys live only in these files.
+ * Tunnel configs and private keys in a folder only SYSTEM and Administrators can use: created
+ * with that security descriptor and checked (owner, DACL, no reparse point, the parent too)
+ * before the first use by each store (`secure-dir.ts`); files written to a random temp name in
+ * the same folder (it inherits the DACL) and renamed into place. The private key lives only
+ * here (`<name>.key`, and in `<name>.conf` for the tunnel service), never in a key file
+ * elsewhere.
  */
 export class ConfigStore {
   readonly dir: string;
   readonly #fs: DriverFs;
   readonly #runner: CommandRunner;
-  readonly #icacls: string;
+  readonly #powershell: string;
   #locked = false;
 
-  constructor(dir: string, fs: DriverFs, runner: CommandRunner, icaclsExe: string) {
+  constructor(dir: string, fs: DriverFs, runner: CommandRunner, powershellExe: string) {
     this.dir = dir;
     this.#fs = fs;
     this.#runner = runner;
-    this.#icacls = icaclsExe;
+    this.#powershell = powershellExe;
   }
 
   async #ensureLocked(): Promise<void> {
     if (this.#locked) return;
-    await this.#fs.mkdir(this.dir);
-    const r = await this.#runner(this.#icacls, [this.dir, '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F'], {
-      timeoutMs: 30_000,
-    });
-    if (r.code !== 0) {
-      throw new LanrageError('PERMISSION_DENIED', `cannot restrict ${this.dir} to SYSTEM and Administrators (icacls exit ${r.code})`, {
-        remedy: 'Run from an elevated prompt (Run as administrator).',
-      });
-    }
+    await ensureSecureDirs(this.#runner, this.#powershell, [win32.dirname(this.dir), this.dir]);
     this.#locked = true;
+  }
+
+  /**
+   * The private key kept for tunnel `name`: `<name>.key`, else the one in its `<name>.conf`
+   * (written by an earlier version), else `adopt` (a key lanrage kept elsewhere before), else a
+   * new one; stored in this folder when it was not. `created` is true for a new key.
+   */
+  async ensurePrivateKey(name: string, adopt: Key | null): Promise<{ privateKey: Key; created: boolean }> {
+    await this.#ensureLocked();
+    const path = this.path(name).replace(/\.conf$/, '.key');
+    const text = await this.#fs.readFile(path);
+    if (text !== null) return { privateKey: parseKeyFile(Buffer.from(text, 'utf8'), 'private', path), created: false };
+    const inConf = (await this.load(name))?.privateKey ?? null;
+    const privateKey = inConf ?? (adopt ? Key.fromBytes(adopt.bytes(), 'private') : generatePrivateKey());
+    await this.#write(path, `${privateKey.toBase64()}\r\n`);
+    return { privateKey, created: inConf === null && adopt === null };
   }
 
   path(name: string): string {
@@ -187,6 +198,7 @@ export class ConfigStore {
     }
   }
 
+  /** Forgets the tunnel's config (its private key stays: the next `up` keeps the node's identity). */
   async remove(name: string): Promise<void> {
     await this.#fs.rm(this.path(name));
     await this.#fs.rm(`${this.path(name)}.installed`);

@@ -6,7 +6,7 @@ export interface WindowsPaths {
   wgExe: string;
   scExe: string;
   whoamiExe: string;
-  icaclsExe: string;
+  powershellExe: string;
   pingExe: string;
   dataDir: string;
 }
@@ -25,7 +25,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env, overrides: { 
     wgExe: win32.join(programFiles, 'WireGuard', 'wg.exe'),
     scExe: win32.join(system32, 'sc.exe'),
     whoamiExe: win32.join(system32, 'whoami.exe'),
-    icaclsExe: win32.join(system32, 'icacls.exe'),
+    powershellExe: win32.join(system32, 'WindowsPowerShell', 'v1.0', 'powershell.exe'),
     pingExe: win32.join(system32, 'PING.EXE'),
     dataDir: overrides.dataDir ?? win32.join(env.ProgramData ?? 'C:\\ProgramData', 'LANrage', 'wireguard'),
   };

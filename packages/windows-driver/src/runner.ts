@@ -11,7 +11,7 @@ export interface RunOptions {
 }
 
 /**
- * How the driver runs wireguard.exe, wg.exe, sc.exe, whoami.exe, icacls.exe and ping.exe: an
+ * How the driver runs wireguard.exe, wg.exe, sc.exe, whoami.exe, powershell.exe and ping.exe: an
  * absolute executable path and an argv array, never a shell. Tests pass a scripted runner.
  * A child that outlives `timeoutMs` is killed and reported with code -1 and `timedOut`.
  */

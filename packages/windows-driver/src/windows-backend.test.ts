@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatLogRecord, generateKeyPair, generatePresharedKey, Key, type LanrageError, loadConfig, MemoryLogger, NetworkManager } from '@lanrage/core';
@@ -66,6 +67,10 @@ class FakeWindows {
   onUninstall: Script = ['delete-pending', 'absent'];
   hang = false;
   fs = new MemoryFs();
+  /** What PowerShell finds for the key store's folders (a recorded output of secure-dir.ts's script). */
+  storeDirs: 'created' | 'user-owned-parent' | 'junction' | 'inherited-acl' = 'created';
+  /** The PowerShell scripts run, decoded. */
+  scripts: string[] = [];
 
   #sc(state: string) {
     const [s, w, n] = state.split(':');
@@ -105,7 +110,11 @@ class FakeWindows {
         stderr: '',
       };
     }
-    if (base === 'icacls.exe') return { code: this.elevated ? 0 : 5, stdout: '', stderr: '' };
+    if (base === 'powershell.exe') {
+      if (!this.elevated) return { code: 1, stdout: '', stderr: fx('powershell/create-denied.stderr') };
+      this.scripts.push(Buffer.from(args[args.length - 1] as string, 'base64').toString('utf16le'));
+      return { code: 0, stdout: fx(`powershell/secure-dirs-${this.storeDirs}.stdout`), stderr: '' };
+    }
     if (base === 'sc.exe') {
       const name = (args[1] as string).replace('WireGuardTunnel$', '');
       if (args[0] === 'stop') {
@@ -231,9 +240,13 @@ const argvOf = (w: FakeWindows, base: string) => w.calls.filter((c) => c.file.en
 describe('WindowsBackend lifecycle', () => {
   it('createInterface: locked directory, config with only accepted keys, absolute path, waits for RUNNING', async () => {
     await backend.createInterface('lanrage0');
-    const icacls = win.calls.find((c) => c.file.endsWith('icacls.exe'));
-    expect(icacls?.file).toBe('C:\\Windows\\System32\\icacls.exe');
-    expect(icacls?.args).toEqual([DATA, '/inheritance:r', '/grant:r', '*S-1-5-18:(OI)(CI)F', '*S-1-5-32-544:(OI)(CI)F']);
+    const ps = win.calls.find((c) => c.file.endsWith('powershell.exe'));
+    expect(ps?.file).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    expect(ps?.args.slice(0, -1)).toEqual(['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand']);
+    // Both folders, outermost first, created with their security descriptor (never locked afterwards).
+    expect(win.scripts[0]).toContain("foreach ($d in @('C:\\ProgramData\\LANrage', 'C:\\ProgramData\\LANrage\\wireguard'))");
+    expect(win.scripts[0]).toContain("$sddl = 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'");
+    expect(win.scripts[0]).toContain('[System.IO.Directory]::CreateDirectory($d, $sec)');
     expect(argvOf(win, 'wireguard.exe')).toEqual([['/installtunnelservice', `${DATA}\\lanrage0.conf`]]);
     expect(win.calls.filter((c) => c.file === SC).map((c) => c.args)).toEqual([
       ['queryex', 'WireGuardTunnel$lanrage0'],
@@ -275,6 +288,44 @@ describe('WindowsBackend lifecycle', () => {
     expect(logger.records.map(formatLogRecord).join('\n')).not.toContain(secret);
     // no key file is left behind
     expect([...win.fs.files.keys()].filter((f) => f.includes('.key-'))).toEqual([]);
+  });
+
+  it('W6 the private key lives only in the locked store: no key file in keysDir; one left by an earlier version is adopted and deleted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-win-keys-'));
+    try {
+      const legacy = generateKeyPair();
+      mkdirSync(join(dir, 'keys'), { mode: 0o700 });
+      writeFileSync(join(dir, 'keys', 'private.key'), `${legacy.privateKey.toBase64()}\n`, { mode: 0o600 });
+      const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } });
+      const logger = new MemoryLogger();
+      const up = await new NetworkManager(config, { backend, logger, checkPrivileges: false }).initialize();
+      expect(up.publicKey).toBe(legacy.publicKey.toBase64()); // the node keeps its identity
+      expect(existsSync(join(dir, 'keys', 'private.key'))).toBe(false);
+      expect(win.fs.files.get(`${DATA}\\lanrage0.key`)).toBe(`${legacy.privateKey.toBase64()}\r\n`);
+      expect(parseConfig(win.fs.files.get(`${DATA}\\lanrage0.conf`) as string).privateKey.toBase64()).toBe(legacy.privateKey.toBase64());
+      expect(logger.records.find((r) => r.event === 'keys.movedToBackendStore')).toMatchObject({ sameKey: true });
+      // Down and up again: the same key from the store, still no key file.
+      await backend.deleteInterface('lanrage0');
+      const again = await new NetworkManager(config, { backend, checkPrivileges: false }).initialize();
+      expect(again.publicKey).toBe(legacy.publicKey.toBase64());
+      expect(readdirSync(join(dir, 'keys')).filter((f) => f.startsWith('private'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['user-owned-parent', 'C:\\ProgramData\\LANrage is owned by S-1-5-21-3623811015-3361044348-30300820-1013, not by SYSTEM or Administrators'],
+    ['junction', 'C:\\ProgramData\\LANrage is a reparse point'],
+    ['inherited-acl', 'C:\\ProgramData\\LANrage\\wireguard grants access to others than SYSTEM and Administrators'],
+  ] as const)('W6 a key store folder that is %s is refused before any key is written or service installed', async (state, message) => {
+    win.storeDirs = state;
+    const err = (await backend.createInterface('lanrage0').catch((e: unknown) => e)) as LanrageError;
+    expect(err.code).toBe('UNSAFE_KEY_FILE');
+    expect(err.message).toContain(message);
+    expect(err.remedy).toContain('rmdir /s /q');
+    expect([...win.fs.files.keys()]).toEqual([]);
+    expect(argvOf(win, 'wireguard.exe')).toEqual([]);
   });
 
   it('runtime peers: exact wg.exe argv for add, update-only and remove, persisted in the .conf', async () => {
@@ -442,7 +493,7 @@ describe('WindowsBackend checks and faults', () => {
   it('executables are absolute paths under ProgramW6432 and System32, never bare names', async () => {
     await backend.createInterface('lanrage0');
     await backend.measureLatency('10.66.0.2', 1000);
-    for (const c of win.calls) expect(c.file).toMatch(/^C:\\(Program Files\\WireGuard|Windows\\System32)\\[A-Za-z]+\.(exe|EXE)$/);
+    for (const c of win.calls) expect(c.file).toMatch(/^C:\\(Program Files\\WireGuard|Windows\\System32(\\WindowsPowerShell\\v1\.0)?)\\[A-Za-z]+\.(exe|EXE)$/);
   });
 
   it('latency comes from ping.exe output, not its exit code', async () => {

@@ -1,8 +1,8 @@
 import {
   type Availability,
+  type BackendKeyStore,
   type DeviceConfig,
   type DeviceStatus,
-  generatePrivateKey,
   LanrageError,
   type NormalizedPeer,
   parseInterfaceAddress,
@@ -51,6 +51,10 @@ const MAX_ARGV_CHARS = 24_000;
  * with wg.exe set (keys only through files) and persisted, so a service restart keeps them.
  */
 export class WindowsBackend implements WireGuardBackend {
+  /** The private key lives only in the tunnel store (SYSTEM and Administrators), never in lanrage's key files. */
+  readonly keyStore: BackendKeyStore = {
+    ensurePrivateKey: (name, adopt) => this.store.ensurePrivateKey(validateWindowsTunnelName(name), adopt),
+  };
   readonly kind = 'windows';
   readonly paths: WindowsPaths;
   readonly store: ConfigStore;
@@ -72,7 +76,7 @@ export class WindowsBackend implements WireGuardBackend {
       ...(options.programFiles !== undefined ? { programFiles: options.programFiles } : {}),
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     });
-    this.store = new ConfigStore(this.paths.dataDir, this.#fs, this.#run, this.paths.icaclsExe);
+    this.store = new ConfigStore(this.paths.dataDir, this.#fs, this.#run, this.paths.powershellExe);
     this.#startTimeoutMs = options.startTimeoutMs ?? 90_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 30_000;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
@@ -227,8 +231,9 @@ export class WindowsBackend implements WireGuardBackend {
   }
 
   /**
-   * Writes a config with a fresh private key (the service cannot start without one; setDevice
-   * replaces it), installs the tunnel service and waits for RUNNING. INTERFACE_EXISTS when a
+   * Writes a config with the tunnel's private key from the store (the service cannot start
+   * without one; a new key is made and stored for a tunnel that has none), installs the tunnel
+   * service and waits for RUNNING. INTERFACE_EXISTS when a
    * service of that name is running or starting; a stopped one is replaced, a delete-pending one
    * waited out.
    */
@@ -241,7 +246,7 @@ export class WindowsBackend implements WireGuardBackend {
         throw new LanrageError('INTERFACE_EXISTS', `tunnel ${name} already exists (${s.state})`);
       }
       if (s.state === 'delete-pending') await this.#waitGone(name);
-      const key = generatePrivateKey();
+      const { privateKey: key } = await this.store.ensurePrivateKey(name, null);
       try {
         await this.#install(name, { privateKey: key, addresses: [], peers: [] });
       } finally {

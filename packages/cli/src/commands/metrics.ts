@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   type DeviceStatus,
   LanrageError,
-  LatencyProber,
+  type LatencyProber,
   loadKeyFile,
   type NetworkManager,
   ONLINE_WITHIN_MS,
@@ -20,8 +20,8 @@ import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { readPeerNames } from '../peer-names.js';
 import { untilSignal } from '../signals.js';
-import { probeTargets } from './probe-targets.js';
-import { seconds } from './watch.js';
+import { latencyProberFor, probeIntervalMs } from './probe-targets.js';
+import { seconds } from './watch-options.js';
 
 export interface MetricsOptions extends GlobalOptions {
   /** Read every peer's allowed IPs too (a full dump); off by default: the stats fast path. */
@@ -46,6 +46,8 @@ export interface DeviceSnapshot {
   /** Operators' names for peers (the `name` label). */
   names: ReadonlyMap<string, string>;
   scrapeSeconds: number;
+  /** Settles when `up` reflects this read (the watcher is fed in the background). */
+  upReady?: Promise<void>;
   /** Whether a peer is up: the exporter's watcher (stale as it defines it), or for one print a recent handshake. */
   up: (p: PeerStats) => boolean;
   /** The last measured round trip per peer (ms; null: no reply), when latency probing is on. */
@@ -144,6 +146,7 @@ export async function renderMetrics(devices: readonly DeviceSnapshot[], now: num
     'Seconds since the last handshake with a given peer (peers that never completed one are absent).',
     (_d, p) => (p.lastHandshake ? Math.max(0, Math.floor((now - p.lastHandshake.getTime()) / 1000)) : undefined),
   );
+  await Promise.all(devices.map((d) => d.upReady));
   await perPeer(
     'lanrage_peer_up',
     'gauge',
@@ -208,7 +211,9 @@ async function snapshot(e: Exported, withAllowedIps: boolean): Promise<DeviceSna
   const scrapeSeconds = (performance.now() - started) / 1000;
   const names = await readPeerNames(manager.config.configDir, manager.interfaceName);
   const now = Date.now();
-  e.watcher?.observe(peers);
+  // The watcher takes this read in the background; only the up family waits for it, so the
+  // first lines go out meanwhile.
+  const observed = e.watcher?.observe(peers);
   const watcher = e.watcher;
   return {
     device: manager.interfaceName,
@@ -219,6 +224,7 @@ async function snapshot(e: Exported, withAllowedIps: boolean): Promise<DeviceSna
     scrapeSeconds,
     up: watcher ? (p) => watcher.isUp(p.publicKey) : (p) => p.lastHandshake !== null && now - p.lastHandshake.getTime() <= ONLINE_WITHIN_MS,
     latency: e.prober?.last() ?? null,
+    ...(observed ? { upReady: observed } : {}),
   };
 }
 
@@ -282,21 +288,11 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
     throw new LanrageError('INVALID_ARGUMENT', `--listen takes host:port (e.g. 127.0.0.1:9586), not '${listen.slice(0, 60)}'`);
   const host = (m[1] ?? m[2]) as string;
   const staleAfterMs = seconds(opts.staleAfter, 180, 1, 86_400, '--stale-after') * 1000;
-  const probeMs = opts.probeLatency === undefined ? null : seconds(opts.probeLatency, 10, 0.5, 3600, '--probe-latency') * 1000;
+  const probeMs = probeIntervalMs(opts.probeLatency);
   const exported: Exported[] = (await managersFor(ctx, opts, 'exporter')).map((manager) => ({
     manager,
     watcher: new PeerWatcher(manager.backend, manager.interfaceName, { staleAfterMs }),
-    prober:
-      probeMs === null
-        ? null
-        : new LatencyProber(
-            () => probeTargets(manager),
-            (ip, timeoutMs) => manager.measureLatency(ip, timeoutMs),
-            {
-              intervalMs: probeMs,
-              timeoutMs: Math.min(2000, probeMs),
-            },
-          ).start(),
+    prober: latencyProberFor(manager, probeMs)?.start() ?? null,
   }));
   let errors = 0;
   // The exporter's own health: the longest event-loop stall since the previous scrape (a

@@ -1,10 +1,11 @@
-import { LanrageError, LatencyProber, PeerWatcher, readPeerStats } from '@lanrage/core';
+import { type LanrageError, PeerWatcher, readPeerStats } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { readPeerNames } from '../peer-names.js';
 import { untilSignal } from '../signals.js';
-import { probeTargets } from './probe-targets.js';
+import { latencyProberFor, probeIntervalMs } from './probe-targets.js';
+import { seconds } from './watch-options.js';
 
 export interface WatchOptions extends GlobalOptions {
   /** Seconds between polls (default 2). */
@@ -13,14 +14,6 @@ export interface WatchOptions extends GlobalOptions {
   staleAfter?: string;
   /** Probe every peer's tunnel address this often (seconds) and print `latency` events; off when not given. */
   probeLatency?: string;
-}
-
-/** A positive number of seconds (fractions allowed) within [min, max]. */
-export function seconds(value: string | undefined, fallback: number, min: number, max: number, what: string): number {
-  if (value === undefined) return fallback;
-  const n = /^[0-9]+(\.[0-9]+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!(n >= min && n <= max)) throw new LanrageError('INVALID_ARGUMENT', `${what} takes seconds from ${min} to ${max}, not '${value.slice(0, 40)}'`);
-  return n;
 }
 
 /** One event as a line: `time type peer fields…` for people, one JSON object with --json. */
@@ -42,6 +35,7 @@ function line(json: boolean, iface: string, type: string, publicKey: string, nam
 export async function watch(ctx: CliContext, opts: WatchOptions): Promise<ExitCode> {
   const intervalMs = seconds(opts.interval, 2, 0.1, 3600, '--interval') * 1000;
   const staleAfterMs = seconds(opts.staleAfter, 180, 1, 86_400, '--stale-after') * 1000;
+  const probeMs = probeIntervalMs(opts.probeLatency);
   const manager = await createManager(ctx, opts, 'watch');
   const json = opts.json === true;
   const iface = manager.interfaceName;
@@ -73,18 +67,7 @@ export async function watch(ctx: CliContext, opts: WatchOptions): Promise<ExitCo
       else ctx.io.stderr(`lanrage: ${iface}: ${err.message} (watching goes on)\n`);
     });
     if (!json && ctx.io.stderrIsTTY) ctx.io.stderr(`watching ${iface} every ${intervalMs / 1000} s (Ctrl-C to stop)\n`);
-    const probeMs = opts.probeLatency === undefined ? null : seconds(opts.probeLatency, 10, 0.5, 3600, '--probe-latency') * 1000;
-    const prober =
-      probeMs === null
-        ? null
-        : new LatencyProber(
-            () => probeTargets(manager),
-            (ip, timeoutMs) => manager.measureLatency(ip, timeoutMs),
-            {
-              intervalMs: probeMs,
-              timeoutMs: Math.min(2000, probeMs),
-            },
-          );
+    const prober = latencyProberFor(manager, probeMs);
     prober?.on('latency', ({ publicKey, address, rttMs }) => print('latency', publicKey, { address, rttMs }));
     await watcher.observe(baseline);
     watcher.start();

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type ApplyOptions, type ApplyResult, applyDesired } from '../apply/apply.js';
 import type { DesiredDevice } from '../apply/plan.js';
 import type { BackendSelection, WireGuardBackend } from '../backend.js';
@@ -6,7 +8,8 @@ import type { LanrageConfig } from '../config/config.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { TimeSlicer } from '../event-loop/time-slicer.js';
 import { Key } from '../keys/key.js';
-import { ensureKeys } from '../keys/key-files.js';
+import { ensureKeys, loadKeyFile, PRIVATE_KEY_FILE } from '../keys/key-files.js';
+import { publicKeyFrom } from '../keys/x25519.js';
 import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logger.js';
 import { resolveEndpoint } from '../net/resolve.js';
 import { systemPing } from '../net/system-ping.js';
@@ -300,10 +303,32 @@ export class NetworkManager {
     }
   }
 
+  /**
+   * The node's key pair: lanrage's key files in `keysDir`, or, for a backend that keeps the key
+   * itself (Windows), that backend's store. A private key file left in `keysDir` by an earlier
+   * version is handed to the store and deleted: nothing protects it there.
+   */
+  async #keys(): Promise<{ privateKey: Key; publicKey: Key; created: boolean }> {
+    const store = this.#backend.keyStore;
+    if (!store) return ensureKeys(this.config.keysDir);
+    const legacyPath = join(this.config.keysDir, PRIVATE_KEY_FILE);
+    const legacy = await loadKeyFile(legacyPath, 'private').catch(() => null);
+    try {
+      const { privateKey, created } = await store.ensurePrivateKey(this.config.interfaceName, legacy);
+      if (legacy) {
+        await rm(legacyPath, { force: true });
+        this.#log('warn', 'keys.movedToBackendStore', { removed: legacyPath, sameKey: legacy.equals(privateKey) });
+      }
+      return { privateKey, publicKey: publicKeyFrom(privateKey), created };
+    } finally {
+      legacy?.wipe();
+    }
+  }
+
   async #initializeLocked(): Promise<InitializeResult> {
     const backend = this.#backend;
     const name = this.config.interfaceName;
-    const keys = await ensureKeys(this.config.keysDir);
+    const keys = await this.#keys();
     const existing = (await backend.listDevices()).includes(name);
     let created = false;
     if (existing) {
