@@ -47,6 +47,8 @@ export function loadNative(): NativeModule {
     throw new LanrageError('UNSUPPORTED', `the kernel backend is only available on Linux, not ${process.platform}`);
   }
   const tried: string[] = [];
+  const node = unsupportedNode();
+  if (node) tried.push(node);
   const candidates: Candidate[] = [];
   const explicit = process.env.LANRAGE_NATIVE_PATH;
   if (explicit) candidates.push({ path: explicit, load: () => require(explicit) });
@@ -72,7 +74,22 @@ export function loadNative(): NativeModule {
     }
   }
   throw new LanrageError('KERNEL_MODULE_MISSING', `the netlink addon of @lanrage/native-linux could not be loaded; tried:\n  ${tried.join('\n  ')}`, {
-    remedy:
-      'Reinstall @lanrage/native-linux for this platform (glibc >= 2.35, x64 or arm64), set LANRAGE_NATIVE_PATH to a built lanrage_netlink.node, or use --backend userspace.',
+    remedy: node
+      ? `Use Node.js ${MIN_NODE.join('.')} or newer (what CI proves: 20, 22, 24 and 26), or --backend userspace.`
+      : 'Reinstall @lanrage/native-linux for this platform (glibc >= 2.35, x64 or arm64), set LANRAGE_NATIVE_PATH to a built lanrage_netlink.node, or use --backend userspace.',
   });
+}
+
+/** The oldest Node.js the packages declare (`engines`), and the Node-API version the addon needs. */
+const MIN_NODE = [20, 19] as const;
+export const MIN_NAPI = 8; // NAPI_VERSION in CMakeLists.txt (a test keeps them equal)
+
+/** Why this Node.js cannot load the addon, or null when it can. */
+export function unsupportedNode(versions: NodeJS.ProcessVersions = process.versions): string | null {
+  const [major = 0, minor = 0] = versions.node.split('.').map(Number);
+  if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+    return `Node.js ${versions.node}: older than ${MIN_NODE.join('.')}, the oldest this package supports`;
+  }
+  if (Number(versions.napi ?? 0) < MIN_NAPI) return `Node.js ${versions.node}: Node-API ${versions.napi ?? '?'} is older than the ${MIN_NAPI} the addon needs`;
+  return null;
 }
