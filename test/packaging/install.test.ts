@@ -44,6 +44,32 @@ function yarnApp(dir: string, tarballs: string[], linker: 'node-modules' | 'pnp'
   writeFileSync(join(dir, 'yarn.lock'), '');
 }
 
+/**
+ * `lanrage up --json`, `status --json` and `down` with `command` (a node binary, or qemu-user
+ * and a node binary) in a new network namespace, on the userspace backend: the parsed documents.
+ */
+function cliRoundTrip(command: string[], cli: string, env: NodeJS.ProcessEnv, name: string): { up: Record<string, unknown>; status: Record<string, unknown> } {
+  const q = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  const run = `${command.map(q).join(' ')} ${q(cli)}`;
+  const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up; ${run} up --json && echo @@ && ${run} status --json && echo @@ && ${run} down`], {
+    env: {
+      ...env,
+      PATH: `${env.PATH}:/usr/sbin:/usr/bin:/sbin:/bin`,
+      LANRAGE_CONFIG_DIR: join(work, `config-${name}`),
+      LANRAGE_INTERFACE: name,
+      LANRAGE_BACKEND: 'userspace',
+    },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  if (r.status !== 0) throw new Error(`up/status/down (${name}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  const [up, status] = r.stdout
+    .split('@@\n')
+    .slice(0, 2)
+    .map((t) => JSON.parse(t));
+  return { up, status };
+}
+
 /** The README's library example: the first js block of "## The library", run as a user would. */
 function readmeExample(): string {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
@@ -144,7 +170,7 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
   // brings an interface up and down (userspace backend, rtnetlink) in a new network namespace.
   for (const major of [22, 24, 26]) {
     itWith(
-      `Node ${major}: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json) and the README example brings an interface up`,
+      `Node ${major}: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json, up/status --json/down) and the README example brings an interface up`,
       [prerequisites.wg()],
       () => {
         const node = nodeBinary('x64', major);
@@ -158,6 +184,9 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
         expect(pub.stdout).toBe(execFileSync('wg', ['pubkey'], { input: priv, encoding: 'utf8' }));
         const doctor = run(['doctor', '--json']);
         expect(JSON.parse(doctor.stdout)).toMatchObject({ schemaVersion: 1 });
+        const trip = cliRoundTrip([node], cli, env, `lrcli${major}`);
+        expect(trip.up).toMatchObject({ schemaVersion: 1, backend: 'userspace', interfaceName: `lrcli${major}` });
+        expect(trip.status).toMatchObject({ schemaVersion: 1, state: 'active', interface: `lrcli${major}` });
         const config = join(work, `config-node${major}`);
         const r = spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up; exec "${node}" example.mjs`], {
           cwd: installDir,
@@ -207,7 +236,7 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
   // arm64, the oldest and the newest supported major, under qemu-user: the installed CLI and its addon.
   for (const major of [20, 26]) {
     itWith(
-      `arm64 Node ${major} under qemu-user: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json on arm64)`,
+      `arm64 Node ${major} under qemu-user: the installed CLI runs (--version, genkey | pubkey as wg pubkey, doctor --json on arm64, up/status --json/down)`,
       [prerequisites.qemuUser(), prerequisites.aarch64Sysroot(), prerequisites.wg()],
       () => {
         const node = nodeBinary('arm64', major);
@@ -228,6 +257,10 @@ describeWith('install from the registry tarballs with no compiler', [prerequisit
         expect(pub.stdout).toBe(execFileSync('wg', ['pubkey'], { input: priv, encoding: 'utf8' }));
         const doctor = JSON.parse(run(['doctor', '--json']).stdout);
         expect(doctor.checks.find((c: { name: string }) => c.name === 'platform').detail).toMatch(new RegExp(`^linux arm64, node ${major}\\.`));
+        // The arm64 addon's rtnetlink through qemu-user's netlink translation, wireguard-go native.
+        const trip = cliRoundTrip([qemu, '-L', '/usr/aarch64-linux-gnu', node], cli, env, `lrarm${major}`);
+        expect(trip.up).toMatchObject({ schemaVersion: 1, backend: 'userspace', interfaceName: `lrarm${major}` });
+        expect(trip.status).toMatchObject({ schemaVersion: 1, state: 'active', interface: `lrarm${major}` });
       },
       300_000,
     );
