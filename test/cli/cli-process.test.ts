@@ -123,3 +123,35 @@ describeWith('the lanrage process, several at once on one interface', namespaceP
     }
   }, 60_000);
 });
+
+describeWith('the lanrage process, waiting on the network', namespacePrerequisites(), () => {
+  it('ping --timeout 200 to an address that never answers gives up after ~0.2 s, not after whole seconds', () => {
+    const ns = 'lrwait';
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-wait-'));
+    spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['netns', 'add', ns]);
+    // A veth pair with an address on one end: 10.98.0.2 is on-link, nobody answers its ARP.
+    for (const args of [
+      ['link', 'add', 'lrwa', 'type', 'veth', 'peer', 'name', 'lrwb'],
+      ['addr', 'add', '10.98.0.1/24', 'dev', 'lrwa'],
+      ['link', 'set', 'lrwa', 'up'],
+      ['link', 'set', 'lrwb', 'up'],
+    ])
+      spawnSync('ip', ['-n', ns, ...args]);
+    try {
+      const t0 = performance.now();
+      const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'ping', '10.98.0.2', '-c', '1', '--timeout', '200'], {
+        env: { ...process.env, LANRAGE_CONFIG_DIR: dir, LANRAGE_BACKEND: 'userspace', NO_COLOR: '1' },
+        encoding: 'utf8',
+      });
+      const ms = performance.now() - t0;
+      expect(r.status, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain('timeout after 200 ms');
+      // Process start-up included; the system ping's own -W would have held it 1 s or more.
+      expect(ms).toBeLessThan(900);
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

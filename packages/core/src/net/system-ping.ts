@@ -14,14 +14,20 @@ export function parsePingTime(output: string): number | null {
  * The IP is validated as a literal first, and the command runs without a shell. Resolves
  * null when no reply came within `timeoutMs`.
  */
+/** What starting `ping` may take on a loaded machine, beyond the timeout itself. */
+const PING_START_MS = 100;
+
 export function systemPing(ip: string, timeoutMs: number): Promise<number | null> {
   const addr = parseIp(ip);
   if (!addr) return Promise.reject(new LanrageError('INVALID_ARGUMENT', 'ping needs an IP address'));
+  // ping's own -W counts whole seconds in some implementations (busybox): the wait is ended
+  // here instead, at the timeout asked for (plus the time to start ping), so `--timeout 200`
+  // waits ~0.2 s, not 1.2 s.
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   const args = ['-n', '-c', '1', '-W', String(seconds), formatIp(addr)];
   if (addr.family === 6) args.unshift('-6');
   return new Promise((resolve, reject) => {
-    execFile('ping', args, { timeout: timeoutMs + 1000, maxBuffer: 64 * 1024, shell: false }, (err, stdout) => {
+    execFile('ping', args, { timeout: timeoutMs + PING_START_MS, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, shell: false }, (err, stdout) => {
       const ms = parsePingTime(String(stdout));
       if (ms !== null && ms <= timeoutMs) return resolve(ms);
       const code = (err as NodeJS.ErrnoException | null)?.code;
