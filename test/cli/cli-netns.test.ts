@@ -200,7 +200,9 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
 
   it('peer remove, then down (idempotent); status exits 3 afterwards', () => {
     expect(lanrage(a, ['peer', 'remove', pubB]).code).toBe(0);
-    expect(lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--timeout', '1000']).code).toBe(1);
+    const unrouted = lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--timeout', '1000']);
+    expect(unrouted.code).toBe(1);
+    expect(unrouted.stderr).toContain('hint: no peer on lrcli-a has an allowed IP covering 10.66.0.2');
     expect(lanrage(a, ['down']).code).toBe(0);
     expect(lanrage(a, ['down']).code).toBe(0);
     expect(lanrage(a, ['status']).code).toBe(3);

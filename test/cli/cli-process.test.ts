@@ -147,6 +147,7 @@ describeWith('the lanrage process, waiting on the network', namespacePrerequisit
       const ms = performance.now() - t0;
       expect(r.status, r.stdout + r.stderr).toBe(1);
       expect(r.stdout).toContain('timeout after 200 ms');
+      expect(r.stderr).toContain('hint: lanrage0 is not up'); // and so nothing routes it through the tunnel
       // Process start-up included; the system ping's own -W would have held it 1 s or more.
       expect(ms).toBeLessThan(900);
     } finally {

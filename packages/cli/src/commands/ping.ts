@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { LanrageError } from '@lanrage/core';
+import { cidrContains, type DeviceStatus, LanrageError, type NetworkManager, parseAllowedIP } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -28,6 +28,7 @@ export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Prom
   if (!isIP(ip)) throw new LanrageError('INVALID_ARGUMENT', `ping needs the peer's IP address (e.g. 10.66.0.2), not '${printable(ip)}'`);
   const manager = await createManager(ctx, opts, 'ping', false);
   const rtts: (number | null)[] = [];
+  let hint: string | null = null;
   try {
     for (let seq = 1; seq <= count; seq++) {
       const started = Date.now();
@@ -40,6 +41,7 @@ export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Prom
       const wait = 1000 - (Date.now() - started);
       if (seq < count && wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+    if (rtts.every((r) => r === null)) hint = await whyNoReply(manager, ip);
   } finally {
     await manager.close();
   }
@@ -53,10 +55,33 @@ export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Prom
     avgMs: ok.length ? Math.round((ok.reduce((a, b) => a + b, 0) / ok.length) * 1000) / 1000 : null,
     maxMs: ok.length ? Math.max(...ok) : null,
   };
-  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, ...summary, probes: rtts }));
-  else
+  if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, ...summary, probes: rtts, ...(hint ? { hint } : {}) }));
+  else {
     ctx.io.stdout(
       `--- ${ip} ---\n${summary.sent} probes, ${summary.received} replies, ${summary.lossPercent}% loss${ok.length ? `, rtt min/avg/max ${summary.minMs}/${summary.avgMs}/${summary.maxMs} ms` : ''}\n`,
     );
+    if (hint) ctx.io.stderr(`hint: ${hint}\n`);
+  }
   return ok.length > 0 ? ExitCode.OK : ExitCode.FAILED;
+}
+
+/**
+ * Why nothing answered, when the interface can tell: it is not up, or no peer's allowed IPs
+ * cover the address (WireGuard then has nowhere to send the probe). Null when a peer does.
+ */
+async function whyNoReply(manager: NetworkManager, ip: string): Promise<string | null> {
+  const name = manager.interfaceName;
+  let dev: DeviceStatus;
+  try {
+    dev = await manager.getDevice();
+  } catch {
+    return `${name} is not up (run \`lanrage up\`), so nothing routes ${ip} through the tunnel`;
+  }
+  dev.privateKey?.wipe();
+  const target = parseAllowedIP(`${ip}/${ip.includes(':') ? 128 : 32}`).cidr;
+  const covered = dev.peers.some((p) => p.allowedIPs.some((a) => cidrContains(parseAllowedIP(a).cidr, target)));
+  for (const p of dev.peers) p.presharedKey?.wipe();
+  return covered
+    ? null
+    : `no peer on ${name} has an allowed IP covering ${ip}: the probe had nowhere to go (add ${ip}/${ip.includes(':') ? 128 : 32} to that peer's allowed IPs: \`lanrage peer set <key> -a <its IPs>,${ip}/${ip.includes(':') ? 128 : 32}\`)`;
 }
