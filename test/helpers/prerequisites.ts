@@ -71,6 +71,9 @@ const linux = process.platform === 'linux';
 /** Every prerequisite by name: one place, so a message always names the same step. */
 export const prerequisites = {
   wg: () => tool('wg', 'wireguard-tools'),
+  bash: () => tool('bash', 'bash'),
+  zsh: () => tool('zsh', 'zsh'),
+  fish: () => tool('fish', 'fish'),
   root: () => condition('root', isRoot, 'not running as root', 'run the tests as root (network namespaces, TUN devices, the VM kernel image)'),
   linux: () => condition('Linux', linux, `this is ${process.platform}`, 'these tests need Linux'),
   tun: () => file('/dev/net/tun', '/dev/net/tun', 'load the tun module (modprobe tun) or give the container /dev/net/tun'),

@@ -302,10 +302,33 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(bad.stdout).toContain('→');
   });
 
+  it('__complete answers from the command tree: subcommands, per-command flags, flag values, files, peer keys', async () => {
+    const c = async (...words: string[]) => (await run(['__complete', ...words])).stdout.trim().split('\n').filter(Boolean);
+    const top = await c('');
+    expect(top).toEqual(expect.arrayContaining(['up', 'down', 'status', 'peer', 'apply', 'watch', 'exporter', 'completion']));
+    expect(top.some((w) => w.startsWith('__'))).toBe(false); // hidden
+    expect(await c('peer', '')).toEqual(['add', 'remove', 'set']);
+    expect(await c('-i', 'lanrage0', 'st')).toEqual(['status']); // after a global option and its value
+    const addFlags = await c('peer', 'add', peer, '-');
+    expect(addFlags).toEqual(expect.arrayContaining(['--endpoint', '--allowed-ips', '--keepalive', '--name', '--replace', '--json', '-i']));
+    expect(addFlags).not.toContain('--dry-run'); // apply's, not peer add's
+    expect(await c('-b', '')).toEqual(['auto', 'kernel', 'userspace']);
+    expect(await c('apply', '')).toEqual(['@files']);
+    expect(await c('--config', '')).toEqual(['@files']);
+    expect(await c('peer', 'add', peer, '--preshared-key-file', '')).toEqual(['@files']);
+    expect(await c('completion', '')).toEqual(['bash', 'fish', 'zsh']);
+    expect(await c('peer', 'add', '')).toEqual([]); // a new key: nothing to offer
+    await run(['up']);
+    await run(['peer', 'add', peer, '-a', '10.66.0.2/32']);
+    expect(await c('peer', 'remove', '')).toEqual([peer]);
+    expect(await c('peer', 'set', peer.slice(0, 3))).toEqual([peer]);
+    expect((await run(['__complete', 'peer', 'remove', ''])).code).toBe(0);
+  });
+
   it('completion scripts for bash, zsh and fish', async () => {
     expect((await run(['completion', 'bash'])).stdout).toContain('complete -F _lanrage lanrage');
     expect((await run(['completion', 'zsh'])).stdout).toContain('#compdef lanrage');
-    expect((await run(['completion', 'fish'])).stdout).toContain("__fish_use_subcommand' -a peer");
+    expect((await run(['completion', 'fish'])).stdout).toContain("complete -c lanrage -f -a '(__lanrage_complete)'");
     expect((await run(['completion', 'tcsh'])).code).toBe(ExitCode.USAGE);
   });
 

@@ -9,8 +9,8 @@ import { showconf } from './commands/showconf.js';
 import { status } from './commands/status.js';
 import { down, up } from './commands/up-down.js';
 import { watch } from './commands/watch.js';
-import { completionScript } from './completion.js';
-import type { CliContext, GlobalOptions } from './context.js';
+import { type CompletionSources, complete, completionScript, localInterfaces } from './completion.js';
+import { type CliContext, createManager, type GlobalOptions } from './context.js';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
 import { reportError } from './output/errors.js';
 
@@ -145,7 +145,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .argument('<shell>', 'bash, zsh or fish')
     .action(
       run((shell) => {
-        ctx.io.stdout(completionScript(program, shell));
+        ctx.io.stdout(completionScript(shell));
         return ExitCode.OK;
       }),
     );
@@ -156,6 +156,17 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
 export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode> {
   const result = { code: ExitCode.OK as ExitCode };
   const program = buildProgram(ctx, result);
+  // The shells' completion scripts call this with the words typed so far; it is answered before
+  // commander parses anything (the words are the user's half-typed command line, not ours).
+  if (argv[0] === '__complete') {
+    try {
+      const out = await complete(program, argv.slice(1), completionSources(ctx));
+      if (out.length > 0) ctx.io.stdout(`${out.join('\n')}\n`);
+    } catch {
+      // a completion never prints an error into the user's prompt
+    }
+    return ExitCode.OK;
+  }
   const json = argv.includes('--json');
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -169,4 +180,24 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<ExitCode>
     }
     return reportError(ctx.io, err, json);
   }
+}
+
+/** Where completion finds interfaces (no privileges needed) and an interface's peer keys (best effort: root). */
+function completionSources(ctx: CliContext): CompletionSources {
+  return {
+    interfaces: localInterfaces,
+    peers: async (iface) => {
+      const manager = await createManager(ctx, iface === undefined ? {} : { interface: iface }, 'completion');
+      try {
+        const dev = await manager.getDevice();
+        dev.privateKey?.wipe();
+        return dev.peers.map((p) => {
+          p.presharedKey?.wipe();
+          return p.publicKey.toBase64();
+        });
+      } finally {
+        await manager.close();
+      }
+    },
+  };
 }
