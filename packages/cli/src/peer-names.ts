@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LanrageError, readRegularFile } from '@lanrage/core';
 
@@ -55,6 +55,7 @@ export async function setPeerName(configDir: string, iface: string, publicKey: s
   }
   doc.interfaces[iface] = names;
   if (Object.keys(names).length === 0) delete doc.interfaces[iface];
+  await mkdir(configDir, { recursive: true, mode: 0o700 });
   const path = join(configDir, NAMES_FILE);
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
