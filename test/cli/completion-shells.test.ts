@@ -28,8 +28,9 @@ describeWith('shell completion driven in bash, zsh and fish', [prerequisites.bas
 
   /** What bash's _lanrage offers for `words` (the last is the word being typed). */
   function bash(words: string[]): string[] {
+    const line = ['lanrage', ...words].join(' ');
     const script = `source <(lanrage completion bash)
-COMP_WORDS=(lanrage ${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length}
+COMP_LINE='${line}'; COMP_POINT=\${#COMP_LINE}
 _lanrage; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const r = spawnSync('bash', ['-c', script], { cwd: dir, env, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);

@@ -32,7 +32,7 @@ export interface CommandLike {
 export interface CompletionSources {
   /** WireGuard interfaces here (kernel links and wireguard-go sockets). */
   interfaces(): string[];
-  /** Peer public keys and names of an interface (none when they cannot be read). */
+  /** Peer public keys of an interface (none when they cannot be read). */
   peers(iface: string | undefined): Promise<string[]>;
 }
 
@@ -127,15 +127,23 @@ export function localInterfaces(): string[] {
 /** The script for `shell`: it asks `lanrage __complete` at each Tab. */
 export function completionScript(shell: string): string {
   if (shell === 'bash') {
+    // The words come from COMP_LINE (COMP_WORDS splits at = and :), and candidates are matched
+    // literally (compgen -W would expand $(…) in a name).
     return `# bash completion for lanrage (from the command tree: lanrage __complete)
 _lanrage() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" IFS=$'\\n' out
-  out=$(lanrage __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+  local line="\${COMP_LINE:0:COMP_POINT}" cur out c IFS
+  local -a words
+  read -ra words <<< "$line"
+  [[ "$line" =~ [[:space:]]$ ]] && words+=("")
+  cur="\${words[\${#words[@]}-1]}"
+  IFS=$'\n'
+  out=$(lanrage __complete "\${words[@]:1}" 2>/dev/null)
+  COMPREPLY=()
   if [[ "$out" == ${FILES}* ]]; then
     compopt -o filenames 2>/dev/null
     COMPREPLY=( $(compgen -f -- "$cur") )
   else
-    COMPREPLY=( $(compgen -W "$out" -- "$cur") )
+    for c in $out; do [[ "$c" == "$cur"* ]] && COMPREPLY+=("$c"); done
   fi
 }
 complete -F _lanrage lanrage

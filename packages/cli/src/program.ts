@@ -188,14 +188,21 @@ function completionSources(ctx: CliContext): CompletionSources {
     interfaces: localInterfaces,
     peers: async (iface) => {
       const manager = await createManager(ctx, iface === undefined ? {} : { interface: iface }, 'completion');
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const dev = await manager.getDevice();
+        // A Tab must never hang the shell: a device that does not answer in 2 s offers nothing.
+        const timeout = new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), 2000);
+        });
+        const dev = await Promise.race([manager.getDevice(), timeout]);
+        if (dev === null) return [];
         dev.privateKey?.wipe();
         return dev.peers.map((p) => {
           p.presharedKey?.wipe();
           return p.publicKey.toBase64();
         });
       } finally {
+        clearTimeout(timer);
         await manager.close();
       }
     },

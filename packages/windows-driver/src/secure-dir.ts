@@ -1,3 +1,4 @@
+import { win32 } from 'node:path';
 import { LanrageError } from '@lanrage/core';
 import type { CommandRunner } from './runner.js';
 
@@ -33,20 +34,27 @@ function psQuote(s: string): string {
 export function secureDirScript(dirs: readonly string[]): string {
   return [
     "$ErrorActionPreference = 'Stop'",
-    `$sddl = '${STORE_SDDL}'`,
-    `$out = foreach ($d in @(${dirs.map(psQuote).join(', ')})) {`,
-    '  if (-not (Test-Path -LiteralPath $d)) {',
-    '    $sec = New-Object System.Security.AccessControl.DirectorySecurity',
-    '    $sec.SetSecurityDescriptorSddlForm($sddl)',
-    '    [void][System.IO.Directory]::CreateDirectory($d, $sec)',
+    'try {',
+    `  $sddl = '${STORE_SDDL}'`,
+    `  $out = foreach ($d in @(${dirs.map(psQuote).join(', ')})) {`,
+    '    if (-not (Test-Path -LiteralPath $d)) {',
+    '      $sec = New-Object System.Security.AccessControl.DirectorySecurity',
+    '      $sec.SetSecurityDescriptorSddlForm($sddl)',
+    '      [void][System.IO.Directory]::CreateDirectory($d, $sec)',
+    '    }',
+    '    $item = Get-Item -LiteralPath $d -Force',
+    '    $acl = Get-Acl -LiteralPath $d',
+    '    $o = [pscustomobject]@{ path = $d; directory = [bool]$item.PSIsContainer; reparse = [bool]($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint); owner = $acl.GetOwner([System.Security.Principal.SecurityIdentifier]).Value; sddl = $acl.Sddl }',
+    '    $o',
+    "    if ($o.reparse -or -not $o.directory -or @('S-1-5-18', 'S-1-5-32-544') -notcontains $o.owner) { break }",
     '  }',
-    '  $item = Get-Item -LiteralPath $d -Force',
-    '  $acl = Get-Acl -LiteralPath $d',
-    '  $o = [pscustomobject]@{ path = $d; directory = [bool]$item.PSIsContainer; reparse = [bool]($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint); owner = $acl.GetOwner([System.Security.Principal.SecurityIdentifier]).Value; sddl = $acl.Sddl }',
-    '  $o',
-    "  if ($o.reparse -or -not $o.directory -or @('S-1-5-18', 'S-1-5-32-544') -notcontains $o.owner) { break }",
+    '  ConvertTo-Json -InputObject @($out) -Compress',
+    '} catch {',
+    // Errors as JSON on stdout: a redirected stderr of -EncodedCommand is CLIXML, not text.
+    '  $e = $_.Exception; while ($e.InnerException) { $e = $e.InnerException }',
+    '  [pscustomobject]@{ error = $e.GetType().Name; message = $e.Message } | ConvertTo-Json -Compress',
+    '  exit 3',
     '}',
-    'ConvertTo-Json -InputObject @($out) -Compress',
   ].join('\r\n');
 }
 
@@ -65,7 +73,7 @@ interface Inspected {
 
 function unsafe(path: string, why: string): LanrageError {
   return new LanrageError('UNSAFE_KEY_FILE', `${path} ${why}: another account could read or replace the private keys kept there`, {
-    remedy: `From an elevated prompt, delete it (rmdir /s /q "${path}") and run lanrage up again: lanrage recreates it for SYSTEM and Administrators only.`,
+    remedy: `From an elevated prompt, delete it (rmdir /s /q "${path}"; the keys in it may have been read, so new ones are made) and run lanrage up again: lanrage recreates it for SYSTEM and Administrators only.`,
     details: { path },
   });
 }
@@ -115,12 +123,19 @@ export function verifySecureDirs(dirs: readonly string[], stdout: string): void 
 export async function ensureSecureDirs(runner: CommandRunner, powershellExe: string, dirs: readonly string[]): Promise<void> {
   const r = await runner(powershellExe, powershellArgs(secureDirScript(dirs)), { timeoutMs: 60_000 });
   if (r.code !== 0) {
-    const denied = /UnauthorizedAccess|Access to the path|denied/i.test(r.stderr);
-    throw new LanrageError(
-      denied ? 'PERMISSION_DENIED' : 'IO_ERROR',
-      `cannot create or check the key store ${dirs[dirs.length - 1]} (PowerShell exit ${r.code}${denied ? ': access denied' : ''})`,
-      denied ? { remedy: 'Run from an elevated prompt (Run as administrator).' } : {},
-    );
+    let failure: { error?: string; message?: string } = {};
+    try {
+      failure = JSON.parse(r.stdout.trim());
+    } catch {
+      // PowerShell itself did not start or died: only the exit code is known
+    }
+    const where = dirs[dirs.length - 1];
+    if (failure.error === 'UnauthorizedAccessException') {
+      throw new LanrageError('PERMISSION_DENIED', `access to the key store ${where} or its parent was denied`, {
+        remedy: `Run from an elevated prompt (Run as administrator). If you are, another account has locked the folder: delete it from an elevated prompt (rmdir /s /q "${win32.dirname(where as string)}") and run lanrage up again.`,
+      });
+    }
+    throw new LanrageError('IO_ERROR', `cannot create or check the key store ${where} (PowerShell exit ${r.code}${failure.error ? `: ${failure.error}` : ''})`);
   }
   verifySecureDirs(dirs, r.stdout);
 }

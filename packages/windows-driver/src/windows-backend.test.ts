@@ -6,6 +6,7 @@ import { formatLogRecord, generateKeyPair, generatePresharedKey, Key, type Lanra
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACCEPTED_KEYS, type DriverFs, parseConfig } from './config-store.js';
 import { type CommandRunner, nodeRunner } from './runner.js';
+import { ensureSecureDirs, secureDirScript } from './secure-dir.js';
 import { WindowsBackend } from './windows-backend.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../test/fixtures');
@@ -111,7 +112,7 @@ class FakeWindows {
       };
     }
     if (base === 'powershell.exe') {
-      if (!this.elevated) return { code: 1, stdout: '', stderr: fx('powershell/create-denied.stderr') };
+      if (!this.elevated) return { code: 3, stdout: fx('powershell/create-denied.stdout'), stderr: '' };
       this.scripts.push(Buffer.from(args[args.length - 1] as string, 'base64').toString('utf16le'));
       return { code: 0, stdout: fx(`powershell/secure-dirs-${this.storeDirs}.stdout`), stderr: '' };
     }
@@ -303,7 +304,7 @@ describe('WindowsBackend lifecycle', () => {
       expect(existsSync(join(dir, 'keys', 'private.key'))).toBe(false);
       expect(win.fs.files.get(`${DATA}\\lanrage0.key`)).toBe(`${legacy.privateKey.toBase64()}\r\n`);
       expect(parseConfig(win.fs.files.get(`${DATA}\\lanrage0.conf`) as string).privateKey.toBase64()).toBe(legacy.privateKey.toBase64());
-      expect(logger.records.find((r) => r.event === 'keys.movedToBackendStore')).toMatchObject({ sameKey: true });
+      expect(logger.records.find((r) => r.event === 'keys.movedToBackendStore')).toMatchObject({ removed: join(dir, 'keys', 'private.key') });
       // Down and up again: the same key from the store, still no key file.
       await backend.deleteInterface('lanrage0');
       const again = await new NetworkManager(config, { backend, checkPrivileges: false }).initialize();
@@ -312,6 +313,32 @@ describe('WindowsBackend lifecycle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('W6 a key file that differs from the key the store keeps is refused and kept, never silently dropped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-win-keys-'));
+    try {
+      await backend.createInterface('lanrage0'); // the store now keeps a key of its own
+      mkdirSync(join(dir, 'keys'), { mode: 0o700 });
+      writeFileSync(join(dir, 'keys', 'private.key'), `${generateKeyPair().privateKey.toBase64()}\n`, { mode: 0o600 });
+      const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } });
+      const err = (await new NetworkManager(config, { backend, checkPrivileges: false }).initialize().catch((e: unknown) => e)) as LanrageError;
+      expect(err.code).toBe('KEY_MISMATCH');
+      expect(existsSync(join(dir, 'keys', 'private.key'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('W6 PowerShell reporting access denied (as JSON on stdout: its redirected stderr would be CLIXML) is PERMISSION_DENIED with both remedies', async () => {
+    const runner: CommandRunner = async () => ({ code: 3, stdout: fx('powershell/create-denied.stdout'), stderr: '#< CLIXML\r\n' });
+    const err = (await ensureSecureDirs(runner, 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', ['C:\\ProgramData\\LANrage', DATA]).catch(
+      (e: unknown) => e,
+    )) as LanrageError;
+    expect(err.code).toBe('PERMISSION_DENIED');
+    expect(err.remedy).toContain('elevated');
+    expect(err.remedy).toContain('another account');
+    expect(secureDirScript([DATA])).toMatch(/\} catch \{[\s\S]*ConvertTo-Json -Compress\r\n {2}exit 3/);
   });
 
   it.each([

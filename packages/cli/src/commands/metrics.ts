@@ -224,7 +224,7 @@ async function snapshot(e: Exported, withAllowedIps: boolean): Promise<DeviceSna
     scrapeSeconds,
     up: watcher ? (p) => watcher.isUp(p.publicKey) : (p) => p.lastHandshake !== null && now - p.lastHandshake.getTime() <= ONLINE_WITHIN_MS,
     latency: e.prober?.last() ?? null,
-    ...(observed ? { upReady: observed } : {}),
+    ...(observed ? { upReady: observed.catch(() => undefined) } : {}),
   };
 }
 
@@ -317,7 +317,10 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
           );
           expo.finish();
         },
-        (err: unknown) => expo.finish(err),
+        (err: unknown) => {
+          errors++;
+          expo.finish(err);
+        },
       );
       return expo;
     })();
@@ -349,7 +352,11 @@ export async function exporter(ctx: CliContext, opts: ExporterOptions): Promise<
           res.end();
           return;
         }
-        if (await expo.pipeTo(res)) res.end(); // else the scraper went away
+        // A rendering that failed midway must not pass for a whole exposition: cut the response.
+        if (await expo.pipeTo(res)) {
+          if (expo.failed) res.destroy();
+          else res.end();
+        }
       },
       (err: unknown) => {
         errors++;
@@ -403,8 +410,12 @@ class Exposition {
     this.#notify();
   }
 
-  /** Rendering ended (an error cannot happen after the read; if one does, the text ends early). */
-  finish(_err?: unknown): void {
+  /** Rendering failed midway: responses are cut, not ended, so a scraper sees a failed scrape. */
+  failed = false;
+
+  /** Rendering ended, or failed (`err`). */
+  finish(err?: unknown): void {
+    if (err !== undefined) this.failed = true;
     this.#done = true;
     this.#notify();
     this.#resolveFinished();
@@ -427,6 +438,7 @@ class Exposition {
     try {
       let i = 0;
       for (;;) {
+        if (res.destroyed) gone = true; // went away before 'close' was listened for
         while (i < this.chunks.length && !gone) {
           if (!res.write(this.chunks[i++] as string))
             await new Promise<void>((resolve) => {

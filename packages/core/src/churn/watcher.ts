@@ -74,6 +74,7 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
   /** Per peer: last endpoint, last handshake (ms), received bytes, when it was last heard from (ms), stale since (ms) or 0, the last poll that saw it. */
   readonly #known = new Map<string, { endpoint: string | null; handshake: number; rx: bigint; heard: number; staleSince: number; poll: number }>();
   #polls = 0;
+  #observing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #first = true;
 
@@ -103,7 +104,15 @@ export class PeerWatcher extends EventEmitter<PeerWatcherEvents> {
    * polled, so one read serves both. In time slices (10,000 peers is a long loop in an
    * emulated VM).
    */
-  async observe(stats: readonly PeerStats[]): Promise<void> {
+  observe(stats: readonly PeerStats[]): Promise<void> {
+    // One at a time, in call order: an older read finishing after a newer one would drop the
+    // peers the newer one marked and report its stale values as changes.
+    const run = this.#observing.then(() => this.#observe(stats));
+    this.#observing = run.catch(() => undefined);
+    return run;
+  }
+
+  async #observe(stats: readonly PeerStats[]): Promise<void> {
     const now = this.#now();
     // Each poll marks the peers it saw with its own number; those not marked are gone. (A Set of
     // 10,000 keys per poll was a third of an exporter's scrape in the emulated VM.)

@@ -59,7 +59,7 @@ async function ensureSafeDirectory(dir: string): Promise<void> {
  * Opens a key file without following links and checks it is a regular file owned by us;
  * secret files must have no group or other permission bits (C1, C2). Returns null when absent.
  */
-async function readKeyFile(path: string, kind: KeyKind): Promise<Key | null> {
+export async function readKeyFile(path: string, kind: KeyKind): Promise<Key | null> {
   let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -8,7 +8,7 @@ import type { LanrageConfig } from '../config/config.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { TimeSlicer } from '../event-loop/time-slicer.js';
 import { Key } from '../keys/key.js';
-import { ensureKeys, loadKeyFile, PRIVATE_KEY_FILE } from '../keys/key-files.js';
+import { ensureKeys, PRIVATE_KEY_FILE, readKeyFile } from '../keys/key-files.js';
 import { publicKeyFrom } from '../keys/x25519.js';
 import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logger.js';
 import { resolveEndpoint } from '../net/resolve.js';
@@ -312,12 +312,21 @@ export class NetworkManager {
     const store = this.#backend.keyStore;
     if (!store) return ensureKeys(this.config.keysDir);
     const legacyPath = join(this.config.keysDir, PRIVATE_KEY_FILE);
-    const legacy = await loadKeyFile(legacyPath, 'private').catch(() => null);
+    // Only a missing file means "none": an unreadable or broken one is an error, never a
+    // silent new identity.
+    const legacy = await readKeyFile(legacyPath, 'private');
     try {
       const { privateKey, created } = await store.ensurePrivateKey(this.config.interfaceName, legacy);
       if (legacy) {
+        if (!legacy.equals(privateKey)) {
+          privateKey.wipe();
+          throw new LanrageError('KEY_MISMATCH', `${legacyPath} holds another key than the one ${this.#backend.kind} keeps for ${this.config.interfaceName}`, {
+            remedy: `The backend's key is the tunnel's identity: delete ${legacyPath} if that is the one to keep (nothing else protects that file), or bring up the tunnel under another name.`,
+            details: { path: legacyPath },
+          });
+        }
         await rm(legacyPath, { force: true });
-        this.#log('warn', 'keys.movedToBackendStore', { removed: legacyPath, sameKey: legacy.equals(privateKey) });
+        this.#log('warn', 'keys.movedToBackendStore', { removed: legacyPath });
       }
       return { privateKey, publicKey: publicKeyFrom(privateKey), created };
     } finally {
