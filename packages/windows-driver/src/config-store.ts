@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, fsync } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { win32 } from 'node:path';
 import { formatWgQuick, generatePrivateKey, Key, LanrageError, parseKeyFile, parseWgQuick, type WgQuickConfig, type WgQuickPeer } from '@lanrage/core';
 import { configPath } from './paths.js';
@@ -22,7 +22,17 @@ export const nodeFs: DriverFs = {
   mkdir: async (p) => {
     await mkdir(p, { recursive: true });
   },
-  writeFile: (p, d) => writeFile(p, d, { mode: 0o600, flag: 'wx' }),
+  // Flushed before it is renamed into place: a tunnel's only copy of its private key must
+  // survive a power cut that follows (the manager deletes an older key file right after).
+  writeFile: async (p, d) => {
+    const fh = await open(p, 'wx', 0o600);
+    try {
+      await fh.writeFile(d);
+      await new Promise<void>((resolve, reject) => fsync(fh.fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      await fh.close();
+    }
+  },
   rename: (a, b) => rename(a, b),
   readFile: async (p) => {
     try {
