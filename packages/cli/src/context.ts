@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   type BackendChoice,
   formatLogRecord,
@@ -137,6 +137,15 @@ export async function createManager(ctx: CliContext, opts: GlobalOptions, comman
     });
   }
   const logger = ctx.logger ?? new FileLogger(config.logFile);
-  if (ctx.backend) return new NetworkManager(config, { backend: ctx.backend, logger });
-  return createNetworkManager(config, { logger });
+  const statePath = statePathOf(config);
+  if (ctx.backend) return new NetworkManager(config, { backend: ctx.backend, logger, statePath });
+  return createNetworkManager(config, { logger, statePath });
+}
+
+/**
+ * Where the CLI keeps an interface's peers and `up` settings: `<configDir>/state/<name>.json`
+ * (0600, no private key), written by every change made through lanrage, read back by `up`.
+ */
+export function statePathOf(config: LanrageConfig): string {
+  return join(config.configDir, 'state', `${config.interfaceName}.json`);
 }

@@ -45,14 +45,31 @@ export async function readPeerNames(configDir: string, iface: string): Promise<M
 
 /** Sets (or with null, forgets) one peer's name. */
 export async function setPeerName(configDir: string, iface: string, publicKey: string, name: string | null): Promise<void> {
+  await updateNames(configDir, iface, (names) => {
+    if (name === null) {
+      if (!(publicKey in names)) return false;
+      delete names[publicKey];
+    } else names[publicKey] = name;
+    return true;
+  });
+}
+
+/** Forgets every name of one interface (`lanrage forget`); returns how many there were. */
+export async function forgetPeerNames(configDir: string, iface: string): Promise<number> {
+  let count = 0;
+  await updateNames(configDir, iface, (names) => {
+    count = Object.keys(names).length;
+    for (const k of Object.keys(names)) delete names[k];
+    return count > 0;
+  });
+  return count;
+}
+
+/** Reads the file, lets `change` edit one interface's names (false: nothing changed), writes it back atomically. */
+async function updateNames(configDir: string, iface: string, change: (names: Record<string, string>) => boolean): Promise<void> {
   const doc = await readFile(configDir);
   const names = { ...(doc.interfaces[iface] ?? {}) };
-  if (name === null) {
-    if (!(publicKey in names)) return;
-    delete names[publicKey];
-  } else {
-    names[publicKey] = name;
-  }
+  if (!change(names)) return;
   doc.interfaces[iface] = names;
   if (Object.keys(names).length === 0) delete doc.interfaces[iface];
   await mkdir(configDir, { recursive: true, mode: 0o700 });

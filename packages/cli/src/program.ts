@@ -7,7 +7,7 @@ import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
 import { showconf } from './commands/showconf.js';
 import { status } from './commands/status.js';
-import { down, up } from './commands/up-down.js';
+import { down, forget, up } from './commands/up-down.js';
 import { watch } from './commands/watch.js';
 import { type CompletionSources, complete, completionScript, localInterfaces } from './completion.js';
 import { type CliContext, createManager, type GlobalOptions } from './context.js';
@@ -41,12 +41,20 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
 
   program
     .command('up')
-    .description('create or adopt the interface: keys, address, MTU, listen port, link up')
-    .action(run(async (_o, cmd) => up(ctx, globals(cmd))));
+    .description('create or adopt the interface: keys, address, MTU, listen port, link up; restores its saved peers')
+    .option('--listen-port <port>', "UDP port (default: the config's listenPort, 51820; kept for later ups)")
+    .option('--mtu <bytes>', "MTU (default: the config's mtu, 1420; kept for later ups)")
+    .option('--address <ip>', 'this node’s address in the virtual subnet (default: derived from the public key; kept for later ups)')
+    .option('--fresh', 'start without the saved peers and settings')
+    .action(run(async (o, cmd) => up(ctx, { ...globals(cmd), ...o })));
   program
     .command('down')
     .description('delete the interface (succeeds if it is already gone)')
     .action(run(async (_o, cmd) => down(ctx, globals(cmd))));
+  program
+    .command('forget')
+    .description("delete the interface's saved peers, settings and peer names (keys stay; the interface is not touched)")
+    .action(run(async (_o, cmd) => forget(ctx, globals(cmd))));
   program
     .command('status')
     .description('show the interface and its peers; exits 3 when it is not up')

@@ -38,6 +38,7 @@ export { formatLogRecord, type Logger, type LogLevel, type LogRecord, MemoryLogg
 export { interfaceAddress } from './manager/address.js';
 export {
   type AddPeerOptions,
+  type InitializeOptions,
   type InitializeResult,
   type InterfaceStatus,
   NetworkManager,
@@ -49,6 +50,7 @@ export {
   type UpdatePeerOptions,
 } from './manager/network-manager.js';
 export { isEmptyDelta, PeerIndex, type PeerIndexOptions, type RouteDelta } from './manager/peer-index.js';
+export { forgetState, type InterfaceSettings, readState, type SavedPeer, type SavedState, STATE_VERSION } from './manager/peer-state.js';
 export { routesForPeers } from './manager/routes.js';
 export { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
 export { parsePingTime, systemPing } from './net/system-ping.js';

@@ -5,6 +5,8 @@ export interface CreateNetworkManagerOptions extends SelectBackendOptions {
   logger?: Logger;
   /** Check root / CAP_NET_ADMIN before touching the system (default: for kernel and userspace backends). */
   checkPrivileges?: boolean;
+  /** Keep the peers in this file and restore them at initialize (see NetworkManagerOptions.statePath). */
+  statePath?: string;
 }
 
 /**
@@ -22,5 +24,6 @@ export async function createNetworkManager(config?: LanrageConfig, options: Crea
     linkControl: selection.linkControl,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.checkPrivileges !== undefined ? { checkPrivileges: options.checkPrivileges } : {}),
+    ...(options.statePath !== undefined ? { statePath: options.statePath } : {}),
   });
 }

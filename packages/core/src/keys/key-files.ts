@@ -1,7 +1,8 @@
-import { constants, fsync } from 'node:fs';
+import { constants } from 'node:fs';
 import { type FileHandle, link, lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromSystemError, LanrageError } from '../errors.js';
+import { fsyncDir, syncHandle } from '../platform/write-file.js';
 import { Key, type KeyKind } from './key.js';
 import { generatePrivateKey, type KeyPair, publicKeyFrom } from './x25519.js';
 
@@ -91,25 +92,6 @@ export async function readKeyFile(path: string, kind: KeyKind): Promise<Key | nu
     } finally {
       buf.fill(0);
     }
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * fsync through the descriptor, not `FileHandle.sync()`: Yarn Plug'n'Play replaces `fs` with
- * its own layer, whose FileHandle has no sync ("Method not implemented"), while `fs.fsync` on
- * a real descriptor passes through it (an embedder's app installed by Yarn PnP brings up
- * interfaces too).
- */
-function syncHandle(fh: FileHandle): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fh.fd, (err) => (err ? reject(err) : resolve())));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await syncHandle(fh);
   } finally {
     await fh.close();
   }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { LanrageError } from '../errors.js';
@@ -61,13 +61,38 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<'live' | 's
   });
 }
 
-/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+/**
+ * Whether a process with this pid runs (EPERM: it does, owned by someone else). A zombie does
+ * not: a wireguard-go killed after its `lanrage up` exited belongs to init, and where init
+ * does not reap (a container's PID 1 often does not), `kill -0` still finds it.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    // "pid (comm) S ...": the state follows the last ')' (comm may contain one).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // gone between the two looks
+  }
+}
+
+/** Each run's first log line starts with this (and holds " lanrage starting "). */
+const START_MARKER = '--- ';
+const LOG_TAIL_BYTES = 16 * 1024;
+/** A log over this size is moved to `<name>.log.1` (replacing the previous one) when a run starts. */
+export const MAX_LOG_BYTES = 1024 * 1024;
+
+async function rotateLog(path: string): Promise<void> {
+  try {
+    if ((await stat(path)).size > MAX_LOG_BYTES) await rename(path, `${path}.1`);
+  } catch {
+    // no log yet
   }
 }
 
@@ -108,20 +133,33 @@ export class UserspaceProcesses {
     }
   }
 
-  /** The last lines the implementation printed (banner boxes dropped), for error messages. */
-  async logTail(name: string, bytes = 2048): Promise<string> {
+  /**
+   * The last lines this run of the implementation printed (banner boxes dropped), for error
+   * messages: only what follows the last start marker, so an error never quotes an earlier
+   * run. Reads the end of the log, never the whole file.
+   */
+  async logTail(name: string, bytes = LOG_TAIL_BYTES): Promise<string> {
+    let fh: FileHandle | undefined;
     try {
-      const text = await readFile(this.logPath(name), 'utf8');
-      return text
-        .slice(-bytes)
+      fh = await open(this.logPath(name), 'r');
+      const size = (await fh.stat()).size;
+      const buf = Buffer.alloc(Math.min(size, bytes));
+      await fh.read(buf, 0, buf.length, size - buf.length);
+      const text = buf.toString('utf8');
+      const marker = text.lastIndexOf(' lanrage starting ');
+      const run = marker < 0 ? text : text.slice(text.indexOf('\n', marker) + 1);
+      return run
         .split('\n')
         .filter((l) => l.trim() && !/^[\s│┌└─┐┘]+$/.test(l) && !l.includes('│'))
         .slice(-8)
         .join('\n');
     } catch {
       return '';
+    } finally {
+      await fh?.close().catch(() => undefined);
     }
   }
+
 
   /** PROCESS_EXITED when we know the implementation for `name` died, else undefined. */
   explain(name: string): LanrageError | undefined {
@@ -164,10 +202,11 @@ export class UserspaceProcesses {
     const socket = this.socketPath(name);
     if ((await probeSocket(socket)) === 'stale') await rm(socket, { force: true });
 
+    await rotateLog(this.logPath(name));
     const log = await open(this.logPath(name), 'a', 0o600);
     const entry: { child: ChildProcess; exit?: Exit; error?: Error } = { child: undefined as unknown as ChildProcess };
     try {
-      await log.write(`--- ${new Date().toISOString()} lanrage starting ${exe} -f ${name}\n`);
+      await log.write(`${START_MARKER}${new Date().toISOString()} lanrage starting ${exe} -f ${name}\n`);
       const child = spawn(exe, ['-f', name], {
         detached: true,
         stdio: ['ignore', log.fd, log.fd],
