@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 # iproute2 / iputils-ping: links, namespaces and the ping fallback; g++/cmake: the netlink
 # addon; qemu/busybox/cpio/xz: the real-kernel VM suite; gtest/clang: C++ tests and fuzzing;
 # the aarch64 toolchain and qemu-user: the linux-arm64 prebuild and its load test; zsh and
-# fish: the completion scripts are driven in each shell.
+# fish: the completion scripts are driven in each shell; systemd: systemd-analyze verifies the unit.
 packages=(wireguard-go wireguard-tools iproute2 iputils-ping g++ make cmake
   qemu-system-x86 busybox-static cpio xz-utils libgtest-dev clang-14 libfuzzer-14-dev libclang-rt-14-dev
-  g++-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static zsh fish)
+  g++-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user-static zsh fish systemd)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -74,6 +74,7 @@ export const prerequisites = {
   bash: () => tool('bash', 'bash'),
   zsh: () => tool('zsh', 'zsh'),
   fish: () => tool('fish', 'fish'),
+  systemdAnalyze: () => tool('systemd-analyze', 'systemd'),
   root: () => condition('root', isRoot, 'not running as root', 'run the tests as root (network namespaces, TUN devices, the VM kernel image)'),
   linux: () => condition('Linux', linux, `this is ${process.platform}`, 'these tests need Linux'),
   tun: () => file('/dev/net/tun', '/dev/net/tun', 'load the tun module (modprobe tun) or give the container /dev/net/tun'),

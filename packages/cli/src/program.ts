@@ -5,6 +5,7 @@ import { genkey, genpsk, pubkey } from './commands/keys.js';
 import { exporter, metrics } from './commands/metrics.js';
 import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
+import { serviceInstall, serviceShow } from './commands/service.js';
 import { showconf } from './commands/showconf.js';
 import { status } from './commands/status.js';
 import { down, forget, up } from './commands/up-down.js';
@@ -131,6 +132,18 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--show-secrets', 'include the private and preshared keys')
     .option('-o, --output <file>', 'write a new file (mode 0600) instead of standard output')
     .action(run(async (o, cmd) => showconf(ctx, { ...globals(cmd), ...o })));
+  const service = program.command('service').description('run the interface as a systemd service (lanrage@<interface>), restored at boot');
+  service
+    .command('install')
+    .description('write lanrage@.service, reload systemd and enable lanrage@<interface>')
+    .option('--now', 'start it now too')
+    .option('--no-enable', 'only write the unit file')
+    .option('--unit-dir <dir>', 'where to write the unit', '/etc/systemd/system')
+    .action(run(async (o, cmd) => serviceInstall(ctx, { ...globals(cmd), ...o })));
+  service
+    .command('show')
+    .description('print the unit file that install writes')
+    .action(run(async (_o, cmd) => serviceShow(ctx, globals(cmd))));
   program
     .command('doctor')
     .description('check that lanrage can run here: platform, privileges, WireGuard, tun, keys, port, config')

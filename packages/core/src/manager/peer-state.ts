@@ -61,7 +61,8 @@ interface Held {
 export class PeerState {
   readonly path: string;
   readonly #peers = new ShardedMap<Held>();
-  settings: InterfaceSettings = {};
+  /** Known once `initialize` set them or the file was read; else kept from the file at the first save. */
+  #settings: InterfaceSettings | undefined;
   #saving: Promise<void> | undefined;
   #dirty = false;
   #failure: unknown;
@@ -69,6 +70,10 @@ export class PeerState {
 
   constructor(path: string) {
     this.path = path;
+  }
+
+  set settings(value: InterfaceSettings) {
+    this.#settings = value;
   }
 
   /** Forgets every peer (wiping their preshared keys). */
@@ -125,6 +130,8 @@ export class PeerState {
       while (this.#dirty) {
         this.#dirty = false;
         try {
+          // A manager that did not run initialize (a CLI `peer add`) keeps what `up` was given.
+          this.#settings ??= await savedSettings(this.path);
           await replaceFileAtomically(this.path, this.#chunks(iface, this.#allowedIPsOf));
           this.#failure = undefined;
         } catch (err) {
@@ -150,7 +157,7 @@ export class PeerState {
 
   /** The document, a slice of peers at a time (a 100,000-peer state is never one string or one stall). */
   async *#chunks(iface: string, allowedIPsOf: (key: string) => string[] | undefined): AsyncGenerator<string> {
-    yield `{"version":${STATE_VERSION},"interface":${JSON.stringify(iface)},"savedAt":"${new Date().toISOString()}","settings":${JSON.stringify(this.settings)},"peers":[`;
+    yield `{"version":${STATE_VERSION},"interface":${JSON.stringify(iface)},"savedAt":"${new Date().toISOString()}","settings":${JSON.stringify(this.#settings ?? {})},"peers":[`;
     const slicer = new TimeSlicer();
     let first = true;
     let part: string[] = [];
@@ -235,6 +242,18 @@ export async function readState(path: string, iface: string): Promise<{ settings
     peers.push(peer);
   }
   return { settings, desired: { peers } };
+}
+
+/** The settings of an existing state file; none when it is missing or unreadable (it is about to be replaced). */
+async function savedSettings(path: string): Promise<InterfaceSettings> {
+  try {
+    const raw = await readRegularFile(path, { maxBytes: MAX_STATE_BYTES, code: 'INVALID_CONFIG', what: 'state file' });
+    const doc = JSON.parse(raw.toString('utf8')) as SavedState;
+    raw.fill(0);
+    return readSettings(doc?.settings, () => new LanrageError('INVALID_CONFIG', 'bad settings'));
+  } catch {
+    return {};
+  }
 }
 
 function readSettings(value: unknown, bad: (why: string) => LanrageError): InterfaceSettings {
