@@ -94,13 +94,33 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['help'])).code).toBe(ExitCode.OK);
   });
 
-  it('status before up exits 3 (human and JSON)', async () => {
-    const human = await run(['status']);
+  it('status before up exits 3 (human and JSON), for a named interface and for all', async () => {
+    const human = await run(['-i', 'lanrage0', 'status']);
     expect(human.code).toBe(ExitCode.NOT_UP);
-    expect(human.stderr).toContain('not up');
-    const json = await run(['status', '--json']);
+    expect(human.stderr).toContain('lanrage0 is not up');
+    const json = await run(['-i', 'lanrage0', 'status', '--json']);
     expect(json.code).toBe(ExitCode.NOT_UP);
     expect(JSON.parse(json.stdout)).toMatchObject({ schemaVersion: 1, state: 'not_created', interface: 'lanrage0' });
+    const all = await run(['status']);
+    expect(all.code).toBe(ExitCode.NOT_UP);
+    expect(all.stderr).toContain('no WireGuard interface is up');
+    expect(JSON.parse((await run(['status', '--json'])).stdout)).toEqual({ schemaVersion: 1, interfaces: [] });
+  });
+
+  it('status with no interface named shows every WireGuard interface, as wg show does', async () => {
+    await run(['up']);
+    const second = await run(['-i', 'lrsecond', 'up', '--listen-port', '51821']);
+    expect(second.code, second.stderr).toBe(0);
+    const all = await run(['status']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('interface: lanrage0');
+    expect(all.stdout).toContain('interface: lrsecond');
+    const doc = JSON.parse((await run(['status', '--json'])).stdout);
+    expect(doc.interfaces.map((i: { interface: string }) => i.interface)).toEqual(['lanrage0', 'lrsecond']);
+    expect(doc.interfaces[0]).toMatchObject({ state: 'active', mtu: 1420, linkUp: true });
+    // LANRAGE_INTERFACE names one, as -i does
+    const one = await run(['status', '--json'], { env: { LANRAGE_INTERFACE: 'lrsecond' } });
+    expect(JSON.parse(one.stdout)).toMatchObject({ state: 'active', interface: 'lrsecond' });
   });
 
   it('up, peer add/set/remove, status, peers, ping, down', async () => {
@@ -113,8 +133,8 @@ describe('lanrage CLI against MemoryBackend', () => {
     const add = await run(['peer', 'add', peer, '--endpoint', '192.0.2.1:51820', '--allowed-ips', '10.66.0.2/32,192.168.9.0/24', '--keepalive', '15']);
     expect(add.stderr).toContain('added');
     expect(add.code).toBe(0);
-    const st = JSON.parse((await run(['status', '--json'])).stdout);
-    expect(st).toMatchObject({ schemaVersion: 1, state: 'active', publicKey: upDoc.publicKey });
+    const st = JSON.parse((await run(['-i', 'lanrage0', 'status', '--json'])).stdout);
+    expect(st).toMatchObject({ schemaVersion: 1, state: 'active', publicKey: upDoc.publicKey, mtu: 1420, linkUp: true });
     expect(st.peers[0]).toMatchObject({
       publicKey: peer,
       endpoint: '192.0.2.1:51820',
@@ -139,6 +159,15 @@ describe('lanrage CLI against MemoryBackend', () => {
 
     const peers = JSON.parse((await run(['peers', '--json'])).stdout);
     expect(peers.peers).toHaveLength(1);
+    const table = (await run(['peers'])).stdout;
+    expect(table).toBe(`${peer.slice(0, 10)}…  10.66.0.2/32  198.51.100.1:4000  never  rx 0 B  tx 0 B  offline\n`);
+    const shown = await run(['peer', 'show', peer]);
+    expect(shown.stdout).toContain(`peer: ${peer}`);
+    expect(shown.stdout).toContain('status: never connected');
+    expect(JSON.parse((await run(['peer', 'show', peer, '--json'])).stdout).peer).toMatchObject({ publicKey: peer, name: null });
+    const missing = await run(['peer', 'show', 'nobody']);
+    expect(missing.code).toBe(ExitCode.FAILED);
+    expect(missing.stderr).toContain('no peer named "nobody"');
 
     const ping = await run(['ping', '10.66.0.2', '-c', '1', '--json']);
     expect(ping.code).toBe(0);
@@ -151,7 +180,37 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['peer', 'remove', peer])).code).toBe(0);
     expect((await run(['down'])).code).toBe(0);
     expect((await run(['down'])).code).toBe(0);
-    expect((await run(['status'])).code).toBe(ExitCode.NOT_UP);
+    expect((await run(['-i', 'lanrage0', 'status'])).code).toBe(ExitCode.NOT_UP);
+  });
+
+  it('logs prints the interface’s last records, one line each (torn lines and other interfaces skipped); --json as stored', async () => {
+    const rec = (i: number, iface: string) =>
+      JSON.stringify({
+        time: `2026-12-02T10:00:0${i}.000Z`,
+        level: i === 3 ? 'error' : 'info',
+        event: 'addPeer',
+        interface: iface,
+        ok: i !== 3,
+        durationMs: i,
+        publicKey: `k${i}`,
+      });
+    const lines = [rec(1, 'lanrage0'), rec(2, 'other0'), rec(3, 'lanrage0'), '{"time":"torn', rec(4, 'lanrage0'), '{"half'];
+    await writeFile(join(dir, 'lanrage.log'), `${'x'.repeat(600_000)}\n${lines.join('\n')}`);
+    const r = await run(['logs', '-n', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      '2026-12-02T10:00:03.000Z  error  lanrage0  addPeer  failed  3 ms  publicKey=k3\n2026-12-02T10:00:04.000Z  info   lanrage0  addPeer  ok  4 ms  publicKey=k4\n',
+    );
+    const j = await run(['logs', '--json', '-n', '5']);
+    expect(
+      j.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).time),
+    ).toEqual(['2026-12-02T10:00:01.000Z', '2026-12-02T10:00:03.000Z', '2026-12-02T10:00:04.000Z']);
+    expect((await run(['logs', '-n', 'many'])).code).toBe(ExitCode.USAGE);
+    await rm(join(dir, 'lanrage.log'));
+    expect((await run(['logs'])).stderr).toContain('no log yet');
   });
 
   it('peer add has wg set semantics: an existing peer changes only the fields given; --replace resets; no allowed IPs warns', async () => {
@@ -307,7 +366,7 @@ describe('lanrage CLI against MemoryBackend', () => {
     const top = await c('');
     expect(top).toEqual(expect.arrayContaining(['up', 'down', 'status', 'peer', 'apply', 'watch', 'exporter', 'completion']));
     expect(top.some((w) => w.startsWith('__'))).toBe(false); // hidden
-    expect(await c('peer', '')).toEqual(['add', 'remove', 'set']);
+    expect(await c('peer', '')).toEqual(['add', 'remove', 'set', 'show']);
     expect(await c('-i', 'lanrage0', 'st')).toEqual(['status']); // after a global option and its value
     const addFlags = await c('peer', 'add', peer, '-');
     expect(addFlags).toEqual(expect.arrayContaining(['--endpoint', '--allowed-ips', '--keepalive', '--name', '--replace', '--json', '-i']));

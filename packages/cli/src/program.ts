@@ -2,12 +2,13 @@ import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { apply } from './commands/apply.js';
 import { doctor } from './commands/doctor.js';
 import { genkey, genpsk, pubkey } from './commands/keys.js';
+import { logs } from './commands/logs.js';
 import { exporter, metrics } from './commands/metrics.js';
 import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
 import { ping } from './commands/ping.js';
 import { serviceInstall, serviceShow } from './commands/service.js';
 import { showconf } from './commands/showconf.js';
-import { status } from './commands/status.js';
+import { peerShow, status } from './commands/status.js';
 import { down, forget, up } from './commands/up-down.js';
 import { watch } from './commands/watch.js';
 import { type CompletionSources, complete, completionScript, localInterfaces } from './completion.js';
@@ -58,11 +59,11 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .action(run(async (_o, cmd) => forget(ctx, globals(cmd))));
   program
     .command('status')
-    .description('show the interface and its peers; exits 3 when it is not up')
+    .description('show the interface (-i) and its peers, or every WireGuard interface when none is named; exits 3 when none is up')
     .action(run(async (_o, cmd) => status(ctx, globals(cmd))));
   program
     .command('peers')
-    .description('list the peers with endpoint, allowed IPs, latest handshake and transfer')
+    .description('one line a peer: name, first allowed IP, endpoint, handshake age, transfer, online or stale')
     .action(run(async (_o, cmd) => status(ctx, globals(cmd), true)));
 
   const peer = program.command('peer').description('add, change or remove one peer');
@@ -84,6 +85,11 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     run(async (key, o, cmd) => peerSet(ctx, key, { ...globals(cmd), ...o })),
   );
   peer
+    .command('show')
+    .description('show one peer, by public key or name')
+    .argument('<key-or-name>')
+    .action(run(async (which, _o, cmd) => peerShow(ctx, which, globals(cmd))));
+  peer
     .command('remove')
     .description('remove a peer (succeeds if it is not there)')
     .argument('<public-key>')
@@ -104,6 +110,12 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--dry-run', 'print the plan, change nothing')
     .option('--replace-peers', 'replace all peers at once (drops every session)')
     .action(run(async (file, o, cmd) => apply(ctx, file, { ...globals(cmd), ...o })));
+  program
+    .command('logs')
+    .description("lanrage's own records for the interface: each operation, its outcome and duration (never a key)")
+    .option('-n, --lines <n>', 'how many of the last records', '20')
+    .option('-f, --follow', 'then print new records as they are written, until stopped')
+    .action(run(async (o, cmd) => logs(ctx, { ...globals(cmd), ...o })));
   program
     .command('metrics')
     .description('print Prometheus metrics once (wgctrl-exporter names; for the node_exporter textfile collector)')

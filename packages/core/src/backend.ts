@@ -1,7 +1,7 @@
 import type { PeerStats } from './churn/watcher.js';
 import type { Key } from './keys/key.js';
 import type { RouteDelta } from './manager/peer-index.js';
-import type { Availability, DeviceConfig, DeviceStatus, PeerStatus } from './types.js';
+import type { Availability, DeviceConfig, DeviceStatus, LinkState, PeerStatus } from './types.js';
 
 /** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
 export interface PartialApplyDetails {
@@ -123,6 +123,9 @@ export interface WireGuardBackend {
 
   /** Optional: the addresses currently on the interface. */
   getAddresses?(name: string): Promise<string[]>;
+
+  /** Optional: the interface's MTU and whether its link is up (one read; for status). */
+  getLink?(name: string): Promise<LinkState>;
 
   /**
    * Optional: one ICMP echo round trip to `ip` in milliseconds, or null on timeout. Backends

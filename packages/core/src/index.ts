@@ -36,17 +36,14 @@ export { type EnsureKeysResult, ensureKeys, loadKeyFile, PRIVATE_KEY_FILE, PUBLI
 export { clamp, generateKeyPair, generatePresharedKey, generatePrivateKey, type KeyPair, publicKeyFrom } from './keys/x25519.js';
 export { formatLogRecord, type Logger, type LogLevel, type LogRecord, MemoryLogger, noopLogger } from './logger.js';
 export { interfaceAddress } from './manager/address.js';
+export { type InterfaceStatus, ONLINE_WITHIN_MS, type PeerSummary, readInterfaceStatus, summarizePeer } from './manager/interface-status.js';
 export {
   type AddPeerOptions,
   type InitializeOptions,
   type InitializeResult,
-  type InterfaceStatus,
   NetworkManager,
   type NetworkManagerOptions,
-  ONLINE_WITHIN_MS,
-  type PeerSummary,
   type ReconcileResult,
-  summarizePeer,
   type UpdatePeerOptions,
 } from './manager/network-manager.js';
 export { isEmptyDelta, PeerIndex, type PeerIndexOptions, type RouteDelta } from './manager/peer-index.js';
@@ -67,7 +64,7 @@ export {
 export { acquireInterfaceLock, type InterfaceLockOptions, type ReleaseLock } from './platform/interface-lock.js';
 export { hasNetAdmin } from './platform/privileges.js';
 export { jsonErrorPosition, type ReadFileOptions, readRegularFile } from './platform/read-file.js';
-export type { Availability, DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from './types.js';
+export type { Availability, DeviceConfig, DeviceStatus, KeyInput, LinkState, PeerConfig, PeerStatus } from './types.js';
 export { IpCommandLinkControl } from './userspace/ip-command-link-control.js';
 export type { LinkControl } from './userspace/link-control.js';
 export { UapiConnection } from './userspace/uapi-connection.js';

@@ -76,3 +76,10 @@ export interface Availability {
   /** Why not (or, when available, a short description of what was found). */
   reason: string;
 }
+
+/** What `status` shows of a link. */
+export interface LinkState {
+  mtu: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+}

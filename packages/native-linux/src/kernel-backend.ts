@@ -5,6 +5,7 @@ import {
   isLanrageError,
   Key,
   LanrageError,
+  type LinkState,
   type PartialApplyDetails,
   type PeerStats,
   type PeerStatus,
@@ -20,6 +21,7 @@ import { type EncodedConfig, encodeConfig, encodeConfigNow } from './encode-conf
 import { encodeRawPeerOps } from './encode-op.js';
 import { loadNative } from './load-native.js';
 import { mapNativeError } from './map-error.js';
+import type { NativeLink } from './native.js';
 import { AF_INET, AF_INET6, type EncodedOp, type NativeBackend, type NativeDevice, type NativeError } from './native.js';
 import { RtnlLinks } from './rtnl-links.js';
 
@@ -296,10 +298,11 @@ export class KernelBackend implements WireGuardBackend {
     );
   }
 
-  async #wireguardLink(name: string): Promise<void> {
+  async #wireguardLink(name: string): Promise<NativeLink> {
     const link = await this.links.findLink(name);
     if (!link) throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`);
     if (link.kind !== 'wireguard') throw new LanrageError('NOT_WIREGUARD', `${name} is not a WireGuard interface`);
+    return link;
   }
 
   async setAddresses(name: string, cidrs: string[]): Promise<void> {
@@ -310,6 +313,11 @@ export class KernelBackend implements WireGuardBackend {
   async getAddresses(name: string): Promise<string[]> {
     await this.#wireguardLink(name);
     return this.links.getAddresses(name);
+  }
+
+  async getLink(name: string): Promise<LinkState> {
+    const link = await this.#wireguardLink(name);
+    return { mtu: link.mtu, up: link.up };
   }
 
   async setMtu(name: string, mtu: number): Promise<void> {

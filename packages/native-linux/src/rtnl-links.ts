@@ -1,4 +1,4 @@
-import { LanrageError, type LinkControl, type RouteDelta, validateInterfaceName, validateMtu } from '@lanrage/core';
+import { LanrageError, type LinkControl, type LinkState, type RouteDelta, validateInterfaceName, validateMtu } from '@lanrage/core';
 import { addressToNative, prefixText, prefixToNative } from './convert.js';
 import { mapNativeError } from './map-error.js';
 import type { NativeBackend, NativeLink } from './native.js';
@@ -26,6 +26,12 @@ export class RtnlLinks implements LinkControl {
       if (e.code === 'INTERFACE_NOT_FOUND') return null;
       throw e;
     }
+  }
+
+  async getLink(name: string): Promise<LinkState> {
+    const link = await this.findLink(name);
+    if (!link) throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`);
+    return { mtu: link.mtu, up: link.up };
   }
 
   async linkExists(name: string): Promise<boolean> {

@@ -89,7 +89,8 @@ export async function serviceInstall(ctx: CliContext, opts: ServiceOptions): Pro
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new LanrageError(code === 'EACCES' || code === 'EPERM' ? 'PERMISSION_DENIED' : 'IO_ERROR', `cannot write ${path} (${code ?? 'error'})`, {
-      remedy: code === 'EACCES' || code === 'EPERM' ? 'Run it as root: sudo lanrage service install' : 'Check that the unit directory (--unit-dir) is writable.',
+      remedy:
+        code === 'EACCES' || code === 'EPERM' ? 'Run it as root: sudo lanrage service install' : 'Check that the unit directory (--unit-dir) is writable.',
     });
   }
   const steps: string[] = [`wrote ${path}`];

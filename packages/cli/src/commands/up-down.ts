@@ -79,7 +79,9 @@ export async function forget(ctx: CliContext, opts: GlobalOptions): Promise<Exit
   if (opts.json) {
     ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, interfaceName: config.interfaceName, stateFile: path, stateDeleted: hadState, namesDeleted: names }));
   } else if (hadState || names > 0) {
-    ctx.io.stderr(`forgot ${config.interfaceName}: ${hadState ? `deleted ${path}` : 'no state file'}${names > 0 ? `, ${names} peer name${names === 1 ? '' : 's'}` : ''} (keys kept)\n`);
+    ctx.io.stderr(
+      `forgot ${config.interfaceName}: ${hadState ? `deleted ${path}` : 'no state file'}${names > 0 ? `, ${names} peer name${names === 1 ? '' : 's'}` : ''} (keys kept)\n`,
+    );
   } else {
     ctx.io.stderr(`nothing saved for ${config.interfaceName} (${path} does not exist)\n`);
   }

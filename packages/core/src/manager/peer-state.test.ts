@@ -91,7 +91,12 @@ describe('NetworkManager statePath', () => {
     await nm.addPeer({ publicKey: a, allowedIPs: ['10.66.0.2/32'] });
     await nm.close();
     // Behind lanrage's back: a is gone, c is there.
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: a, remove: true }, { publicKey: c, allowedIPs: ['10.66.0.4/32'] }] });
+    await backend.setDevice('lanrage0', {
+      peers: [
+        { publicKey: a, remove: true },
+        { publicKey: c, allowedIPs: ['10.66.0.4/32'] },
+      ],
+    });
     const r = await new NetworkManager(config, { backend, statePath }).initialize();
     expect(r.created).toBe(false);
     expect(r.restored).toBeNull();
@@ -147,7 +152,10 @@ describe('NetworkManager statePath', () => {
     expect(await backend.listDevices()).toEqual([]);
 
     await writeFile(statePath, JSON.stringify({ version: 1, peers: [{ publicKey: 'nope', allowedIPs: [] }] }));
-    await expect(new NetworkManager(config, { backend, statePath }).initialize()).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('peer #1') });
+    await expect(new NetworkManager(config, { backend, statePath }).initialize()).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('peer #1'),
+    });
     // --fresh gets past it and replaces it.
     await new NetworkManager(config, { backend, statePath }).initialize({ fresh: true });
     expect((await saved()).peers).toEqual([]);

@@ -99,7 +99,12 @@ export class PeerState {
     this.#merge(key, op, op.endpoint, psk === undefined || psk === null ? psk : Key.from(psk, 'preshared'));
   }
 
-  #merge(key: string, op: { remove?: boolean; updateOnly?: boolean; persistentKeepalive?: number }, endpoint: string | undefined, psk: Key | null | undefined): void {
+  #merge(
+    key: string,
+    op: { remove?: boolean; updateOnly?: boolean; persistentKeepalive?: number },
+    endpoint: string | undefined,
+    psk: Key | null | undefined,
+  ): void {
     const held = this.#peers.get(key);
     if (op.remove) {
       held?.psk?.wipe();

@@ -6,6 +6,7 @@ import {
   type DeviceStatus,
   Key,
   LanrageError,
+  type LinkState,
   type PartialApplyDetails,
   type PeerStatus,
   parseAllowedIP,
@@ -314,6 +315,11 @@ export class MemoryBackend implements WireGuardBackend {
   async setUp(name: string, up: boolean): Promise<void> {
     this.#device(name).up = up;
     this.calls.push({ method: 'setUp', name, args: [up] });
+  }
+
+  async getLink(name: string): Promise<LinkState> {
+    const d = this.#device(name);
+    return { mtu: d.mtu, up: d.up };
   }
 
   async isUp(name: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { LanrageError } from '../errors.js';
 import type { RouteDelta } from '../manager/peer-index.js';
+import type { LinkState } from '../types.js';
 import { parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
@@ -98,6 +99,13 @@ export class IpCommandLinkControl implements LinkControl {
 
   async deleteLink(name: string): Promise<void> {
     if (await this.linkExists(name)) await ip(['link', 'delete', 'dev', name]).catch(() => undefined);
+  }
+
+  async getLink(name: string): Promise<LinkState> {
+    validateInterfaceName(name);
+    const [link] = JSON.parse(await ip(['-j', 'link', 'show', 'dev', name])) as { mtu?: number; flags?: string[] }[];
+    if (!link) throw new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`);
+    return { mtu: link.mtu ?? 0, up: link.flags?.includes('UP') ?? false };
   }
 
   async getAddresses(name: string): Promise<string[]> {

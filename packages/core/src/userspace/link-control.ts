@@ -1,4 +1,5 @@
 import type { RouteDelta } from '../manager/peer-index.js';
+import type { LinkState } from '../types.js';
 
 /**
  * Address, MTU, up/down and route control of a network link. The userspace backend uses it
@@ -10,6 +11,8 @@ export interface LinkControl {
   linkExists(name: string): Promise<boolean>;
   deleteLink(name: string): Promise<void>;
   getAddresses(name: string): Promise<string[]>;
+  /** The link's MTU and whether it is administratively up. INTERFACE_NOT_FOUND when there is none. */
+  getLink(name: string): Promise<LinkState>;
   /** Makes the addresses exactly `cidrs`. */
   setAddresses(name: string, cidrs: string[]): Promise<void>;
   setMtu(name: string, mtu: number): Promise<void>;

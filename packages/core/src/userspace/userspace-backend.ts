@@ -5,7 +5,7 @@ import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import type { RouteDelta } from '../manager/peer-index.js';
 import { type NormalizedDeviceConfig, prepareDeviceConfig } from '../normalize.js';
-import type { Availability, DeviceConfig, DeviceStatus } from '../types.js';
+import type { Availability, DeviceConfig, DeviceStatus, LinkState } from '../types.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
 import { IpCommandLinkControl } from './ip-command-link-control.js';
@@ -284,6 +284,11 @@ export class UserspaceBackend implements WireGuardBackend {
   async getAddresses(name: string): Promise<string[]> {
     await this.#ensureExists(name);
     return this.#link.getAddresses(name);
+  }
+
+  async getLink(name: string): Promise<LinkState> {
+    await this.#ensureExists(name);
+    return this.#link.getLink(name);
   }
 
   async setMtu(name: string, mtu: number): Promise<void> {

@@ -160,7 +160,6 @@ export class UserspaceProcesses {
     }
   }
 
-
   /** PROCESS_EXITED when we know the implementation for `name` died, else undefined. */
   explain(name: string): LanrageError | undefined {
     const entry = this.#children.get(name);
