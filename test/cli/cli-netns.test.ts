@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { assertJsonRun } from '../../packages/cli/src/output/cli-schema.test-helper.js';
 import { makeNamespaces, namespacePrerequisites, sleep, tryRun } from '../helpers/netns.js';
 import { describeWith, prerequisites, promtoolPath } from '../helpers/prerequisites.js';
 
@@ -22,7 +23,9 @@ function lanrage(node: Node, args: string[], input?: string) {
     input: input ?? '',
     timeout: 60_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  const out = { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  assertJsonRun(args, out, node.env); // every --json document against docs/cli-json.schema.json
+  return out;
 }
 
 describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace backend)', [...namespacePrerequisites(), prerequisites.promtool()], () => {

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliContext } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
+import { assertJsonRun } from './output/cli-schema.test-helper.js';
 import { ago, bytes } from './output/format.js';
 import { runCli } from './program.js';
 
@@ -40,6 +41,8 @@ async function run(argv: string[], opts: { stdin?: string; env?: Record<string, 
   };
   const ctx: CliContext = { io, backend, logger, version: '9.9.9' };
   const code = await runCli(argv, ctx);
+  // Every --json document any test prints is checked against docs/cli-json.schema.json.
+  if (code !== ExitCode.USAGE) assertJsonRun(argv, { stdout, stderr }, io.env);
   return { code, stdout, stderr };
 }
 
@@ -181,6 +184,14 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect((await run(['down'])).code).toBe(0);
     expect((await run(['down'])).code).toBe(0);
     expect((await run(['-i', 'lanrage0', 'status'])).code).toBe(ExitCode.NOT_UP);
+  });
+
+  it('the JSON schema is strict: an unknown or a missing field fails, so every checked output is really checked', async () => {
+    const up = JSON.parse((await run(['up', '--json'])).stdout);
+    expect(() => assertJsonRun(['up', '--json'], { stdout: JSON.stringify({ ...up, extra: 1 }), stderr: '' })).toThrow(/must NOT have additional properties/);
+    const { restored: _, ...missing } = up;
+    expect(() => assertJsonRun(['up', '--json'], { stdout: JSON.stringify(missing), stderr: '' })).toThrow(/restored/);
+    expect(() => assertJsonRun(['frob', '--json'], { stdout: '{}', stderr: '' })).toThrow(/no document/);
   });
 
   it('logs prints the interface’s last records, one line each (torn lines and other interfaces skipped); --json as stored', async () => {
