@@ -8,13 +8,18 @@
 // Packages stay external (bare imports): every @lanrage/* package is loaded once, so classes
 // such as Key and LanrageError have one identity across packages.
 // With --with-deps, third-party dependencies (commander for the CLI: ~25 ms as its own files)
-// are bundled too; only @lanrage/* packages and Node's built-ins stay outside.
+// are bundled too; only @lanrage/* packages and Node's built-ins stay outside. With --split,
+// each dynamic import() becomes a chunk of its own (dist/chunks/), loaded only when reached:
+// the CLI's commands, so one command never parses the others or their Node.js modules.
 //
-//   node ../../scripts/bundle.mjs [--with-deps] src/index.ts:dist/index.js ...   (from a package directory)
+//   node ../../scripts/bundle.mjs [--with-deps] [--split] src/index.ts:dist/index.js ...   (from a package directory)
+import { rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 const withDeps = process.argv.includes('--with-deps');
-const entries = process.argv.slice(2).filter((a) => a !== '--with-deps');
+const split = process.argv.includes('--split');
+const entries = process.argv.slice(2).filter((a) => a !== '--with-deps' && a !== '--split');
 if (entries.length === 0) {
   console.error('usage: bundle.mjs [--with-deps] <src/entry.ts>:<dist/entry.js>...');
   process.exit(2);
@@ -22,9 +27,10 @@ if (entries.length === 0) {
 for (const pair of entries) {
   const [from, to] = pair.split(':');
   if (!from?.endsWith('.ts') || !to?.endsWith('.js')) throw new Error(`expected src/x.ts:dist/x.js, got ${pair}`);
+  if (split) await rm(join(dirname(to), 'chunks'), { recursive: true, force: true }); // no chunk of an older build survives
   await build({
     entryPoints: [from],
-    outfile: to,
+    ...(split ? { outdir: dirname(to), entryNames: basename(to, '.js'), chunkNames: 'chunks/[name]-[hash]', splitting: true } : { outfile: to }),
     allowOverwrite: true,
     bundle: true,
     ...(withDeps

@@ -62,9 +62,9 @@ _lanrage`;
   }
 
   it('subcommands of a subcommand', () => {
-    expect(bash(['peer', ''])).toEqual(['add', 'remove', 'set']);
-    expect(zsh(['peer', ''])).toEqual(['add', 'remove', 'set']);
-    expect(fish('lanrage peer ')).toEqual(['add', 'remove', 'set']);
+    expect(bash(['peer', ''])).toEqual(['add', 'remove', 'set', 'show']);
+    expect(zsh(['peer', ''])).toEqual(['add', 'remove', 'set', 'show']);
+    expect(fish('lanrage peer ')).toEqual(['add', 'remove', 'set', 'show']);
   });
 
   it("a subcommand's own flags and the global ones, after a positional argument", () => {

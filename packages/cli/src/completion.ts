@@ -43,7 +43,7 @@ const flagsOf = (o: OptionLike) => [o.short, o.long].filter((f): f is string => 
 const FILE_OPTIONS = new Set(['--config', '--preshared-key-file', '--output', '-o']);
 /** Positional arguments that are file names, and those that are a peer of the interface. */
 const FILE_ARGUMENTS = new Set(['wg-quick.conf']);
-const PEER_ARGUMENTS = new Set(['public-key']);
+const PEER_ARGUMENTS = new Set(['public-key', 'key-or-name']);
 
 /**
  * The candidates for the last of `words` (the word being typed; may be empty), the ones before

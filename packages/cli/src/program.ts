@@ -1,19 +1,28 @@
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
-import { apply } from './commands/apply.js';
-import { doctor } from './commands/doctor.js';
-import { genkey, genpsk, pubkey } from './commands/keys.js';
-import { logs } from './commands/logs.js';
-import { exporter, metrics } from './commands/metrics.js';
-import { peerAdd, peerRemove, peerSet } from './commands/peer.js';
-import { ping } from './commands/ping.js';
-import { serviceInstall, serviceShow } from './commands/service.js';
-import { showconf } from './commands/showconf.js';
-import { peerShow, status } from './commands/status.js';
-import { down, forget, up } from './commands/up-down.js';
-import { watch } from './commands/watch.js';
 import { type CompletionSources, complete, completionScript, localInterfaces } from './completion.js';
 import { type CliContext, createManager, type GlobalOptions } from './context.js';
 import { EXIT_CODE_HELP, ExitCode } from './exit-codes.js';
+
+/**
+ * Each command's code is loaded when that command runs (the bundle splits them into chunks):
+ * `lanrage status` never loads the exporter's HTTP server, doctor's UDP probe or apply's
+ * planner, nor the Node.js modules they need, which was most of its start-up.
+ */
+const commands = {
+  apply: () => import('./commands/apply.js'),
+  doctor: () => import('./commands/doctor.js'),
+  keys: () => import('./commands/keys.js'),
+  logs: () => import('./commands/logs.js'),
+  metrics: () => import('./commands/metrics.js'),
+  peer: () => import('./commands/peer.js'),
+  ping: () => import('./commands/ping.js'),
+  service: () => import('./commands/service.js'),
+  showconf: () => import('./commands/showconf.js'),
+  status: () => import('./commands/status.js'),
+  upDown: () => import('./commands/up-down.js'),
+  watch: () => import('./commands/watch.js'),
+};
+
 import { reportError } from './output/errors.js';
 
 const BACKENDS = ['auto', 'kernel', 'userspace'] as const;
@@ -48,23 +57,23 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--mtu <bytes>', "MTU (default: the config's mtu, 1420; kept for later ups)")
     .option('--address <ip>', 'this node’s address in the virtual subnet (default: derived from the public key; kept for later ups)')
     .option('--fresh', 'start without the saved peers and settings')
-    .action(run(async (o, cmd) => up(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.upDown()).up(ctx, { ...globals(cmd), ...o })));
   program
     .command('down')
     .description('delete the interface (succeeds if it is already gone)')
-    .action(run(async (_o, cmd) => down(ctx, globals(cmd))));
+    .action(run(async (_o, cmd) => (await commands.upDown()).down(ctx, globals(cmd))));
   program
     .command('forget')
     .description("delete the interface's saved peers, settings and peer names (keys stay; the interface is not touched)")
-    .action(run(async (_o, cmd) => forget(ctx, globals(cmd))));
+    .action(run(async (_o, cmd) => (await commands.upDown()).forget(ctx, globals(cmd))));
   program
     .command('status')
     .description('show the interface (-i) and its peers, or every WireGuard interface when none is named; exits 3 when none is up')
-    .action(run(async (_o, cmd) => status(ctx, globals(cmd))));
+    .action(run(async (_o, cmd) => (await commands.status()).status(ctx, globals(cmd))));
   program
     .command('peers')
     .description('one line a peer: name, first allowed IP, endpoint, handshake age, transfer, online or stale')
-    .action(run(async (_o, cmd) => status(ctx, globals(cmd), true)));
+    .action(run(async (_o, cmd) => (await commands.status()).status(ctx, globals(cmd), true)));
 
   const peer = program.command('peer').description('add, change or remove one peer');
   const peerOptions = <C extends Command<[string]>>(cmd: C) =>
@@ -80,20 +89,20 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
       .description('add a peer, or change only the given fields of an existing one (like wg set)')
       .argument('<public-key>')
       .option('--replace', 'make an existing peer exactly what is given (fields not given are reset)'),
-  ).action(run(async (key, o, cmd) => peerAdd(ctx, key, { ...globals(cmd), ...o })));
+  ).action(run(async (key, o, cmd) => (await commands.peer()).peerAdd(ctx, key, { ...globals(cmd), ...o })));
   peerOptions(peer.command('set').description('change an existing peer in place; its session survives').argument('<public-key>')).action(
-    run(async (key, o, cmd) => peerSet(ctx, key, { ...globals(cmd), ...o })),
+    run(async (key, o, cmd) => (await commands.peer()).peerSet(ctx, key, { ...globals(cmd), ...o })),
   );
   peer
     .command('show')
     .description('show one peer, by public key or name')
     .argument('<key-or-name>')
-    .action(run(async (which, _o, cmd) => peerShow(ctx, which, globals(cmd))));
+    .action(run(async (which, _o, cmd) => (await commands.status()).peerShow(ctx, which, globals(cmd))));
   peer
     .command('remove')
     .description('remove a peer (succeeds if it is not there)')
     .argument('<public-key>')
-    .action(run(async (key, _o, cmd) => peerRemove(ctx, key, globals(cmd))));
+    .action(run(async (key, _o, cmd) => (await commands.peer()).peerRemove(ctx, key, globals(cmd))));
 
   program
     .command('ping')
@@ -101,7 +110,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .argument('<peer-ip>')
     .option('-c, --count <n>', 'number of probes', '4')
     .option('--timeout <ms>', 'wait this long for each reply', '2000')
-    .action(run(async (ip, o, cmd) => ping(ctx, ip, { ...globals(cmd), ...o })));
+    .action(run(async (ip, o, cmd) => (await commands.ping()).ping(ctx, ip, { ...globals(cmd), ...o })));
 
   program
     .command('apply')
@@ -109,19 +118,19 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .argument('<wg-quick.conf>')
     .option('--dry-run', 'print the plan, change nothing')
     .option('--replace-peers', 'replace all peers at once (drops every session)')
-    .action(run(async (file, o, cmd) => apply(ctx, file, { ...globals(cmd), ...o })));
+    .action(run(async (file, o, cmd) => (await commands.apply()).apply(ctx, file, { ...globals(cmd), ...o })));
   program
     .command('logs')
     .description("lanrage's own records for the interface: each operation, its outcome and duration (never a key)")
     .option('-n, --lines <n>', 'how many of the last records', '20')
     .option('-f, --follow', 'then print new records as they are written, until stopped')
-    .action(run(async (o, cmd) => logs(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.logs()).logs(ctx, { ...globals(cmd), ...o })));
   program
     .command('metrics')
     .description('print Prometheus metrics once (wgctrl-exporter names; for the node_exporter textfile collector)')
     .option('--with-allowed-ips', 'label peers with their allowed IPs (reads the whole device)')
     .option('--interfaces <names>', 'comma-separated interfaces to export (default: the -i or configured one)')
-    .action(run(async (o, cmd) => metrics(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.metrics()).metrics(ctx, { ...globals(cmd), ...o })));
   program
     .command('exporter')
     .description('serve Prometheus metrics (/metrics, /healthz) until stopped')
@@ -130,20 +139,20 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--interfaces <names>', 'comma-separated interfaces to export (default: the -i or configured one)')
     .option('--stale-after <seconds>', 'a peer heard nothing from (no handshake, no bytes) this long is down', '180')
     .option('--probe-latency <seconds>', "measure each peer's round trip this often (off unless given)")
-    .action(run(async (o, cmd) => exporter(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.metrics()).exporter(ctx, { ...globals(cmd), ...o })));
   program
     .command('watch')
     .description('print peer events as they happen: handshake, endpoint-changed, stale, recovered (until stopped)')
     .option('--interval <seconds>', 'poll this often', '2')
     .option('--stale-after <seconds>', 'a peer heard nothing from (no handshake, no bytes) this long is stale', '180')
     .option('--probe-latency <seconds>', "measure each peer's round trip this often and print latency events (off unless given)")
-    .action(run(async (o, cmd) => watch(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.watch()).watch(ctx, { ...globals(cmd), ...o })));
   program
     .command('showconf')
     .description('print the interface as a wg-quick file (like wg showconf); keys only with --show-secrets')
     .option('--show-secrets', 'include the private and preshared keys')
     .option('-o, --output <file>', 'write a new file (mode 0600) instead of standard output')
-    .action(run(async (o, cmd) => showconf(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.showconf()).showconf(ctx, { ...globals(cmd), ...o })));
   const service = program.command('service').description('run the interface as a systemd service (lanrage@<interface>), restored at boot');
   service
     .command('install')
@@ -151,27 +160,27 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('--now', 'start it now too')
     .option('--no-enable', 'only write the unit file')
     .option('--unit-dir <dir>', 'where to write the unit', '/etc/systemd/system')
-    .action(run(async (o, cmd) => serviceInstall(ctx, { ...globals(cmd), ...o })));
+    .action(run(async (o, cmd) => (await commands.service()).serviceInstall(ctx, { ...globals(cmd), ...o })));
   service
     .command('show')
     .description('print the unit file that install writes')
-    .action(run(async (_o, cmd) => serviceShow(ctx, globals(cmd))));
+    .action(run(async (_o, cmd) => (await commands.service()).serviceShow(ctx, globals(cmd))));
   program
     .command('doctor')
     .description('check that lanrage can run here: platform, privileges, WireGuard, tun, keys, port, config')
-    .action(run(async (_o, cmd) => doctor(ctx, globals(cmd))));
+    .action(run(async (_o, cmd) => (await commands.doctor()).doctor(ctx, globals(cmd))));
   program
     .command('genkey')
     .description('print a new private key (like wg genkey)')
-    .action(run(() => genkey(ctx)));
+    .action(run(async () => (await commands.keys()).genkey(ctx)));
   program
     .command('pubkey')
     .description('read a private key on stdin, print its public key (like wg pubkey)')
-    .action(run(() => pubkey(ctx)));
+    .action(run(async () => (await commands.keys()).pubkey(ctx)));
   program
     .command('genpsk')
     .description('print a new preshared key (like wg genpsk)')
-    .action(run(() => genpsk(ctx)));
+    .action(run(async () => (await commands.keys()).genpsk(ctx)));
   program
     .command('completion')
     .description('print a shell completion script')

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,18 @@ const ABI_VERSION = 4;
 
 let cached: NativeModule | undefined;
 
-/** musl is detected from the process report (glibc builds do not load there). */
+/**
+ * Whether this process runs on musl (glibc builds do not load there): its dynamic loader is
+ * mapped into the process. Read from /proc/self/maps (well under a millisecond) rather than
+ * `process.report`, whose report cost every command ~7 ms; without /proc, the report.
+ */
 function isMusl(): boolean {
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  return !report?.header?.glibcVersionRuntime;
+  try {
+    return readFileSync('/proc/self/maps', 'latin1').includes('/ld-musl-');
+  } catch {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    return !report?.header?.glibcVersionRuntime;
+  }
 }
 
 type Candidate = { path: string; load: () => unknown };
