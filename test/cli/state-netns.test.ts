@@ -163,6 +163,28 @@ describeWith(
       }
     });
 
+    it('a wait over a second shows what it waits for on a terminal: down of a wireguard-go that does not answer SIGTERM (SIGSTOPped)', () => {
+      expect(lanrage(['up']).code).toBe(0);
+      const pid = readFileSync(`/run/lanrage/${IFACE}.pid`, 'utf8').trim();
+      process.kill(Number(pid), 'SIGSTOP');
+      // `script` gives the command a terminal; the escape codes are in what it records.
+      const cmd = `ip netns exec ${net.a} ${process.execPath} ${BIN} down`;
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
+        env: { ...process.env, LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: IFACE, NO_COLOR: '1' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`taking down ${IFACE} \\(1\\.\\d s\\)`));
+      expect(r.stdout).toContain(`${IFACE} is down`);
+      // and nothing of the kind when stderr is not a terminal
+      expect(lanrage(['up']).code).toBe(0);
+      process.kill(Number(readFileSync(`/run/lanrage/${IFACE}.pid`, 'utf8').trim()), 'SIGSTOP');
+      const quiet = lanrage(['down']);
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).toBe(`${IFACE} is down (its peers are kept for the next lanrage up; lanrage forget drops them)\n`);
+    }, 40_000);
+
     it('service install writes a unit that systemd-analyze verifies, and show prints the same unit', () => {
       const unitDir = mkdtempSync(join(tmpdir(), 'lanrage-unit-'));
       try {

@@ -5,6 +5,7 @@ import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorsFor } from '../output/color.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
+import { withProgress } from '../output/progress.js';
 
 export interface ApplyCommandOptions extends GlobalOptions {
   dryRun?: boolean;
@@ -52,7 +53,11 @@ export async function apply(ctx: CliContext, file: string, opts: ApplyCommandOpt
   const started = Date.now();
   try {
     if (!opts.json && parsed.peers.length >= 1000) ctx.io.stderr(`reading ${manager.interfaceName} and diffing ${parsed.peers.length} peers…\n`);
-    const result = await manager.apply(desiredFromWgQuick(parsed), { dryRun: opts.dryRun === true, replacePeers: opts.replacePeers === true });
+    const result = await withProgress(
+      ctx.io,
+      `${opts.dryRun ? 'planning' : 'applying'} ${file} to ${manager.interfaceName}`,
+      manager.apply(desiredFromWgQuick(parsed), { dryRun: opts.dryRun === true, replacePeers: opts.replacePeers === true }),
+    );
     const { config, ...rest } = result.plan;
     // --json: every change as data. An added peer's fields are its values in the change sent.
     const added = new Map((config.peers ?? []).filter((p) => !p.updateOnly && !p.remove).map((p) => [Key.from(p.publicKey, 'public').toBase64(), p]));

@@ -9,6 +9,7 @@ const STDIN_KEY_BYTES = 4096;
 
 import { colorsFor } from '../output/color.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
+import { withProgress } from '../output/progress.js';
 
 export interface PeerOptions extends GlobalOptions {
   endpoint?: string;
@@ -99,14 +100,14 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
       action = changes.length > 0 ? 'update' : 'unchanged';
       allowedAfter = update.allowedIPs ?? before.allowedIPs;
       try {
-        if (action === 'update') await manager.updatePeer(update);
+        if (action === 'update') await withProgress(ctx.io, waitText(update.endpoint, manager.interfaceName), manager.updatePeer(update));
       } catch (err) {
         if (!isLanrageError(err, 'PEER_NOT_FOUND')) throw err;
         action = 'add'; // removed meanwhile: create it with what was given
       }
     } else action = before ? 'replace' : 'add';
     if (action === 'add' || action === 'replace') {
-      await manager.addPeer({ ...update, allowedIPs: allowed ?? [] });
+      await withProgress(ctx.io, waitText(update.endpoint, manager.interfaceName), manager.addPeer({ ...update, allowedIPs: allowed ?? [] }));
       allowedAfter = allowed ?? [];
     }
     if (name !== undefined) await setPeerName(manager.config.configDir, manager.interfaceName, key, name);
@@ -127,6 +128,12 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
 }
 
 /** `lanrage peer set <key>`: change an existing peer in place (update-only; the session survives). */
+/** What a slow peer change waits for: a host name's lookup, or the interface (another lanrage holding it). */
+function waitText(endpoint: string | undefined, iface: string): string {
+  const host = endpoint?.match(/^([^[\]:]+):\d+$/)?.[1];
+  return host && !/^[0-9.]+$/.test(host) ? `resolving ${host} for the peer's endpoint` : `changing the peer on ${iface}`;
+}
+
 export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOptions): Promise<ExitCode> {
   const name = opts.name === undefined ? undefined : checkName(opts.name);
   const psk = await readPsk(ctx, opts.presharedKeyFile);
@@ -134,13 +141,17 @@ export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOpti
   const allowed = splitList(opts.allowedIps);
   const manager = await createManager(ctx, opts, 'peer set');
   try {
-    await manager.updatePeer({
-      publicKey,
-      ...(allowed !== undefined ? { allowedIPs: allowed } : {}),
-      ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
-      ...(ka !== undefined ? { persistentKeepalive: ka } : {}),
-      ...(psk ? { presharedKey: psk } : {}),
-    });
+    await withProgress(
+      ctx.io,
+      waitText(opts.endpoint, manager.interfaceName),
+      manager.updatePeer({
+        publicKey,
+        ...(allowed !== undefined ? { allowedIPs: allowed } : {}),
+        ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+        ...(ka !== undefined ? { persistentKeepalive: ka } : {}),
+        ...(psk ? { presharedKey: psk } : {}),
+      }),
+    );
     if (name !== undefined) await setPeerName(manager.config.configDir, manager.interfaceName, Key.from(publicKey).toBase64(), name);
   } finally {
     psk?.wipe();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,15 @@ function unitWord(word: string): string {
   return /[\s"'\\]/.test(escaped) ? `"${escaped.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"` : escaped;
 }
 
+/** This package's bin (dist/bin.js) from wherever this code was bundled to (dist, or a chunk in dist/chunks). */
+function binPath(): string {
+  for (const rel of ['./bin.js', '../bin.js']) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(path)) return realpathSync(path);
+  }
+  throw new LanrageError('INTERNAL', `cannot find lanrage's bin.js next to ${fileURLToPath(import.meta.url)}`);
+}
+
 /**
  * The template unit: `lanrage -i <instance> up` at boot (which restores the peers saved in the
  * config dir's state file) and `down` on stop (which keeps them). Paths are this install's:
@@ -31,7 +40,7 @@ function unitWord(word: string): string {
  */
 export function unitText(configDir: string, version: string): string {
   const node = unitWord(process.execPath);
-  const bin = unitWord(realpathSync(fileURLToPath(new URL('./bin.js', import.meta.url))));
+  const bin = unitWord(binPath());
   const lanrage = `${node} ${bin} -i %i`;
   return `# Written by \`lanrage service install\` (lanrage ${version}).
 # Brings up the WireGuard interface %i at boot with the peers lanrage saved for it
@@ -81,10 +90,11 @@ export async function serviceInstall(ctx: CliContext, opts: ServiceOptions): Pro
   const dir = opts.unitDir ?? DEFAULT_UNIT_DIR;
   const path = join(dir, UNIT_NAME);
   const instance = `lanrage@${config.interfaceName}.service`;
+  const text = unitText(config.configDir, ctx.version);
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, unitText(config.configDir, ctx.version), { mode: 0o644 });
+    await writeFile(tmp, text, { mode: 0o644 });
     await rename(tmp, path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -4,6 +4,7 @@ import { createManager, loadCliConfig, statePathOf } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorsFor } from '../output/color.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
+import { withProgress } from '../output/progress.js';
 import { forgetPeerNames } from '../peer-names.js';
 
 export interface UpOptions extends GlobalOptions {
@@ -35,7 +36,7 @@ export async function up(ctx: CliContext, opts: UpOptions): Promise<ExitCode> {
   const settings = settingsFrom(opts);
   const manager = await createManager(ctx, opts, 'up');
   try {
-    const result = await manager.initialize({ settings, fresh: opts.fresh === true });
+    const result = await withProgress(ctx.io, `bringing up ${manager.interfaceName}`, manager.initialize({ settings, fresh: opts.fresh === true }));
     if (opts.json) {
       ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, ...result }));
     } else {
@@ -60,7 +61,7 @@ export async function up(ctx: CliContext, opts: UpOptions): Promise<ExitCode> {
 /** `lanrage down`: cleanup(); succeeds when the interface is already gone. Its state file stays (up restores it). */
 export async function down(ctx: CliContext, opts: GlobalOptions): Promise<ExitCode> {
   const manager = await createManager(ctx, opts, 'down');
-  await manager.cleanup();
+  await withProgress(ctx.io, `taking down ${manager.interfaceName}`, manager.cleanup());
   if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, interfaceName: manager.interfaceName, state: 'not_created' }));
   else ctx.io.stderr(`${manager.interfaceName} is down (its peers are kept for the next lanrage up; lanrage forget drops them)\n`);
   return ExitCode.OK;
