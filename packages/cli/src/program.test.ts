@@ -194,6 +194,28 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(() => assertJsonRun(['frob', '--json'], { stdout: '{}', stderr: '' })).toThrow(/no document/);
   });
 
+  it('a half-configured interface is degraded (exit 1, reasons with the remedy); up repairs it and says what it repaired', async () => {
+    await run(['up']);
+    await run(['peer', 'add', peer, '-a', '10.66.0.2/32']);
+    await backend.setUp('lanrage0', false);
+    await backend.setAddresses('lanrage0', []);
+    const human = await run(['-i', 'lanrage0', 'status']);
+    expect(human.code).toBe(ExitCode.FAILED);
+    expect(human.stdout).toContain('state: degraded');
+    expect(human.stdout).toContain("lanrage0's link is down: no traffic passes (lanrage up -i lanrage0 repairs it (peers are kept))");
+    const doc = JSON.parse((await run(['-i', 'lanrage0', 'status', '--json'])).stdout);
+    expect(doc).toMatchObject({ state: 'degraded', linkUp: false, addresses: [] });
+    expect(doc.reasons.map((r: { code: string }) => r.code)).toEqual(['LINK_DOWN', 'NO_ADDRESS']);
+    expect((await run(['status'])).code).toBe(ExitCode.FAILED); // every interface: one degraded
+    const up = await run(['up']);
+    expect(up.stderr).toContain('repaired: link (it was down), address (it had none)');
+    expect(JSON.parse((await run(['up', '--json'])).stdout).repaired).toEqual([]);
+    const after = await run(['-i', 'lanrage0', 'status', '--json']);
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.stdout)).toMatchObject({ state: 'active', reasons: [], linkUp: true });
+    expect(JSON.parse(after.stdout).peers).toHaveLength(1);
+  });
+
   it('logs prints the interface’s last records, one line each (torn lines and other interfaces skipped); --json as stored', async () => {
     const rec = (i: number, iface: string) =>
       JSON.stringify({

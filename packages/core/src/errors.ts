@@ -10,6 +10,8 @@ export const ERROR_REMEDIES = {
   INVALID_KEY: 'Give a 44-character standard base64 WireGuard key (as printed by `wg genkey` / `lanrage genkey`).',
   WEAK_PUBLIC_KEY: 'This public key is a low-order curve point that can never complete a handshake; ask the peer for its real key.',
   PEER_IS_SELF: "Do not add this device's own public key as a peer.",
+  ADDRESS_CONFLICT:
+    "Two nodes have the same address: give this node another one (lanrage up --address, or the config's address) or correct the peer's allowed IPs; LANrage's coordinator should assign each node its address.",
   KEY_COLLIDES_WITH_PEER: 'Remove the peer whose public key equals the new private key before setting the key.',
   INVALID_KEY_FILE: 'A key file holds exactly one base64 key, optionally followed by a newline.',
   EMPTY_KEY_FILE: 'The key file is empty; delete it to have a new key generated, or restore it from a backup.',

@@ -36,7 +36,14 @@ export { type EnsureKeysResult, ensureKeys, loadKeyFile, PRIVATE_KEY_FILE, PUBLI
 export { clamp, generateKeyPair, generatePresharedKey, generatePrivateKey, type KeyPair, publicKeyFrom } from './keys/x25519.js';
 export { formatLogRecord, type Logger, type LogLevel, type LogRecord, MemoryLogger, noopLogger } from './logger.js';
 export { interfaceAddress } from './manager/address.js';
-export { type InterfaceStatus, ONLINE_WITHIN_MS, type PeerSummary, readInterfaceStatus, summarizePeer } from './manager/interface-status.js';
+export {
+  type InterfaceStatus,
+  ONLINE_WITHIN_MS,
+  type PeerSummary,
+  readInterfaceStatus,
+  type StatusReason,
+  summarizePeer,
+} from './manager/interface-status.js';
 export {
   type AddPeerOptions,
   type InitializeOptions,

@@ -9,7 +9,8 @@ import { readPeerNames } from '../peer-names.js';
 
 /** A peer as status shows it: the core summary plus the operator's name for it (null: none). */
 type NamedPeer = PeerSummary & { name: string | null };
-type Active = Omit<Extract<InterfaceStatus, { state: 'active' }>, 'peers'> & { peers: NamedPeer[] };
+type Readable = Extract<InterfaceStatus, { state: 'active' | 'degraded' }>;
+type Active = Omit<Readable, 'peers'> & { peers: NamedPeer[] };
 
 function printable(name: string): string {
   return JSON.stringify(name).slice(1, -1);
@@ -39,7 +40,11 @@ export function renderStatus(s: Active, c: Colors): string {
   if (s.fwmark) head.push(`  fwmark: 0x${s.fwmark.toString(16)}`);
   if (s.addresses) head.push(`  address: ${s.addresses.length > 0 ? s.addresses.join(', ') : '(none)'}`);
   if (s.mtu !== null) head.push(`  mtu: ${s.mtu}`);
-  if (s.linkUp === false) head.push(`  link: ${c.red('down')} (lanrage up brings it up)`);
+  if (s.linkUp === false) head.push(`  link: ${c.red('down')}`);
+  if (s.state === 'degraded') {
+    head.push(`  state: ${c.red('degraded')}`);
+    for (const r of s.reasons) head.push(`    ${r.message} (${r.remedy})`);
+  }
   return `${[head.join('\n'), ...byHandshake(s.peers).map((p) => renderPeer(p, c))].join('\n\n')}\n`;
 }
 
@@ -78,14 +83,19 @@ function shortAge(secs: number): string {
   return `${Math.floor(secs / 86400)}d`;
 }
 
+/** active 0; degraded 1 (it exists but cannot work as it is); not up 3. */
+function exitFor(state: InterfaceStatus['state']): ExitCode {
+  return state === 'active' ? ExitCode.OK : state === 'not_created' ? ExitCode.NOT_UP : ExitCode.FAILED;
+}
+
 /** Reads one interface with its peers' names. */
 async function readNamed(
   _ctx: CliContext,
   manager: Awaited<ReturnType<typeof createManager>>,
   name: string,
-): Promise<Exclude<InterfaceStatus, { state: 'active' }> | Active> {
+): Promise<Exclude<InterfaceStatus, Readable> | Active> {
   const found = await readInterfaceStatus(manager.backend, name);
-  if (found.state !== 'active') return found;
+  if (found.state === 'not_created' || found.state === 'error') return found;
   const names = await readPeerNames(manager.config.configDir, name);
   return { ...found, peers: found.peers.map((p) => ({ ...p, name: names.get(p.publicKey) ?? null })) };
 }
@@ -111,7 +121,7 @@ export async function status(ctx: CliContext, opts: GlobalOptions, peersOnly = f
     const s = await readNamed(ctx, manager, manager.interfaceName);
     if (s.state === 'error') return reportError(ctx.io, errorOf(s), opts.json === true);
     if (opts.json) {
-      const doc = peersOnly && s.state === 'active' ? { interface: s.interface, capturedAt: s.capturedAt, peers: s.peers } : s;
+      const doc = peersOnly && s.state !== 'not_created' ? { interface: s.interface, capturedAt: s.capturedAt, peers: s.peers } : s;
       ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, ...doc }));
     } else if (s.state === 'not_created') {
       ctx.io.stderr(
@@ -121,7 +131,7 @@ export async function status(ctx: CliContext, opts: GlobalOptions, peersOnly = f
       const c = colorsFor(ctx.io, 'stdout');
       ctx.io.stdout(peersOnly ? renderPeerTable(s as Active, c) : renderStatus(s as Active, c));
     }
-    return s.state === 'active' ? ExitCode.OK : ExitCode.NOT_UP;
+    return exitFor(s.state);
   } finally {
     await manager.close();
   }
@@ -138,11 +148,12 @@ async function statusAll(ctx: CliContext, opts: GlobalOptions, manager: Awaited<
   } else {
     const c = colorsFor(ctx.io, 'stdout');
     const blocks = shown.map((s) =>
-      s.state === 'active' ? renderStatus(s as Active, c) : `${c.bold(c.red('interface'))}: ${s.interface}\n  error: ${errorOf(s as never).message}\n`,
+      s.state !== 'error' ? renderStatus(s as Active, c) : `${c.bold(c.red('interface'))}: ${s.interface}\n  error: ${errorOf(s as never).message}\n`,
     );
     ctx.io.stdout(blocks.join('\n'));
   }
-  return shown.some((s) => s.state === 'active') ? ExitCode.OK : ExitCode.NOT_UP;
+  if (shown.length === 0) return ExitCode.NOT_UP;
+  return shown.every((s) => s.state === 'active') ? ExitCode.OK : ExitCode.FAILED;
 }
 
 /** `lanrage peer show <key|name>`: one peer, found by its public key or its name. */

@@ -47,6 +47,7 @@ export async function up(ctx: CliContext, opts: UpOptions): Promise<ExitCode> {
       ctx.io.stderr(`  address: ${result.address}  listen port: ${result.listenPort}  mtu: ${result.mtu}\n`);
       const kept = Object.keys(result.settings).filter((k) => !(k in settings));
       if (kept.length > 0) ctx.io.stderr(`  ${kept.join(', ')} as given to an earlier up (lanrage up --fresh forgets them)\n`);
+      if (result.repaired.length > 0) ctx.io.stderr(`  repaired: ${result.repaired.join(', ')}\n`);
       if (result.restored) {
         const n = result.restored.peers;
         ctx.io.stderr(`  restored ${n} peer${n === 1 ? '' : 's'} from ${result.restored.from}\n`);

@@ -23,10 +23,22 @@ export interface PeerSummary {
 /** A peer with no handshake for this long is offline (stale), as PeerWatcher counts it. */
 export const ONLINE_WITHIN_MS = 180_000;
 
+/**
+ * Why an interface that exists cannot carry traffic as it is: half-configured (a `lanrage up`
+ * killed mid-way, a change made by hand). `lanrage up` repairs each of these.
+ */
+export interface StatusReason {
+  code: 'NO_PRIVATE_KEY' | 'LINK_DOWN' | 'NO_ADDRESS';
+  message: string;
+  remedy: string;
+}
+
 export type InterfaceStatus =
   | { state: 'not_created'; interface: string; backend: string }
   | {
-      state: 'active';
+      /** degraded: it exists but `reasons` say why it cannot work as it is. */
+      state: 'active' | 'degraded';
+      reasons: StatusReason[];
       interface: string;
       backend: string;
       publicKey: string | null;
@@ -71,8 +83,14 @@ export async function readInterfaceStatus(backend: WireGuardBackend, name: strin
     const dev = await backend.getDevice(name);
     const capturedAt = Date.now();
     const [addresses, link] = await Promise.all([backend.getAddresses?.(name) ?? null, backend.getLink?.(name) ?? null]);
+    const reasons: StatusReason[] = [];
+    const repair = `lanrage up -i ${name} repairs it (peers are kept)`;
+    if (!dev.publicKey) reasons.push({ code: 'NO_PRIVATE_KEY', message: `${name} has no private key: it cannot complete a handshake`, remedy: repair });
+    if (link?.up === false) reasons.push({ code: 'LINK_DOWN', message: `${name}'s link is down: no traffic passes`, remedy: repair });
+    if (addresses?.length === 0) reasons.push({ code: 'NO_ADDRESS', message: `${name} has no address: nothing is routed to it`, remedy: repair });
     return {
-      state: 'active',
+      state: reasons.length > 0 ? 'degraded' : 'active',
+      reasons,
       interface: name,
       backend: backend.kind,
       publicKey: dev.publicKey?.toBase64() ?? null,

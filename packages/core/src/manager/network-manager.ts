@@ -17,7 +17,7 @@ import { type NormalizedPeer, normalizePeer } from '../normalize.js';
 import { acquireInterfaceLock, type ReleaseLock } from '../platform/interface-lock.js';
 import { hasNetAdmin } from '../platform/privileges.js';
 import type { DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from '../types.js';
-import { normalizeAllowedIPs } from '../validation/cidr.js';
+import { type Cidr, cidrContains, normalizeAllowedIPs, parseInterfaceAddress } from '../validation/cidr.js';
 import { parseIp } from '../validation/ip.js';
 import { validateListenPort, validateMtu } from '../validation/numbers.js';
 import { interfaceAddress } from './address.js';
@@ -104,6 +104,11 @@ export interface InitializeResult {
   restored: { peers: number; from: string } | null;
   /** The settings used instead of the config's (given now or saved earlier). */
   settings: InterfaceSettings;
+  /**
+   * What an adopted interface lacked and this call put back (a `lanrage up` killed half-way, a
+   * change made by hand): e.g. `private key (it had none)`, `link (it was down)`.
+   */
+  repaired: string[];
 }
 
 /** What the manager attaches to each queued peer operation. */
@@ -159,6 +164,7 @@ export class NetworkManager {
   #cleanedUp = false;
   /** Per peer: the slot of an operation still resolving its endpoint's host name (keeps the peer's order). */
   readonly #resolving = new Map<string, Promise<void>>();
+  #ownCidr: Cidr | undefined;
   /** The durable copy of the peers, with a `statePath`. */
   readonly #state: PeerState | undefined;
 
@@ -328,9 +334,14 @@ export class NetworkManager {
     let created = false;
     let emptyBefore = true;
     let result: InitializeResult;
+    const repaired: string[] = [];
     if (existing) {
       const dev = await backend.getDevice(name); // NOT_WIREGUARD surfaces here
       emptyBefore = dev.peers.length === 0;
+      const [link, addresses] = await Promise.all([backend.getLink?.(name), backend.getAddresses?.(name)]);
+      if (!dev.publicKey) repaired.push('private key (it had none)');
+      if (link?.up === false) repaired.push('link (it was down)');
+      if (addresses?.length === 0) repaired.push('address (it had none)');
       const collides = dev.peers.find((p) => p.publicKey.equals(keys.publicKey));
       if (collides && !dev.publicKey?.equals(keys.publicKey)) {
         keys.privateKey.wipe();
@@ -381,6 +392,7 @@ export class NetworkManager {
         keysCreated: keys.created,
         restored,
         settings,
+        repaired,
       };
     } catch (err) {
       // A half-made interface would be adopted later with surprises: remove what we created.
@@ -525,7 +537,10 @@ export class NetworkManager {
   #admit(ctx: OpContext): void {
     const index = this.#index;
     if (!index) throw this.#lost ?? notUp(this.interfaceName);
-    if (!ctx.norm.remove) this.#refuseSelf(ctx.norm.publicKey);
+    if (!ctx.norm.remove) {
+      this.#refuseSelf(ctx.norm.publicKey);
+      this.#refuseOwnAddress(ctx.norm.allowedIPs, ctx.key);
+    }
     if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {
       throw new LanrageError('PEER_NOT_FOUND', `no peer ${ctx.key} on ${this.interfaceName}`);
     }
@@ -549,6 +564,31 @@ export class NetworkManager {
    */
   async flushState(): Promise<void> {
     await this.#state?.flush();
+  }
+
+  /**
+   * ADDRESS_CONFLICT for an allowed IP that covers this node's own address more narrowly than
+   * the interface's prefix (a peer whose /32 is ours: two nodes share an address). A prefix as
+   * wide as the virtual subnet or wider (a gateway) is allowed.
+   */
+  #refuseOwnAddress(allowed: readonly Cidr[], key: string): void {
+    const own = this.#ownAddress();
+    if (!own) return;
+    for (const c of allowed) {
+      if (c.prefix > own.prefix && c.family === own.family && cidrContains(c, { ...own, prefix: own.family === 4 ? 32 : 128 })) {
+        throw new LanrageError('ADDRESS_CONFLICT', `peer ${key}'s allowed IP ${c.text} covers this node's own address ${own.text}`, {
+          details: { allowedIP: c.text, address: own.text },
+        });
+      }
+    }
+  }
+
+  /** This node's interface address (as set by initialize, or read when the index was built). */
+  #ownAddress(): Cidr | undefined {
+    const text = this.#address ?? this.#index?.ownAddresses[0];
+    if (text === undefined) return undefined;
+    if (this.#ownCidr?.text !== text) this.#ownCidr = { ...parseInterfaceAddress(text), text };
+    return this.#ownCidr;
   }
 
   #refuseSelf(publicKey: Key): void {
@@ -735,6 +775,12 @@ export class NetworkManager {
     const backend = this.#backend;
     const name = this.config.interfaceName;
     const { index } = await this.#rebuild(live);
+    const slicer = new TimeSlicer();
+    for (const p of desired.peers) {
+      const pause = slicer.next();
+      if (pause) await pause;
+      this.#refuseOwnAddress(normalizeAllowedIPs(p.allowedIPs), p.publicKey.toBase64());
+    }
     // Each part of the change that lands goes into the index and brings its routes with it. A
     // route change that fails does not stop the peers: the routes are put right from a re-read.
     let routesFailed = false;

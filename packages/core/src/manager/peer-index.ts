@@ -41,9 +41,12 @@ export class PeerIndex {
   readonly #delta = new Map<string, boolean>();
   readonly #own: Cidr[];
   readonly #allowDefault: boolean;
+  /** The interface's own addresses as given (`10.66.0.7/16`). */
+  readonly ownAddresses: readonly string[];
 
   /** `addresses`: the interface's own addresses (`10.66.0.7/16`); their prefixes need no route. */
   constructor(addresses: readonly string[], options: PeerIndexOptions = {}) {
+    this.ownAddresses = [...addresses];
     this.#own = addresses.map((a) => parseAllowedIP(parseInterfaceAddress(a).text).cidr);
     this.#allowDefault = options.allowDefaultRoute === true;
   }

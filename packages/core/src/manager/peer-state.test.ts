@@ -190,3 +190,25 @@ describe('NetworkManager statePath', () => {
     await expect(nm.flushState()).resolves.toBeUndefined(); // reported once
   });
 });
+
+describe('ADDRESS_CONFLICT', () => {
+  it("refuses a peer whose allowed IPs cover this node's own address more narrowly than the subnet; a gateway's wide prefix is fine", async () => {
+    const backend = new MemoryBackend();
+    const nm = new NetworkManager(config, { backend });
+    const up = await nm.initialize({ settings: { address: '10.66.0.5' } });
+    expect(up.address).toBe('10.66.0.5/16');
+    const err = await nm.addPeer({ publicKey: a, allowedIPs: ['10.66.0.9/32', '10.66.0.5/32'] }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'ADDRESS_CONFLICT', details: { allowedIP: '10.66.0.5/32', address: '10.66.0.5/16' } });
+    await expect(nm.addPeer({ publicKey: a, allowedIPs: ['10.66.0.0/24'] })).rejects.toMatchObject({ code: 'ADDRESS_CONFLICT' });
+    await nm.addPeer({ publicKey: b, allowedIPs: ['10.66.0.0/16', '192.168.0.0/24'] }); // a gateway for the whole subnet
+    await nm.addPeer({ publicKey: c, allowedIPs: ['10.66.0.6/32'] });
+    expect((await backend.getDevice('lanrage0')).peers.map((p) => p.publicKey.toBase64()).sort()).toEqual([b, c].sort());
+    // apply too, and a manager that did not run initialize (the CLI's next command) knows the address from the device
+    const { Key } = await import('../keys/key.js');
+    const other = new NetworkManager(config, { backend });
+    await expect(other.apply({ peers: [{ publicKey: Key.parse(a), allowedIPs: ['10.66.0.5/32'] }] })).rejects.toMatchObject({ code: 'ADDRESS_CONFLICT' });
+    await expect(other.updatePeer({ publicKey: c, allowedIPs: ['10.66.0.5/32'] })).rejects.toMatchObject({ code: 'ADDRESS_CONFLICT' });
+    await nm.close();
+    await other.close();
+  });
+});

@@ -154,6 +154,8 @@ export class UserspaceBackend implements WireGuardBackend {
     this.#connections.get(name)?.close();
     this.#connections.delete(name);
     const hadSocket = (await probeSocket(this.socketPath(name))) === 'live';
+    // Never stop another namespace's wireguard-go (its pid file and socket are shared too).
+    if (hadSocket && !(await this.#link.linkExists(name))) throw foreignNamespace(name, this.socketPath(name));
     const stopped = await this.#processes.stop(name);
     if (!stopped && !hadSocket && (await this.#link.linkExists(name))) {
       throw new LanrageError('NOT_WIREGUARD', `${name} is not a userspace WireGuard interface; not deleting it`);
@@ -162,12 +164,20 @@ export class UserspaceBackend implements WireGuardBackend {
     if (await this.#link.linkExists(name)) await this.#link.deleteLink(name);
   }
 
+  /**
+   * Reads the device. A live UAPI socket whose tun device is not in this network namespace is
+   * another namespace's interface (wireguard-go's socket directory is shared by every
+   * namespace): INTERFACE_EXISTS, never adopted as ours.
+   */
   async getDevice(name: string): Promise<DeviceStatus> {
+    let dev: DeviceStatus;
     try {
-      return await this.#conn(name).get();
+      dev = await this.#conn(name).get();
     } catch (err) {
       return this.#explain(name, err);
     }
+    if (!(await this.#link.linkExists(name))) throw foreignNamespace(name, this.socketPath(name));
+    return dev;
   }
 
   /** Whether this implementation understands `allowed_ip=-prefix` (probed once, without side effects). */
@@ -337,4 +347,10 @@ function visible(op: NormalizedDeviceConfig['peers'][number], peer: DeviceStatus
   if (op.endpoint && peer.endpoint !== op.endpoint.text) return false;
   if (op.persistentKeepalive !== undefined && peer.persistentKeepalive !== op.persistentKeepalive) return false;
   return op.allowedIPs.every((c) => peer.allowedIPs.includes(c.text));
+}
+
+function foreignNamespace(name: string, socket: string): LanrageError {
+  return new LanrageError('INTERFACE_EXISTS', `${name} is a userspace WireGuard interface of another network namespace (${socket} answers, but no ${name} link is here)`, {
+    remedy: `wireguard-go's sockets are shared by every network namespace: choose another name (-i), or run lanrage in the namespace that has ${name}.`,
+  });
 }
