@@ -81,6 +81,7 @@ describe('lanrage CLI against MemoryBackend', () => {
       [['peer', 'add', peer, '--allowed-ips', '10.0.0.0/33'], /not a valid allowed IP/],
       [['peer', 'add', peer, '--keepalive', 'often'], /keepalive/],
       [['completion', 'powershell'], /no completion for shell powershell/],
+      [['--timeout', 'soon', 'status'], /--timeout: timeout \(seconds\) must be an integer from 1 to 3600/],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);

@@ -91,7 +91,7 @@ export {
 export { type Endpoint, formatEndpoint, parseEndpoint } from './validation/endpoint.js';
 export { isValidInterfaceName, validateInterfaceName, validateWindowsTunnelName } from './validation/interface-name.js';
 export { formatIPv4, formatIPv6, formatIp, type IpAddress, type IpFamily, parseIPv4, parseIPv6, parseIp } from './validation/ip.js';
-export { validateFwmark, validateKeepalive, validateListenPort, validateMtu, validatePort } from './validation/numbers.js';
+export { validateFwmark, validateKeepalive, validateListenPort, validateMtu, validatePort, validateTimeout } from './validation/numbers.js';
 export { formatWgQuick, wgQuickToDeviceConfig } from './wgquick/format.js';
 export { decodeConfigBytes, MAX_CONFIG_BYTES, parseWgQuick } from './wgquick/parse.js';
 export type { WgQuickConfig, WgQuickInterface, WgQuickPeer } from './wgquick/types.js';

@@ -37,7 +37,11 @@ async function userspace(
   native: NativeLinuxModule | undefined,
   whyNoNative: string | undefined,
 ): Promise<{ backend: UserspaceBackend; linkControl: string; linkWhy: string }> {
-  const backend = new UserspaceBackend({ implementation: config.userspaceImplementation });
+  const backend = new UserspaceBackend({
+    implementation: config.userspaceImplementation,
+    timeoutMs: config.timeout * 1000,
+    startTimeoutMs: config.timeout * 1000,
+  });
   const control = await native?.createLinkControl().catch(() => null);
   if (control) {
     backend.linkControl = control;

@@ -47,6 +47,15 @@ describe('loadConfig', () => {
     expect(fromFile.remedy).toContain('configuration file');
   });
 
+  it('timeout: 10 s by default, from the file, LANRAGE_TIMEOUT or the command line; 1 to 3600', async () => {
+    expect((await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } })).timeout).toBe(10);
+    expect((await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_TIMEOUT: '3' } })).timeout).toBe(3);
+    expect((await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_TIMEOUT: '3' }, overrides: { timeout: '7' } })).timeout).toBe(7);
+    const e = await err(loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_TIMEOUT: '0' } }));
+    expect(e.code).toBe('INVALID_CONFIG');
+    expect(e.message).toContain('LANRAGE_TIMEOUT');
+  });
+
   it('reads <configDir>/config.json, then env, then overrides', async () => {
     await writeFile(join(dir, 'config.json'), JSON.stringify({ interfaceName: 'lr1', listenPort: 40000, keepalive: 10 }));
     const c = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_LISTEN_PORT: '40001' }, overrides: { keepalive: 5 } });

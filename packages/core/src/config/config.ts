@@ -5,7 +5,10 @@ import { jsonErrorPosition, readRegularFile } from '../platform/read-file.js';
 import { parseAllowedIP, parseInterfaceAddress } from '../validation/cidr.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { parseIp, prefixContains } from '../validation/ip.js';
-import { validateKeepalive, validateListenPort, validateMtu, validatePort } from '../validation/numbers.js';
+import { validateKeepalive, validateListenPort, validateMtu, validatePort, validateTimeout } from '../validation/numbers.js';
+
+/** How long an operation waits for the userspace implementation or DNS by default (seconds). */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
 
 /** A configuration file is a few hundred bytes; anything over this is not one (C5, W8). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -38,6 +41,11 @@ export interface LanrageConfig {
   userspaceImplementation: string;
   /** Where the CLI writes its structured log. */
   logFile: string;
+  /**
+   * Seconds an operation waits for the userspace implementation (a request on its socket, its
+   * start) or for a DNS answer before TIMEOUT.
+   */
+  timeout: number;
   /** The file the values were read from, or null if none existed. */
   source: string | null;
 }
@@ -57,6 +65,7 @@ const KEYS = [
   'manageRoutes',
   'userspaceImplementation',
   'logFile',
+  'timeout',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -75,6 +84,7 @@ const ENV: Record<Key, string> = {
   manageRoutes: 'LANRAGE_MANAGE_ROUTES',
   userspaceImplementation: 'LANRAGE_WG_USERSPACE',
   logFile: 'LANRAGE_LOG_FILE',
+  timeout: 'LANRAGE_TIMEOUT',
 };
 
 /** The default configuration directory: `/etc/lanrage` for root, else `~/.config/lanrage`. */
@@ -216,6 +226,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Lanra
     manageRoutes: take('manageRoutes', true, bool),
     userspaceImplementation: take('userspaceImplementation', 'wireguard-go', str),
     logFile: take('logFile', join(configDir, 'lanrage.log'), str),
+    timeout: take('timeout', DEFAULT_TIMEOUT_SECONDS, validateTimeout),
     source,
   };
 }

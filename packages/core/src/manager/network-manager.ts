@@ -618,7 +618,7 @@ export class NetworkManager {
     };
     const ready = (async () => {
       await before; // never rejects
-      if (norm.endpoint?.family === 0) norm.endpoint = await resolveEndpoint(norm.endpoint);
+      if (norm.endpoint?.family === 0) norm.endpoint = await resolveEndpoint(norm.endpoint, { timeoutMs: this.config.timeout * 1000 });
     })();
     return ready.then(
       () => {

@@ -350,7 +350,11 @@ function visible(op: NormalizedDeviceConfig['peers'][number], peer: DeviceStatus
 }
 
 function foreignNamespace(name: string, socket: string): LanrageError {
-  return new LanrageError('INTERFACE_EXISTS', `${name} is a userspace WireGuard interface of another network namespace (${socket} answers, but no ${name} link is here)`, {
-    remedy: `wireguard-go's sockets are shared by every network namespace: choose another name (-i), or run lanrage in the namespace that has ${name}.`,
-  });
+  return new LanrageError(
+    'INTERFACE_EXISTS',
+    `${name} is a userspace WireGuard interface of another network namespace (${socket} answers, but no ${name} link is here)`,
+    {
+      remedy: `wireguard-go's sockets are shared by every network namespace: choose another name (-i), or run lanrage in the namespace that has ${name}.`,
+    },
+  );
 }

@@ -22,6 +22,11 @@ function readInteger(value: unknown, min: number, max: number, code: LanrageErro
 }
 
 /** Listen port 0–65535; 0 lets the implementation pick one (R1). */
+/** Seconds an operation may wait for the WireGuard implementation or a DNS answer: 1 to 3600. */
+export function validateTimeout(value: unknown): number {
+  return readInteger(value, 1, 3600, 'INVALID_ARGUMENT', 'timeout (seconds)');
+}
+
 export function validateListenPort(value: unknown): number {
   return readInteger(value, 0, 65535, 'INVALID_PORT', 'listen port');
 }
