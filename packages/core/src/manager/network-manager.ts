@@ -165,6 +165,11 @@ export class NetworkManager {
   /** Per peer: the slot of an operation still resolving its endpoint's host name (keeps the peer's order). */
   readonly #resolving = new Map<string, Promise<void>>();
   #ownCidr: Cidr | undefined;
+  /**
+   * While initialize runs, the device it reads (empty, before the saved peers are back) must
+   * never replace the state file: a kill at that moment would lose every saved peer.
+   */
+  #holdState = false;
   /** The durable copy of the peers, with a `statePath`. */
   readonly #state: PeerState | undefined;
 
@@ -323,6 +328,15 @@ export class NetworkManager {
   }
 
   async #initializeLocked(given: InterfaceSettings, fresh: boolean): Promise<InitializeResult> {
+    this.#holdState = true;
+    try {
+      return await this.#initializeHeld(given, fresh);
+    } finally {
+      this.#holdState = false;
+    }
+  }
+
+  async #initializeHeld(given: InterfaceSettings, fresh: boolean): Promise<InitializeResult> {
     const backend = this.#backend;
     const name = this.config.interfaceName;
     const state = this.#state;
@@ -335,8 +349,10 @@ export class NetworkManager {
     let emptyBefore = true;
     let result: InitializeResult;
     const repaired: string[] = [];
+    let portBefore = 0;
     if (existing) {
       const dev = await backend.getDevice(name); // NOT_WIREGUARD surfaces here
+      portBefore = dev.listenPort;
       emptyBefore = dev.peers.length === 0;
       const [link, addresses] = await Promise.all([backend.getLink?.(name), backend.getAddresses?.(name)]);
       if (!dev.publicKey) repaired.push('private key (it had none)');
@@ -362,7 +378,7 @@ export class NetworkManager {
       }
     }
     try {
-      await backend.setDevice(name, { privateKey: keys.privateKey, listenPort: settings.listenPort ?? this.config.listenPort });
+      await this.#setKeyAndPort(keys.privateKey, settings.listenPort ?? this.config.listenPort, portBefore);
       this.#publicKey = keys.publicKey;
       const address = interfaceAddress(this.config.virtualSubnet, settings.address ?? this.config.address, keys.publicKey);
       this.#address = address;
@@ -408,8 +424,36 @@ export class NetworkManager {
       keys.privateKey.wipe();
     }
     // The interface is up either way: a state file that cannot be written is reported, not rolled back.
+    this.#holdState = false;
+    this.#saveState();
     await state?.flush();
     return result;
+  }
+
+  /**
+   * Sets the key and listen port. A port that is taken (PORT_IN_USE) on an interface that was
+   * listening elsewhere puts the old port back (R2: wireguard-go closes its old socket before it
+   * tries the new one, which left the interface listening on no fixed port).
+   */
+  async #setKeyAndPort(privateKey: Key, port: number, portBefore: number): Promise<void> {
+    const name = this.config.interfaceName;
+    try {
+      await this.#backend.setDevice(name, { privateKey, listenPort: port });
+    } catch (err) {
+      if (!isLanrageError(err, 'PORT_IN_USE') || portBefore === 0 || portBefore === port) throw err;
+      const kept = await this.#backend.setDevice(name, { listenPort: portBefore }).then(
+        () => true,
+        () => false,
+      );
+      throw new LanrageError(
+        'PORT_IN_USE',
+        `${err.message}; ${name} ${kept ? `still listens on ${portBefore}` : `could not get its port ${portBefore} back`}`,
+        {
+          cause: err,
+          details: { port, kept: kept ? portBefore : null },
+        },
+      );
+    }
   }
 
   /**
@@ -551,10 +595,10 @@ export class NetworkManager {
     }
   }
 
-  /** Schedules a write of the state file (no-op without a statePath). */
+  /** Schedules a write of the state file (no-op without a statePath, and while initialize restores). */
   #saveState(): void {
     const index = this.#index;
-    if (!this.#state || !index) return;
+    if (!this.#state || !index || this.#holdState) return;
     this.#state.schedule(this.interfaceName, (key) => index.allowedIPsOf(key));
   }
 
