@@ -52,10 +52,10 @@ async function freshWg(): Promise<void> {
   for (let i = 0; i < 50 && inNs('wg', ['show', WG], undefined, NS_WG).code !== 0; i++) await sleep(50);
 }
 
-/** A fresh lanrage interface (its own key and port, no peers). */
+/** A fresh lanrage interface (its own key and port, no peers: --fresh, since up restores the saved ones). */
 function freshLanrage(): void {
   lanrage(['down']);
-  const up = lanrage(['up']);
+  const up = lanrage(['up', '--fresh']);
   if (up.code !== 0) throw new Error(`lanrage up failed: ${up.stderr}`);
 }
 
