@@ -21,6 +21,7 @@ const SUITES = [
   ['model-based', (f) => f.startsWith('test/model/')],
   ['namespace (userspace WireGuard)', (f) => f.startsWith('test/userspace/')],
   ['CLI end to end', (f) => f.startsWith('test/cli/')],
+  ['fault injection', (f) => f.startsWith('test/faults/')],
   ['VM kernel', (f) => f.startsWith('test/kernel/')],
   ['native addon', (f) => f.startsWith('test/native/') && !f.startsWith('test/native/cpp')],
   ['C++ and fuzzing', (f) => f.startsWith('test/native/cpp')],

@@ -41,7 +41,8 @@ describeWith(
       const dir = mkdtempSync(join(tmpdir(), 'lanrage-fault-'));
       dirs.push(dir);
       names.add(name);
-      const env = { ...process.env, LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: name, NO_COLOR: '1' };
+      // each node its own port: they share namespace A
+      const env = { ...process.env, LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: name, LANRAGE_LISTEN_PORT: String(51900 + dirs.length), NO_COLOR: '1' };
       const nsName = ns ?? net.a;
       const run = (args: string[], extra: Record<string, string> = {}, input = ''): SpawnSyncReturns<string> =>
         spawnSync('ip', ['netns', 'exec', nsName, process.execPath, BIN, ...args], { env: { ...env, ...extra }, encoding: 'utf8', input, timeout: 60_000 });
@@ -91,7 +92,10 @@ describeWith(
       }
       tryRun('pkill', ['-9', '-f', 'wireguard-go -f lrf']);
       net?.destroy();
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      for (const d of dirs) {
+        tryRun('umount', [d]); // F5's tmpfs, if the case failed before it unmounted
+        rmSync(d, { recursive: true, force: true });
+      }
       const md = [
         '| case | anchors | fault | expected | observed |',
         '| ---- | ------- | ----- | -------- | -------- |',

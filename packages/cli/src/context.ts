@@ -140,12 +140,14 @@ export async function createManager(ctx: CliContext, opts: GlobalOptions, comman
       throw new LanrageError('INVALID_INTERFACE_NAME', `-i/--interface: ${(err as Error).message}`);
     }
   }
-  const config = await loadCliConfig(ctx, opts);
+  // Before the configuration: as another user its directory (root's, 0700) is unreadable, and
+  // that would hide the real cause behind a configuration error.
   if (privileged && !ctx.backend && (await hasNetAdmin()) === false) {
     throw new LanrageError('PERMISSION_DENIED', `lanrage ${command} needs root or CAP_NET_ADMIN`, {
       remedy: `Run it as root (sudo lanrage ${command} ...), or grant CAP_NET_ADMIN.`,
     });
   }
+  const config = await loadCliConfig(ctx, opts);
   const logger = ctx.logger ?? new FileLogger(config.logFile);
   const statePath = statePathOf(config);
   if (ctx.backend) return new NetworkManager(config, { backend: ctx.backend, logger, statePath });
