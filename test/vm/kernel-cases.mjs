@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { generateKeyPair, generatePresharedKey, iteratePeers, Key, normalizeAllowedIP, PeerCoalescer, publicKeyFrom } from '@lanrage/core';
 import { MemoryBackend } from '@lanrage/core/testing';
 import { encodeRawPeerOps, KernelBackend, loadNative } from '@lanrage/native-linux';
+import { faultCases } from './fault-cases.mjs';
 import { managerCases } from './manager-cases.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -581,6 +582,7 @@ test('routes: one changeRoutes call adds 2,000 and removes 1,000 plus missing on
 });
 
 managerCases(test);
+faultCases(test);
 
 test('cleanup: no test link is left', async () => {
   for (const n of await be.listDevices()) if (n.startsWith('lrk')) await be.deleteInterface(n);

@@ -217,6 +217,18 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(JSON.parse(after.stdout).peers).toHaveLength(1);
   });
 
+  it('A3 an allowed IP taken from another peer is reported: a warning on stderr and in --json, and a log record', async () => {
+    await run(['up']);
+    const other = generateKeyPair().publicKey.toBase64();
+    await run(['peer', 'add', other, '-a', '10.66.0.7/32,192.168.5.0/24']);
+    const r = await run(['peer', 'add', peer, '-a', '10.66.0.8/32,192.168.5.0/24', '--json']);
+    expect(JSON.parse(r.stdout).warnings).toEqual([`allowed IP 192.168.5.0/24 moves from peer ${other} to this one`]);
+    const rec = logger.records.find((x) => x.event === 'peer.allowedIPMoved');
+    expect(rec).toMatchObject({ level: 'warn', allowedIP: '192.168.5.0/24', from: other, to: peer });
+    const dev = await backend.getDevice('lanrage0');
+    expect(dev.peers.find((p) => p.publicKey.toBase64() === other)?.allowedIPs).toEqual(['10.66.0.7/32']);
+  });
+
   it('logs prints the interface’s last records, one line each (torn lines and other interfaces skipped); --json as stored', async () => {
     const rec = (i: number, iface: string) =>
       JSON.stringify({

@@ -1,4 +1,4 @@
-import { isLanrageError, Key, LanrageError, loadKeyFile, type PeerStatus, parseKeyFile, type UpdatePeerOptions } from '@lanrage/core';
+import { isLanrageError, Key, LanrageError, loadKeyFile, normalizeAllowedIPs, type PeerStatus, parseKeyFile, type UpdatePeerOptions } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -92,9 +92,20 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
   let action: 'add' | 'update' | 'replace' | 'unchanged';
   let changes: string[] = [];
   let allowedAfter: string[] = [];
+  const moved: string[] = [];
   try {
     const key = Key.from(publicKey, 'public', 'public key of the peer').toBase64();
-    const before = (await manager.getDevice()).peers.find((p) => p.publicKey.toBase64() === key);
+    const device = await manager.getDevice();
+    const before = device.peers.find((p) => p.publicKey.toBase64() === key);
+    // A3: an allowed IP another peer holds moves to this one (the kernel does it silently).
+    if (allowed !== undefined) {
+      const wanted = new Set(normalizeAllowedIPs(allowed).map((c) => c.text));
+      for (const p of device.peers) {
+        const other = p.publicKey.toBase64();
+        if (other === key) continue;
+        for (const ip of p.allowedIPs) if (wanted.has(ip)) moved.push(`allowed IP ${ip} moves from peer ${other} to this one`);
+      }
+    }
     if (before && !opts.replace) {
       changes = describeChanges(before, update);
       action = changes.length > 0 ? 'update' : 'unchanged';
@@ -115,8 +126,10 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
     psk?.wipe();
     await manager.close();
   }
-  const warnings =
-    allowedAfter.length === 0 ? [`peer ${publicKey} has no allowed IPs: it can receive nothing and nothing is routed to it (give some with -a)`] : [];
+  const warnings = [
+    ...moved,
+    ...(allowedAfter.length === 0 ? [`peer ${publicKey} has no allowed IPs: it can receive nothing and nothing is routed to it (give some with -a)`] : []),
+  ];
   if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action, publicKey, changes, warnings }));
   else {
     const what = { add: 'added to', update: 'updated on', replace: 'replaced on', unchanged: 'unchanged on' }[action];

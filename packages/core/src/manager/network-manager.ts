@@ -588,7 +588,7 @@ export class NetworkManager {
     if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {
       throw new LanrageError('PEER_NOT_FOUND', `no peer ${ctx.key} on ${this.interfaceName}`);
     }
-    index.apply(ctx.key, ctx.norm);
+    index.apply(ctx.key, ctx.norm, (allowedIP, from) => this.#log('warn', 'peer.allowedIPMoved', { allowedIP, from, to: ctx.key }));
     if (this.#state) {
       this.#state.apply(ctx.key, ctx.norm);
       this.#saveState();
@@ -799,6 +799,7 @@ export class NetworkManager {
     const release = options.dryRun ? async () => {} : await this.#lockInterface('apply');
     try {
       const live = await this.#readDevice();
+      if (desired.privateKey) await refuseKeyCollision(desired, live, options);
       const own = live.publicKey ?? this.#publicKey;
       if (own) {
         const slicer = new TimeSlicer();
@@ -935,6 +936,21 @@ async function indexConfig(index: PeerIndex, config: DeviceConfig, state: PeerSt
       allowedIPs: normalizeAllowedIPs((replace ? op.allowedIPs : op.allowedIPsAdd) ?? []),
       allowedIPsRemove: normalizeAllowedIPs(op.allowedIPsRemove ?? []),
     });
+  }
+}
+
+/**
+ * K10: a new private key whose public key is one of the peers the device will keep: the kernel
+ * would silently drop that peer. KEY_COLLIDES_WITH_PEER before anything is sent.
+ */
+async function refuseKeyCollision(desired: DesiredDevice, live: DeviceStatus, options: ApplyOptions): Promise<void> {
+  const mine = publicKeyFrom(desired.privateKey as Key);
+  const kept = options.keepUnlisted ? [...desired.peers.map((p) => p.publicKey), ...live.peers.map((p) => p.publicKey)] : desired.peers.map((p) => p.publicKey);
+  const slicer = new TimeSlicer();
+  for (const k of kept) {
+    const pause = slicer.next();
+    if (pause) await pause;
+    if (mine.equals(k)) throw new LanrageError('KEY_COLLIDES_WITH_PEER', `the new private key's public key ${mine} is a peer the interface keeps`);
   }
 }
 

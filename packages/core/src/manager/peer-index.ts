@@ -93,8 +93,15 @@ export class PeerIndex {
     });
   }
 
-  /** Applies one peer operation as the kernel does (the caller has refused a self peer). */
-  apply(publicKey: string, op: Pick<NormalizedPeer, 'remove' | 'updateOnly' | 'replaceAllowedIPs' | 'allowedIPs' | 'allowedIPsRemove'>): void {
+  /**
+   * Applies one peer operation as the kernel does (the caller has refused a self peer).
+   * `moved` hears of each allowed IP taken from another peer (A3: the kernel does it silently).
+   */
+  apply(
+    publicKey: string,
+    op: Pick<NormalizedPeer, 'remove' | 'updateOnly' | 'replaceAllowedIPs' | 'allowedIPs' | 'allowedIPsRemove'>,
+    moved?: (allowedIP: string, from: string) => void,
+  ): void {
     let mine = this.#peers.get(publicKey);
     if (op.remove) {
       if (mine !== undefined) for (const c of listOf(mine)) this.#release(c);
@@ -113,9 +120,10 @@ export class PeerIndex {
       const text = cidr.text;
       const previous = this.#owner.get(text);
       if (previous === publicKey) continue;
-      if (previous !== undefined)
+      if (previous !== undefined) {
         this.#drop(previous, text); // moved: the route stays
-      else if (this.needsRoute(cidr)) this.#route(text, true);
+        moved?.(text, previous);
+      } else if (this.needsRoute(cidr)) this.#route(text, true);
       this.#owner.set(text, publicKey);
       mine = withAdded(mine, text);
     }

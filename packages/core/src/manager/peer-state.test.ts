@@ -212,3 +212,20 @@ describe('ADDRESS_CONFLICT', () => {
     await other.close();
   });
 });
+
+describe('K10 in apply', () => {
+  it('refuses a new private key whose public key is a peer the device keeps (the kernel would drop that peer); nothing is sent', async () => {
+    const backend = new MemoryBackend();
+    const nm = new NetworkManager(config, { backend });
+    await nm.initialize();
+    const other = generateKeyPair();
+    await nm.addPeer({ publicKey: other.publicKey, allowedIPs: ['10.66.0.9/32'] });
+    const { Key } = await import('../keys/key.js');
+    const err = await nm
+      .apply({ privateKey: other.privateKey, peers: [{ publicKey: Key.parse(other.publicKey.toBase64()), allowedIPs: ['10.66.0.9/32'] }] })
+      .catch((e) => e);
+    expect(err).toMatchObject({ code: 'KEY_COLLIDES_WITH_PEER' });
+    expect((await backend.getDevice('lanrage0')).peers).toHaveLength(1);
+    await nm.close();
+  });
+});

@@ -198,7 +198,7 @@ export class UapiGetParser {
         peer.presharedKey = value === ZERO_HEX ? null : Key.fromHex(value, 'preshared');
         break;
       case 'endpoint':
-        peer.endpoint = parseEndpoint(value).text;
+        peer.endpoint = readEndpoint(value);
         break;
       case 'persistent_keepalive_interval':
         peer.persistentKeepalive = int(value, 0, 65535, key);
@@ -276,4 +276,14 @@ export class UapiSetParser {
     if (this.#errno === undefined) throw new LanrageError('PROTOCOL_ERROR', 'userspace set reply had no errno line');
     return this.#errno;
   }
+}
+
+/**
+ * An endpoint as the implementation reports it. A peer that roamed to a link-local address
+ * reads back with its zone (`[fe80::1%eth0]:51820`, E4): lanrage does not accept zones as input,
+ * but a read must never fail on one, so it is kept as reported once its shape is checked.
+ */
+function readEndpoint(value: string): string {
+  if (/^\[[0-9a-fA-F:.]+%[A-Za-z0-9_.-]{1,64}\]:[0-9]{1,5}$/.test(value)) return value;
+  return parseEndpoint(value).text;
 }

@@ -114,6 +114,18 @@ describe('UapiGetParser', () => {
     }
   });
 
+  it('E4 a peer that roamed to a link-local address reads back with its zone; a mapped IPv4 address round-trips; a bad zone is refused', () => {
+    const reply = (ep: string) => `public_key=${pk.toHex()}\nendpoint=${ep}\nerrno=0\n\n`;
+    const read = (ep: string) => {
+      const p = new UapiGetParser('wg0');
+      p.push(reply(ep));
+      return p.result().peers[0]?.endpoint;
+    };
+    expect(read('[fe80::1%eth0]:51820')).toBe('[fe80::1%eth0]:51820');
+    expect(read('[::ffff:192.0.2.1]:1')).toBe('[::ffff:192.0.2.1]:1');
+    expect(() => read('[fe80::1%eth0;rm]:51820')).toThrow();
+  });
+
   it.each([
     ['no key=value', 'garbage\n\n'],
     ['peer key before any peer', 'allowed_ip=10.0.0.0/8\nerrno=0\n\n'],
