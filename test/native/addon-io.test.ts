@@ -169,3 +169,29 @@ describeWith('native addon I/O thread and completions', [prerequisites.linux(), 
     expect(r.out.trim()).toBe('get,close,get-again:lo');
   });
 });
+
+describeWith('L9 on this machine: its kernel has no WireGuard module', [prerequisites.linux(), prerequisites.addon()], () => {
+  it('the kernel backend says why it is unavailable, and an operation is KERNEL_MODULE_MISSING with its remedy (the real family lookup)', () => {
+    const lib = join(dirname(fileURLToPath(import.meta.url)), '../../packages/native-linux/dist/index.js');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { KernelBackend } = await import(${JSON.stringify(lib)});
+         const be = new KernelBackend();
+         const a = await be.isAvailable();
+         const e = await be.getDevice('lrnomod0').catch((err) => err);
+         console.log(JSON.stringify({ a, code: e.code, remedy: e.remedy }));
+         await be.close();`,
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { a: { available: boolean; reason: string }; code: string; remedy: string };
+    if (out.a.available) return; // a kernel with the module: nothing to prove here (the VM suite covers it)
+    expect(out.a.reason).toMatch(/wireguard generic netlink family is missing/);
+    expect(out.code).toBe('KERNEL_MODULE_MISSING');
+    expect(out.remedy).toContain('modprobe wireguard');
+  });
+});

@@ -13,7 +13,6 @@ import {
   loadConfig,
   NetworkManager,
   validateInterfaceName,
-  validateTimeout,
   type WireGuardBackend,
 } from '@lanrage/core';
 import type { Io } from './io.js';
@@ -34,7 +33,6 @@ export interface GlobalOptions {
   interface?: string;
   backend?: BackendChoice;
   json?: boolean;
-  timeout?: string;
 }
 
 /**
@@ -109,20 +107,12 @@ export class FileLogger implements Logger {
 }
 
 export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promise<LanrageConfig> {
-  if (opts.timeout !== undefined) {
-    try {
-      validateTimeout(opts.timeout);
-    } catch (err) {
-      throw new LanrageError('INVALID_ARGUMENT', `--timeout: ${(err as Error).message}`);
-    }
-  }
   return loadConfig({
     ...(opts.config !== undefined ? { path: opts.config } : {}),
     env: ctx.io.env,
     overrides: {
       ...(opts.interface !== undefined ? { interfaceName: opts.interface } : {}),
       ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
-      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     },
   });
 }

@@ -81,7 +81,6 @@ describe('lanrage CLI against MemoryBackend', () => {
       [['peer', 'add', peer, '--allowed-ips', '10.0.0.0/33'], /not a valid allowed IP/],
       [['peer', 'add', peer, '--keepalive', 'often'], /keepalive/],
       [['completion', 'powershell'], /no completion for shell powershell/],
-      [['--timeout', 'soon', 'status'], /--timeout: timeout \(seconds\) must be an integer from 1 to 3600/],
     ];
     for (const [argv, message] of cases) {
       const r = await run(argv);
@@ -227,6 +226,20 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(rec).toMatchObject({ level: 'warn', allowedIP: '192.168.5.0/24', from: other, to: peer });
     const dev = await backend.getDevice('lanrage0');
     expect(dev.peers.find((p) => p.publicKey.toBase64() === other)?.allowedIPs).toEqual(['10.66.0.7/32']);
+  });
+
+  it('C4 apply never runs a wg-quick hook: the marker is never created, and the hooks are named as not applied', async () => {
+    await run(['up']);
+    const marker = join(dir, 'hook-ran');
+    const conf = join(dir, 'hooks.conf');
+    const hooks = ['PreUp', 'PostUp', 'PreDown', 'PostDown'].map((h) => `${h} = touch ${marker}`).join('\n');
+    await writeFile(conf, `[Interface]\n${hooks}\n\n[Peer]\nPublicKey = ${peer}\nAllowedIPs = 10.66.0.2/32\n`, { mode: 0o600 });
+    const r = await run(['apply', conf, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).ignored).toContain('Pre/Post hooks');
+    await run(['down']);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('logs prints the interface’s last records, one line each (torn lines and other interfaces skipped); --json as stored', async () => {

@@ -36,7 +36,6 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('-i, --interface <name>', "interface name (default: the config's interfaceName, lanrage0)")
     .addOption(new Option('-b, --backend <backend>', 'WireGuard backend').choices(BACKENDS))
     .option('--json', 'print one JSON document on stdout (errors as JSON on stderr)')
-    .option('--timeout <seconds>', "wait this long for wireguard-go or DNS before TIMEOUT (default: the config's timeout, 10)")
     .addHelpText('after', `\n${EXIT_CODE_HELP}\n\nPrivate and preshared keys are never taken from the command line or the environment: use files or stdin.`)
     .showSuggestionAfterError(true)
     // Every subcommand's --help lists the global options too (-i, --config, --json ...).

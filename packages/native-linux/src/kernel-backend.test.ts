@@ -93,3 +93,20 @@ describe('KernelBackend.changeRoutes', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('KernelBackend errors (L6, L9)', () => {
+  it('L6 a set that fails after some messages is PARTIAL_APPLY naming the applied and failed peer operations', async () => {
+    const be = new KernelBackend();
+    const peers = [1, 2, 3, 4].map((b) => ({ publicKey: key(b), allowedIPs: [`10.0.0.${b}/32`] }));
+    const err = await be.setDevice('lrt-partial', { peers }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'PARTIAL_APPLY', errno: 22, details: { appliedPeers: [0, 1], failedPeers: [2, 3], deviceApplied: true } });
+    expect(err.cause).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('L9 a missing wireguard generic netlink family (no module) is KERNEL_MODULE_MISSING with its remedy', async () => {
+    const be = new KernelBackend();
+    const err = await be.setDevice('lrt-nomodule', { peers: [{ publicKey: key(1), allowedIPs: ['10.0.0.1/32'] }] }).catch((e) => e);
+    expect(err).toMatchObject({ code: 'KERNEL_MODULE_MISSING' });
+    expect(err.remedy).toContain('modprobe wireguard');
+  });
+});

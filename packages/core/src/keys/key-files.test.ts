@@ -106,6 +106,24 @@ describe('ensureKeys', () => {
     expect(await codeOf(ensureKeys(dir))).toBe('UNSAFE_KEY_FILE');
   });
 
+  it('C2 a FIFO as the private key is refused at once (never a hang), and so is one owned by another user', async () => {
+    await chmod(dir, 0o700);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', ['-m', '600', join(dir, 'private.key')]);
+    const t0 = Date.now();
+    expect(await codeOf(ensureKeys(dir))).toBe('UNSAFE_KEY_FILE');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    await rm(join(dir, 'private.key'));
+    const { privateKey } = generateKeyPair();
+    await writeFile(join(dir, 'private.key'), `${privateKey.toBase64()}\n`, { mode: 0o600 });
+    if (process.getuid?.() === 0) {
+      const { chown } = await import('node:fs/promises');
+      await chown(join(dir, 'private.key'), 65534, 65534);
+      expect(await codeOf(ensureKeys(dir))).toBe('UNSAFE_KEY_FILE');
+      expect(await codeOf(loadKeyFile(join(dir, 'private.key'), 'private'))).toBe('UNSAFE_KEY_FILE');
+    }
+  });
+
   it('K5 an empty private key file is EMPTY_KEY_FILE, not "no key"', async () => {
     await chmod(dir, 0o700);
     await writeFile(join(dir, 'private.key'), '', { mode: 0o600 });

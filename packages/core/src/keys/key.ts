@@ -119,7 +119,11 @@ export class Key {
   /** Parses a key given as hex (the userspace UAPI's encoding). */
   static fromHex(hex: string, kind: KeyKind = 'public'): Key {
     if (!/^[0-9a-f]{64}$/i.test(hex)) throw new LanrageError('INVALID_KEY', `${kind} key is not 64 hex digits`);
-    return new Key(new Uint8Array(Buffer.from(hex, 'hex')), kind);
+    // Buffer.from(string) may hand out a slice of the shared pool: copy, then wipe that slice (P6).
+    const decoded = Buffer.from(hex, 'hex');
+    const bytes = new Uint8Array(decoded);
+    decoded.fill(0);
+    return new Key(bytes, kind);
   }
 
   /** Accepts a Key (re-tagged to `kind` when it differs) or a string. */

@@ -14,10 +14,12 @@ export function clamp(bytes: Uint8Array): Uint8Array {
 }
 
 function random32(): Uint8Array {
-  // Buffer.alloc + randomFill would also do; randomBytes never returns a pooled slab (P6).
+  // randomBytes never returns a pooled slab (P6); its buffer is wiped once copied.
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(randomBytes(32));
+    const raw = randomBytes(32);
+    bytes = new Uint8Array(raw);
+    raw.fill(0);
   } catch (cause) {
     throw new LanrageError('INTERNAL', 'the system random number generator failed', { cause });
   }

@@ -165,19 +165,16 @@ export class UserspaceBackend implements WireGuardBackend {
   }
 
   /**
-   * Reads the device. A live UAPI socket whose tun device is not in this network namespace is
-   * another namespace's interface (wireguard-go's socket directory is shared by every
-   * namespace): INTERFACE_EXISTS, never adopted as ours.
+   * Reads the device over its UAPI socket, wherever its tun device is: wireguard-go's socket
+   * directory is shared by every network namespace, so a monitor may read another namespace's
+   * interface. Link operations (addresses, MTU, link state) and deleteInterface refuse one.
    */
   async getDevice(name: string): Promise<DeviceStatus> {
-    let dev: DeviceStatus;
     try {
-      dev = await this.#conn(name).get();
+      return await this.#conn(name).get();
     } catch (err) {
       return this.#explain(name, err);
     }
-    if (!(await this.#link.linkExists(name))) throw foreignNamespace(name, this.socketPath(name));
-    return dev;
   }
 
   /** Whether this implementation understands `allowed_ip=-prefix` (probed once, without side effects). */
@@ -279,10 +276,18 @@ export class UserspaceBackend implements WireGuardBackend {
     );
   }
 
+  /**
+   * The interface is ours to configure: its socket answers and its tun device is in this network
+   * namespace. A live socket without that link is another namespace's interface (INTERFACE_EXISTS):
+   * `initialize` reads its link before it sets a key, so it never adopts one (nor rewrites its key).
+   */
   async #ensureExists(name: string): Promise<void> {
     validateInterfaceName(name);
     const state = await probeSocket(this.socketPath(name));
-    if (state === 'live' || state === 'denied') return;
+    if (state === 'live' || state === 'denied') {
+      if (!(await this.#link.linkExists(name))) throw foreignNamespace(name, this.socketPath(name));
+      return;
+    }
     await this.#explain(name, new LanrageError('INTERFACE_NOT_FOUND', `interface ${name} does not exist`));
   }
 

@@ -1,6 +1,8 @@
 // A stand-in addon for unit tests: records a copy of every op at the moment setDevice is called
 // (as the real addon copies it) and resolves at once; records route calls and link lookups.
-// A link named lrt-missing does not exist (ENODEV, as the addon rejects).
+// A link named lrt-missing does not exist (ENODEV, as the addon rejects). A set on lrt-partial
+// fails after its first message (2 peer operations applied: EINVAL, as a kernel refusing a later
+// message); one on lrt-nomodule fails the family lookup (ENOENT: no wireguard module).
 const calls = [];
 // What listRoutes resolves with.
 const routes = [];
@@ -8,6 +10,16 @@ const noDevice = (name) => Object.assign(new Error(`no link ${name}: No such dev
 class NativeBackend {
   setDevice(name, bytes, length) {
     calls.push({ name, bytes: Uint8Array.from(bytes.subarray(0, length)) });
+    if (name === 'lrt-partial') {
+      return Promise.reject(
+        Object.assign(new Error('Invalid argument'), { code: 'EINVAL', errno: 22, syscall: 'netlink', appliedMessages: 1, appliedPeers: 2 }),
+      );
+    }
+    if (name === 'lrt-nomodule') {
+      return Promise.reject(
+        Object.assign(new Error('resolving the wireguard family: No such file or directory'), { code: 'ENOENT', errno: 2, syscall: 'netlink' }),
+      );
+    }
     return Promise.resolve(1);
   }
   getLink(name) {

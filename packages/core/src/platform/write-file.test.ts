@@ -1,0 +1,68 @@
+import { constants } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// P3: the order that makes a write survive a power cut: the file's data fsynced, then renamed
+// (or linked) into place, then the directory fsynced. Recorded by wrapping node:fs for this file.
+const events = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...real,
+    fsync: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      events.push('fsync');
+      real.fsync(fd, cb);
+    },
+  };
+});
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...real,
+    open: (path: string, flags: number | string, mode?: number) => {
+      events.push(typeof flags === 'number' && (flags & constants.O_DIRECTORY) !== 0 ? 'open dir' : 'open file');
+      return real.open(path, flags, mode);
+    },
+    rename: (a: string, b: string) => {
+      events.push('rename');
+      return real.rename(a, b);
+    },
+    link: (a: string, b: string) => {
+      events.push('link');
+      return real.link(a, b);
+    },
+  };
+});
+
+const { replaceFileAtomically } = await import('./write-file.js');
+const { writeFileExclusive } = await import('../keys/key-files.js');
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lanrage-write-'));
+  events.length = 0;
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('P3 durable writes', () => {
+  it('replaceFileAtomically: data fsynced, renamed into place, then the directory fsynced; 0600; no temp file left', async () => {
+    await replaceFileAtomically(join(dir, 'state.json'), ['{"a":', '1}\n']);
+    expect(events).toEqual(['open file', 'fsync', 'rename', 'open dir', 'fsync']);
+    expect(await readFile(join(dir, 'state.json'), 'utf8')).toBe('{"a":1}\n');
+    expect((await stat(join(dir, 'state.json'))).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['state.json']);
+  });
+
+  it('writeFileExclusive (keys): data fsynced, linked into place (never over an existing file), then the directory fsynced', async () => {
+    expect(await writeFileExclusive(dir, 'private.key', 'k\n')).toBe(true);
+    expect(events).toEqual(['open file', 'fsync', 'link', 'open dir', 'fsync']);
+    events.length = 0;
+    expect(await writeFileExclusive(dir, 'private.key', 'other\n')).toBe(false);
+    expect(await readFile(join(dir, 'private.key'), 'utf8')).toBe('k\n');
+    expect(await readdir(dir)).toEqual(['private.key']);
+  });
+});
