@@ -66,6 +66,18 @@ describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisi
     expect((await backend.getDevice(NAME)).peers).toHaveLength(0);
   });
 
+  it('A5 an empty allowed-IP list clears them; an absent one leaves them as they are (a real wireguard-go)', async () => {
+    const p = keyN(900010);
+    const ips = async () => (await backend.getDevice(NAME)).peers.find((x) => x.publicKey.equals(p))?.allowedIPs.sort();
+    await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPs: ['10.77.0.0/24', 'fd77::/64'] }] });
+    expect(await ips()).toEqual(['10.77.0.0/24', 'fd77::/64']);
+    await backend.setDevice(NAME, { peers: [{ publicKey: p, endpoint: '192.0.2.77:7' }] }); // absent: unchanged
+    expect(await ips()).toEqual(['10.77.0.0/24', 'fd77::/64']);
+    await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPs: [] }] }); // empty: cleared
+    expect(await ips()).toEqual([]);
+    await backend.setDevice(NAME, { peers: [{ publicKey: p, remove: true }] });
+  });
+
   it('A6 single allowed-IP removal on an implementation without it is UNSUPPORTED, never a silent add', async () => {
     const p = keyN(900003);
     await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPs: ['10.7.0.0/16', '10.6.0.0/16'] }] });

@@ -44,7 +44,71 @@ function genKeys(n) {
   });
 }
 
-export function faultCases(test) {
+export function faultCases(test, be) {
+  test('X2 (kernel): the link deleted while a 5,000-peer read and a 5,000-peer set are in flight: typed errors, no leaked descriptor, the name works again', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { Key } = await import('@lanrage/core');
+    const dev = 'lrk-x2';
+    await be.deleteInterface(dev).catch(() => {});
+    await be.createInterface(dev);
+    const key = (i) => {
+      const b = new Uint8Array(32).fill(0x58);
+      b[0] = i & 0xff;
+      b[1] = (i >> 8) & 0xff;
+      return Key.fromBytes(b);
+    };
+    const peers = Array.from({ length: 5000 }, (_, i) => ({ publicKey: key(i), allowedIPs: [`10.${90 + (i >> 8)}.${i & 0xff}.0/24`] }));
+    await be.setDevice(dev, { peers });
+    const fds = readdirSync('/proc/self/fd').length;
+    const outcomes = [];
+    for (let round = 0; round < 3; round++) {
+      const read = be.getDevice(dev).then(
+        () => 'read ok',
+        (e) => `read ${e.code}`,
+      );
+      const set = be.setDevice(dev, { peers: peers.map((p) => ({ ...p, persistentKeepalive: round + 1 })) }).then(
+        () => 'set ok',
+        (e) => `set ${e.code}`,
+      );
+      spawnSync('ip', ['link', 'del', dev]);
+      const got = await Promise.all([read, set]);
+      outcomes.push(got.join(', '));
+      for (const g of got) check(/ok$|INTERFACE_NOT_FOUND$|PARTIAL_APPLY$|DUMP_INCONSISTENT$/.test(g), `a typed outcome (${g})`);
+      await be.createInterface(dev); // the name works again
+      await be.setDevice(dev, { peers: peers.slice(0, 10) });
+      check((await be.getDevice(dev)).peers.length === 10, 'a fresh interface of the same name is usable');
+      await be.setDevice(dev, { peers });
+    }
+    await be.deleteInterface(dev);
+    check(readdirSync('/proc/self/fd').length <= fds, `no descriptor leaked (${fds} before)`);
+    return { outcomes };
+  });
+
+  test('L13 (kernel): a backend opened as root, used after the process dropped to an unprivileged user, gets PERMISSION_DENIED', async () => {
+    const lib = join(here, '../../packages/native-linux/dist/index.js');
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { KernelBackend } = await import(${JSON.stringify(lib)});
+         const be = new KernelBackend();
+         await be.createInterface('lrk-l13');
+         await be.getDevice('lrk-l13'); // the sockets are open, as root
+         process.setgid(65534); process.setuid(65534);
+         const e = await be.setDevice('lrk-l13', { listenPort: 1234 }).then(() => 'OK', (err) => err.code);
+         console.log(JSON.stringify({ set: e }));
+         await be.close();`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    spawnSync('ip', ['link', 'del', 'lrk-l13']);
+    check(r.status === 0, `child (${r.stderr})`);
+    const out = JSON.parse(r.stdout);
+    check(out.set === 'PERMISSION_DENIED', `a set after dropping root: ${out.set}`);
+    return out;
+  });
+
   test('faults F1 (kernel): kill -9 of `up` at four points: the key is whole or absent and never replaced; the next up is active', async () => {
     const n = node('lrk-f1', 51931);
     let identity = null;

@@ -507,6 +507,20 @@ test('real traffic between two namespaces, configured only through KernelBackend
   }
 });
 
+test('A5 an empty allowed-IP list clears them, an absent one leaves them (the kernel)', async () => {
+  const dev = 'lrk-a5';
+  await fresh(dev);
+  const p = keyN(7005);
+  const ips = async () => (await be.getDevice(dev)).peers.find((x) => x.publicKey.equals(p))?.allowedIPs.sort();
+  await be.setDevice(dev, { peers: [{ publicKey: p, allowedIPs: ['10.77.0.0/24', 'fd77::/64'] }] });
+  eq(await ips(), ['10.77.0.0/24', 'fd77::/64'], 'set');
+  await be.setDevice(dev, { peers: [{ publicKey: p, endpoint: '192.0.2.77:7' }] });
+  eq(await ips(), ['10.77.0.0/24', 'fd77::/64'], 'absent: unchanged');
+  await be.setDevice(dev, { peers: [{ publicKey: p, allowedIPs: [] }] });
+  eq(await ips(), [], 'empty: cleared');
+  await be.deleteInterface(dev);
+});
+
 test('the lanrage CLI on the kernel backend: up, status --json, down', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lrk-cli-'));
   const cli = join(here, '../../packages/cli/dist/bin.js');
@@ -582,7 +596,7 @@ test('routes: one changeRoutes call adds 2,000 and removes 1,000 plus missing on
 });
 
 managerCases(test);
-faultCases(test);
+faultCases(test, be);
 
 test('cleanup: no test link is left', async () => {
   for (const n of await be.listDevices()) if (n.startsWith('lrk')) await be.deleteInterface(n);

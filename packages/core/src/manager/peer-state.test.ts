@@ -229,3 +229,22 @@ describe('K10 in apply', () => {
     await nm.close();
   });
 });
+
+describe('K7 an unclamped imported private key', () => {
+  it('is the same identity as its clamped form: a second apply changes nothing (keys compare by their public keys)', async () => {
+    const backend = new MemoryBackend();
+    const nm = new NetworkManager(config, { backend });
+    await nm.initialize();
+    const { Key } = await import('../keys/key.js');
+    const raw = generateKeyPair().privateKey.bytes();
+    raw[0] = (raw[0] as number) | 7; // low bits set,
+    raw[31] = (raw[31] as number) | 128; // and the top bit: not clamped
+    const unclamped = Key.fromBytes(raw, 'private');
+    const first = await nm.apply({ privateKey: unclamped, peers: [] });
+    expect(first.plan.device).toEqual(['private key (new public key)']);
+    const second = await nm.apply({ privateKey: Key.fromBytes(raw, 'private'), peers: [] });
+    expect(second.plan.device).toEqual([]);
+    expect(second.applied).toBe(false);
+    await nm.close();
+  });
+});
