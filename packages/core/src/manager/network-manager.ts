@@ -164,6 +164,8 @@ export class NetworkManager {
   #cleanedUp = false;
   /** Per peer: the slot of an operation still resolving its endpoint's host name (keeps the peer's order). */
   readonly #resolving = new Map<string, Promise<void>>();
+  /** Cancels host-name lookups still running when the interface is cleaned up (E5). */
+  #lookups = new AbortController();
   #ownCidr: Cidr | undefined;
   /**
    * While initialize runs, the device it reads (empty, before the saved peers are back) must
@@ -662,7 +664,9 @@ export class NetworkManager {
     };
     const ready = (async () => {
       await before; // never rejects
-      if (norm.endpoint?.family === 0) norm.endpoint = await resolveEndpoint(norm.endpoint, { timeoutMs: this.config.timeout * 1000 });
+      if (norm.endpoint?.family === 0) {
+        norm.endpoint = await resolveEndpoint(norm.endpoint, { timeoutMs: this.config.timeout * 1000, signal: this.#lookups.signal });
+      }
     })();
     return ready.then(
       () => {
@@ -861,8 +865,10 @@ export class NetworkManager {
     return this.#readDevice();
   }
 
-  /** Deletes the interface and releases the backend. Idempotent. */
+  /** Deletes the interface and releases the backend. Idempotent. Host-name lookups still running fail at once (INTERFACE_NOT_FOUND). */
   async cleanup(): Promise<void> {
+    this.#lookups.abort(notUp(this.interfaceName));
+    this.#lookups = new AbortController();
     await this.#timed(
       'cleanup',
       () => ({}),
