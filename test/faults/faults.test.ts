@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateKeyPair } from '@lanrage/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeNamespaces, namespacePrerequisites, sh, sleep, tryRun } from '../helpers/netns.js';
 import { describeWith } from '../helpers/prerequisites.js';
@@ -69,11 +70,7 @@ describeWith(
       return { dir, env, run, killAfter, statusJson, keyText, state, stateDoc, pid, wgDump, name };
     }
 
-    const keys = (n: number) =>
-      Array.from({ length: n }, () => {
-        const priv = spawnSync(process.execPath, [BIN, 'genkey'], { encoding: 'utf8' }).stdout;
-        return spawnSync(process.execPath, [BIN, 'pubkey'], { input: priv, encoding: 'utf8' }).stdout.trim();
-      });
+    const keys = (n: number) => Array.from({ length: n }, () => generateKeyPair().publicKey.toBase64());
     const noTemps = (dir: string) => {
       for (const sub of ['keys', 'state']) {
         const d = join(dir, sub);

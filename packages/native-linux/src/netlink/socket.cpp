@@ -64,12 +64,12 @@ Result<NetlinkSocket> NetlinkSocket::open(int protocol, int receiveTimeoutMs) {
   return s;
 }
 
-NetlinkSocket NetlinkSocket::fromConnectedFd(UniqueFd fd, uint32_t portid) {
+NetlinkSocket NetlinkSocket::fromConnectedFd(UniqueFd fd, uint32_t portid, size_t receiveBuffer) {
   NetlinkSocket s;
   s.fd_ = std::move(fd);
   s.portid_ = portid;
   s.connected_ = true;
-  s.rx_.resize(256 * 1024);
+  s.rx_.resize(receiveBuffer);
   return s;
 }
 

@@ -41,8 +41,9 @@ struct BatchAck {
 class NetlinkSocket {
  public:
   static Result<NetlinkSocket> open(int protocol, int receiveTimeoutMs = 30'000);
-  // A socket already connected to a peer that plays the kernel (tests use a socketpair).
-  static NetlinkSocket fromConnectedFd(UniqueFd fd, uint32_t portid);
+  // A socket already connected to a peer that plays the kernel (tests use a socketpair, and a
+  // small receive buffer to exercise its growth).
+  static NetlinkSocket fromConnectedFd(UniqueFd fd, uint32_t portid, size_t receiveBuffer = 256 * 1024);
   NetlinkSocket(NetlinkSocket&&) noexcept = default;
   NetlinkSocket& operator=(NetlinkSocket&&) noexcept = default;
 

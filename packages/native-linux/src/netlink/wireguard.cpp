@@ -345,8 +345,10 @@ Result<Device> WireGuard::getDevice(const std::string& ifname, int retries, bool
     Status s = sock_.request(mb, [&](const MessageView& v) { return parser.feed(v.payload, v.payloadLen); }, opts);
     if (!s.ok()) {
       auto e = s.error();
-      // A reply bigger than the buffer: the buffer has grown, read again (stale parts are dropped by seq).
-      if (e.err == EMSGSIZE && e.syscall == "recvmsg" && attempt < retries) continue;
+      // A reply bigger than the buffer (it has grown), or replies the kernel dropped because the
+      // socket's queue was full (ENOBUFS, L7): read the whole dump again (stale parts are dropped
+      // by their sequence number).
+      if ((e.err == EMSGSIZE || e.err == ENOBUFS) && e.syscall == "recvmsg" && attempt < retries) continue;
       if (e.message.empty() || e.syscall == "netlink") e.message = "reading WireGuard device " + ifname;
       return e;
     }

@@ -61,7 +61,8 @@ struct FakeKernel {
   NetlinkSocket sock;
   std::thread thread;
   int other;
-  FakeKernel(int requests, std::function<std::vector<std::vector<uint8_t>>(int, uint32_t)> script) : sock(make(&other)) {
+  FakeKernel(int requests, std::function<std::vector<std::vector<uint8_t>>(int, uint32_t)> script, size_t receiveBuffer = 256 * 1024)
+      : sock(make(&other, receiveBuffer)) {
     thread = std::thread([this, requests, script]() {
       std::vector<uint8_t> buf(65536);
       for (int i = 0; i < requests; i++) {
@@ -77,11 +78,11 @@ struct FakeKernel {
     thread.join();
     ::close(other);
   }
-  static NetlinkSocket make(int* other) {
+  static NetlinkSocket make(int* other, size_t receiveBuffer) {
     int fds[2];
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
     *other = fds[1];
-    return NetlinkSocket::fromConnectedFd(UniqueFd(fds[0]), kPort);
+    return NetlinkSocket::fromConnectedFd(UniqueFd(fds[0]), kPort, receiveBuffer);
   }
 };
 
@@ -161,6 +162,18 @@ TEST(WireGuardDump, RestartsOnDumpIntrAndUsesTheCleanDump) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.value().peers.size(), 1u);
   EXPECT_EQ(r.value().peers[0].publicKey[0], 2);  // from the second, consistent dump
+}
+
+TEST(WireGuardDump, AReplyLargerThanTheReceiveBufferGrowsItAndTheDumpIsReadAgain) {
+  // L7: MSG_TRUNC reports the datagram's real size; the buffer grows and the dump restarts
+  // (never a mis-parse of a cut message).
+  FakeKernel k(
+      2, [](int i, uint32_t seq) { return std::vector<std::vector<uint8_t>>{deviceMessage(seq, 0, static_cast<uint8_t>(i + 5)), done(seq)}; }, 32);
+  WireGuard wg(std::move(k.sock), 21);
+  auto r = wg.getDevice("wg0");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r.value().peers.size(), 1u);
+  EXPECT_EQ(r.value().peers[0].publicKey[0], 6);  // from the second dump, read whole
 }
 
 TEST(WireGuardDump, GivesUpAfterBoundedRetries) {
