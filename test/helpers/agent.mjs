@@ -2,7 +2,7 @@
 // JSON requests ({id, method, args}) line by line on stdin and answers on stdout, calling
 // NetworkManager only, so tests configure interfaces exactly as an embedder would.
 import { createInterface } from 'node:readline';
-import { createNetworkManager, Key } from 'lanrage';
+import { createNetworkManager, generateKeyPair, Key } from 'lanrage';
 
 // The embedder's entry: the lanrage package picks the backend and link control.
 const manager = await createNetworkManager();
@@ -18,6 +18,19 @@ const methods = {
     const r = await manager.apply({ peers: spec.peers.map((p) => ({ ...p, publicKey: Key.parse(p.publicKey) })) }, spec.options ?? {});
     const { config: _config, ...plan } = r.plan;
     return { applied: r.applied, plan };
+  },
+  /** A new key pair for this node through apply, keeping every peer as it is; returns the new public key. */
+  rotateKey: async () => {
+    const { privateKey, publicKey } = generateKeyPair();
+    const d = await manager.getDevice();
+    const peers = d.peers.map((p) => ({
+      publicKey: p.publicKey,
+      allowedIPs: p.allowedIPs,
+      ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+      ...(p.persistentKeepalive ? { persistentKeepalive: p.persistentKeepalive } : {}),
+    }));
+    await manager.apply({ privateKey, peers });
+    return publicKey.toBase64();
   },
   cleanup: () => manager.cleanup(),
   device: async () => {

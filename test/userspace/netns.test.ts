@@ -125,6 +125,30 @@ describeWith('userspace backend between two network namespaces', namespacePrereq
     expect(roamed).toEqual([`10.203.0.1:51820 -> 10.203.1.1:51820`]);
   });
 
+  it('X5 a new private key while traffic flows: the peer that learns the new public key handshakes at once; the old key no longer works', async () => {
+    expect(typeof (await a.call('measureLatency', '10.66.0.2', 3000))).toBe('number');
+    const oldA = pubA;
+    const newA = await a.call<string>('rotateKey');
+    expect(newA).not.toBe(oldA);
+    // B swaps A's old key for the new one (what LANrage's coordinator would tell it).
+    const bPeer = (await b.call<Device>('device')).peers.find((p) => p.publicKey === oldA);
+    await b.call('removePeer', oldA);
+    await b.call('addPeer', { publicKey: newA, endpoint: bPeer?.endpoint ?? '10.203.0.1:51820', allowedIPs: ['10.66.0.1/32'] });
+    const t0 = Date.now();
+    let ms: number | null = null;
+    for (let i = 0; i < 5 && ms === null; i++) ms = await a.call<number | null>('measureLatency', '10.66.0.2', 1000);
+    expect(typeof ms).toBe('number');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const seen = (await b.call<Device>('device')).peers;
+    expect(seen.map((p) => p.publicKey)).toEqual([newA]);
+    expect(seen[0]?.lastHandshakeSec).toBeGreaterThan(0);
+    // The node's identity is its key file: initialize() puts that key back; B follows again.
+    expect((await a.call<{ publicKey: string }>('initialize')).publicKey).toBe(oldA);
+    await b.call('removePeer', newA);
+    await b.call('addPeer', { publicKey: oldA, endpoint: bPeer?.endpoint ?? '10.203.0.1:51820', allowedIPs: ['10.66.0.1/32'] });
+    expect(typeof (await a.call('measureLatency', '10.66.0.2', 3000))).toBe('number');
+  });
+
   it('removePeer stops traffic', async () => {
     await a.call('removePeer', pubB);
     expect(await a.call('measureLatency', '10.66.0.2', 1500)).toBeNull();
