@@ -28,7 +28,7 @@ export interface WindowsBackendOptions {
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   fs?: DriverFs;
-  /** Budget for a tunnel service to reach RUNNING (default 90 s, A3). */
+  /** Budget for a tunnel service to reach RUNNING (default 90 s, windows-anchors A3). */
   startTimeoutMs?: number;
   /** Budget for a service to disappear after uninstall or to leave delete-pending (default 30 s). */
   stopTimeoutMs?: number;
