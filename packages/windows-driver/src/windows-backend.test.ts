@@ -86,6 +86,8 @@ class FakeWindows {
         return { code: 0, stdout: fx('sc/running.stdout'), stderr: '' };
       case 'starting':
         return { code: 0, stdout: fx('sc/start-pending.stdout'), stderr: '' };
+      case 'stopping':
+        return { code: 0, stdout: fx('sc/stop-pending.stdout'), stderr: '' };
       default:
         return {
           code: 0,
@@ -430,6 +432,19 @@ describe('WindowsBackend lifecycle', () => {
     const err = (await backend.deleteInterface('lanrage0').catch((e) => e)) as LanrageError;
     expect(err.code).toBe('SERVICE_FAILED');
     expect(err.remedy).toMatch(/services\.msc|reboot/);
+  });
+
+  it('W5 a service stuck in STOP_PENDING after uninstall is SERVICE_FAILED within the stop budget, naming the state, with a remedy for it', async () => {
+    await backend.createInterface('lanrage0');
+    win.onUninstall = ['stopping'];
+    const t0 = clock;
+    const err = (await backend.deleteInterface('lanrage0').catch((e) => e)) as LanrageError;
+    expect(err.code).toBe('SERVICE_FAILED');
+    expect(err.message).toContain('stuck stopping (STOP_PENDING)');
+    expect(err.details).toMatchObject({ state: 'stopping' });
+    expect(err.remedy).toContain('taskkill /f /fi "SERVICES eq WireGuardTunnel$lanrage0"');
+    expect(clock - t0).toBeGreaterThanOrEqual(30_000);
+    expect(clock - t0).toBeLessThan(40_000);
   });
 
   it.each(Array.from({ length: 16 }, (_, i) => i + 1))('a start that ends STOPPED with 1066/%i is SERVICE_FAILED with its reason', async (n) => {

@@ -179,13 +179,23 @@ export class WindowsBackend implements WireGuardBackend {
 
   /** Waits out a service that is marked for deletion (1072, pitfall 3). */
   async #waitGone(name: string): Promise<void> {
+    let last = 'absent';
     try {
-      await this.#waitFor(name, this.#stopTimeoutMs, 'disappear', (s) => s.state === 'absent');
+      await this.#waitFor(name, this.#stopTimeoutMs, 'disappear', (s) => {
+        last = s.state;
+        return s.state === 'absent';
+      });
     } catch (err) {
       if ((err as LanrageError).code === 'TIMEOUT') {
-        throw new LanrageError('SERVICE_FAILED', `${serviceName(name)} is marked for deletion but is still there`, {
+        // A tunnel that never finishes stopping (W5) is a different fault from one only marked for deletion.
+        const why = last === 'stopping' ? 'is stuck stopping (STOP_PENDING)' : 'is marked for deletion but is still there';
+        throw new LanrageError('SERVICE_FAILED', `${serviceName(name)} ${why}`, {
           cause: err,
-          remedy: 'Close services.msc and any tool holding the service open, or reboot, then retry.',
+          remedy:
+            last === 'stopping'
+              ? `Its process does not answer: end it (taskkill /f /fi "SERVICES eq ${serviceName(name)}") or reboot, then retry.`
+              : 'Close services.msc and any tool holding the service open, or reboot, then retry.',
+          details: { state: last },
         });
       }
       throw err;
