@@ -29,6 +29,29 @@ describeWith('netlink core C++ tests', [prerequisites.gtest(), prerequisites.cma
     expect(r.stdout).toMatch(/\[ {2}PASSED {2}\] \d+ tests?\./);
     expect(r.status, r.stdout.slice(-3000) + r.stderr.slice(-3000)).toBe(0);
   }, 600_000);
+
+  it('X4 the same suite under ThreadSanitizer: the I/O queue, its polling window and the fake kernel threads race with nothing', () => {
+    const build = join(pkg, 'build-tsan');
+    execFileSync(
+      'cmake',
+      [
+        '-S',
+        pkg,
+        '-B',
+        build,
+        '-DLANRAGE_ADDON=OFF',
+        '-DLANRAGE_TESTS=ON',
+        '-DCMAKE_BUILD_TYPE=Debug',
+        '-DCMAKE_CXX_FLAGS=-fsanitize=thread -fno-omit-frame-pointer',
+      ],
+      { stdio: 'pipe' },
+    );
+    execFileSync('cmake', ['--build', build, '-j2'], { stdio: 'pipe', maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(join(build, 'netlink_tests'), [], { encoding: 'utf8', env: { ...process.env, TSAN_OPTIONS: 'halt_on_error=1' } });
+    expect(r.stdout).toMatch(/\[ {2}PASSED {2}\] \d+ tests?\./);
+    expect(r.stderr).not.toContain('ThreadSanitizer');
+    expect(r.status, r.stdout.slice(-3000) + r.stderr.slice(-3000)).toBe(0);
+  }, 600_000);
 });
 
 describeWith('fuzzing the parsers of untrusted bytes', [prerequisites.clang(), prerequisites.clangRuntime(), prerequisites.cmake()], () => {

@@ -3,6 +3,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type BackendChoice,
+  childPath,
   formatLogRecord,
   hasNetAdmin,
   isValidInterfaceName,
@@ -149,5 +150,5 @@ export async function createManager(ctx: CliContext, opts: GlobalOptions, comman
  * (0600, no private key), written by every change made through lanrage, read back by `up`.
  */
 export function statePathOf(config: LanrageConfig): string {
-  return join(config.configDir, 'state', `${config.interfaceName}.json`);
+  return childPath(join(config.configDir, 'state'), `${config.interfaceName}.json`);
 }

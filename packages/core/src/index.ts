@@ -68,6 +68,7 @@ export {
   resolveDeviceConfig,
   SelfPeerCheck,
 } from './normalize.js';
+export { childPath } from './platform/child-path.js';
 export { acquireInterfaceLock, type InterfaceLockOptions, type ReleaseLock } from './platform/interface-lock.js';
 export { hasNetAdmin } from './platform/privileges.js';
 export { jsonErrorPosition, type ReadFileOptions, readRegularFile } from './platform/read-file.js';

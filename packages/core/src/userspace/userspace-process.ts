@@ -4,6 +4,7 @@ import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat, write
 import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { LanrageError } from '../errors.js';
+import { childPath } from '../platform/child-path.js';
 
 export interface UserspaceProcessOptions {
   /** `wireguard-go` (searched in PATH) or an absolute path; boringtun's CLI takes the same `-f <name>`. */
@@ -113,15 +114,15 @@ export class UserspaceProcesses {
   }
 
   socketPath(name: string): string {
-    return join(this.#opts.socketDir, `${name}.sock`);
+    return childPath(this.#opts.socketDir, `${name}.sock`);
   }
 
   logPath(name: string): string {
-    return join(this.#opts.runDir, `${name}.log`);
+    return childPath(this.#opts.runDir, `${name}.log`);
   }
 
   #pidPath(name: string): string {
-    return join(this.#opts.runDir, `${name}.pid`);
+    return childPath(this.#opts.runDir, `${name}.pid`);
   }
 
   async #readPid(name: string): Promise<number | null> {
