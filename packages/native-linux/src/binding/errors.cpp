@@ -8,40 +8,11 @@ namespace lanrage::binding {
 
 namespace {
 
+// glibc's own name for an errno ("EADDRINUSE"), as Node's fs errors carry: one source instead of
+// a hand-kept table (strerrorname_np is glibc 2.32, below the prebuilds' 2.35 floor).
 const char* errnoName(int e) {
-  switch (e) {
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EINTR: return "EINTR";
-    case EIO: return "EIO";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case ENODEV: return "ENODEV";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case ERANGE: return "ERANGE";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EPROTO: return "EPROTO";
-    case EMSGSIZE: return "EMSGSIZE";
-    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case EPFNOSUPPORT: return "EPFNOSUPPORT";
-    case EAFNOSUPPORT: return "EAFNOSUPPORT";
-    case EADDRINUSE: return "EADDRINUSE";
-    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case ENETUNREACH: return "ENETUNREACH";
-    case ENOBUFS: return "ENOBUFS";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EHOSTUNREACH: return "EHOSTUNREACH";
-    case ESRCH: return "ESRCH";
-    case EOVERFLOW: return "EOVERFLOW";
-    case ENOKEY: return "ENOKEY";
-    default: return "EUNKNOWN";
-  }
+  const char* name = ::strerrorname_np(e);
+  return name != nullptr ? name : "EUNKNOWN";
 }
 
 }  // namespace
