@@ -14,7 +14,7 @@ import { UapiConnection } from './uapi-connection.js';
 import { findExecutable, probeSocket, UserspaceProcesses } from './userspace-process.js';
 
 export interface UserspaceBackendOptions {
-  /** The implementation to start: default `LANRAGE_WG_USERSPACE`, else `wireguard-go`. */
+  /** The implementation to start (default `wireguard-go`; the config's `userspaceImplementation`, i.e. LANRAGE_WG_USERSPACE, is passed here by createNetworkManager). */
   implementation?: string;
   /** Where implementations put their sockets (default `/var/run/wireguard`, as wg expects). */
   socketDir?: string;
@@ -47,7 +47,7 @@ export class UserspaceBackend implements WireGuardBackend {
   #removeIpSupport = new Map<string, Promise<boolean>>();
 
   constructor(options: UserspaceBackendOptions = {}) {
-    this.#implementation = options.implementation ?? process.env.LANRAGE_WG_USERSPACE ?? 'wireguard-go';
+    this.#implementation = options.implementation ?? 'wireguard-go';
     this.maxPeers = /(^|\/)wireguard-go$/.test(this.#implementation) ? WIREGUARD_GO_MAX_PEERS : undefined;
     this.#socketDir = options.socketDir ?? '/var/run/wireguard';
     this.#timeoutMs = options.timeoutMs ?? 10_000;
