@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { assertJsonRun } from '../../packages/cli/src/output/cli-schema.test-helper.js';
 import { makeNamespaces, namespacePrerequisites, sh, sleep, tryRun } from '../helpers/netns.js';
 import { describeWith, prerequisites } from '../helpers/prerequisites.js';
 

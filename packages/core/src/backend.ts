@@ -4,18 +4,7 @@ import type { RouteDelta } from './manager/peer-index.js';
 import type { Availability, DeviceConfig, DeviceStatus, LinkState, PeerStatus } from './types.js';
 
 /** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
-export interface PartialApplyDetails {
-  /** Indexes into `config.peers` of operations that were applied before the failure. */
-  appliedPeers: number[];
-  /**
-   * Indexes of operations that were not (completely) applied. WireGuard never rolls back, so the
-   * first of these may be half-applied (e.g. a peer created whose allowed IP was refused):
-   * re-read the device before retrying.
-   */
-  failedPeers: number[];
-  /** Whether the device-level fields (key, port, fwmark, replacePeers) were applied. */
-  deviceApplied: boolean;
-}
+export type { PartialApplyDetails } from './errors.js';
 
 /** A backend chosen for this platform, and why (in words for the user). */
 export interface BackendSelection {

@@ -51,7 +51,30 @@ export const ERROR_REMEDIES = {
 
 export type LanrageErrorCode = keyof typeof ERROR_REMEDIES;
 
-export interface LanrageErrorOptions {
+/** What a failed multi-peer change applied (PARTIAL_APPLY's details). */
+export interface PartialApplyDetails {
+  /** Indexes into `config.peers` of operations that were applied before the failure. */
+  appliedPeers: number[];
+  /**
+   * Indexes of operations that were not (completely) applied. WireGuard never rolls back, so the
+   * first of these may be half-applied (e.g. a peer created whose allowed IP was refused):
+   * re-read the device before retrying.
+   */
+  failedPeers: number[];
+  /** Whether the device-level fields (key, port, fwmark, replacePeers) were applied. */
+  deviceApplied: boolean;
+}
+
+/** The details a code always carries, typed; every other code carries free-form, secret-free facts. */
+export interface ErrorDetailsByCode {
+  PARTIAL_APPLY: PartialApplyDetails;
+  ADDRESS_CONFLICT: { allowedIP: string; address: string };
+}
+
+/** The type of `details` for an error code. */
+export type ErrorDetails<C extends LanrageErrorCode = LanrageErrorCode> = C extends keyof ErrorDetailsByCode ? ErrorDetailsByCode[C] : Record<string, unknown>;
+
+export interface LanrageErrorOptions<C extends LanrageErrorCode = LanrageErrorCode> {
   cause?: unknown;
   /** Overrides the default remedy of the code. */
   remedy?: string;
@@ -59,27 +82,27 @@ export interface LanrageErrorOptions {
   syscall?: string;
   /** The kernel's extended-ack text, when netlink gave one. */
   extack?: string;
-  /** Free-form, secret-free facts (e.g. `{ line: 4 }`, `{ applied: [...] }`). */
-  details?: Record<string, unknown>;
+  /** Secret-free facts: typed for the codes of ErrorDetailsByCode (e.g. `{ line: 4 }` otherwise). */
+  details?: ErrorDetails<C>;
 }
 
-export class LanrageError extends Error {
+export class LanrageError<C extends LanrageErrorCode = LanrageErrorCode> extends Error {
   override readonly name = 'LanrageError';
-  readonly code: LanrageErrorCode;
+  readonly code: C;
   readonly remedy: string;
   readonly errno: number | undefined;
   readonly syscall: string | undefined;
   readonly extack: string | undefined;
-  readonly details: Record<string, unknown>;
+  readonly details: ErrorDetails<C>;
 
-  constructor(code: LanrageErrorCode, message: string, options: LanrageErrorOptions = {}) {
+  constructor(code: C, message: string, options: LanrageErrorOptions<C> = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.remedy = options.remedy ?? ERROR_REMEDIES[code];
     this.errno = options.errno;
     this.syscall = options.syscall;
     this.extack = options.extack;
-    this.details = options.details ?? {};
+    this.details = options.details ?? ({} as ErrorDetails<C>);
   }
 
   toJSON(): Record<string, unknown> {
@@ -87,12 +110,12 @@ export class LanrageError extends Error {
     if (this.errno !== undefined) out.errno = this.errno;
     if (this.syscall !== undefined) out.syscall = this.syscall;
     if (this.extack !== undefined) out.extack = this.extack;
-    if (Object.keys(this.details).length > 0) out.details = this.details;
+    if (Object.keys(this.details as object).length > 0) out.details = this.details;
     return out;
   }
 }
 
-export function isLanrageError(value: unknown, code?: LanrageErrorCode): value is LanrageError {
+export function isLanrageError<C extends LanrageErrorCode = LanrageErrorCode>(value: unknown, code?: C): value is LanrageError<C> {
   return value instanceof LanrageError && (code === undefined || value.code === code);
 }
 

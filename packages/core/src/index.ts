@@ -29,6 +29,7 @@ export {
   type LoadConfigOptions,
   loadConfig,
 } from './config/config.js';
+export type { ErrorDetails, ErrorDetailsByCode } from './errors.js';
 export { ERROR_REMEDIES, fromSystemError, isLanrageError, LanrageError, type LanrageErrorCode, type LanrageErrorOptions } from './errors.js';
 export { TimeSlicer } from './event-loop/time-slicer.js';
 export { isValidKey, Key, type KeyKind, parseKey } from './keys/key.js';

@@ -293,7 +293,7 @@ export class KernelBackend implements WireGuardBackend {
         ...(base.errno !== undefined ? { errno: base.errno } : {}),
         ...(base.syscall !== undefined ? { syscall: base.syscall } : {}),
         ...(base.extack !== undefined ? { extack: base.extack } : {}),
-        details: details as unknown as Record<string, unknown>,
+        details,
       },
     );
   }

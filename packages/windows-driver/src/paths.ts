@@ -1,5 +1,5 @@
 import { win32 } from 'node:path';
-import { validateWindowsTunnelName } from '@lanrage/core';
+import { LanrageError, validateWindowsTunnelName } from '@lanrage/core';
 
 export interface WindowsPaths {
   wireguardExe: string;
@@ -39,6 +39,6 @@ export function serviceName(name: string): string {
 /** `<dataDir>\<name>.conf`, re-checked to stay inside the data directory. */
 export function configPath(dataDir: string, name: string): string {
   const file = win32.join(dataDir, `${validateWindowsTunnelName(name)}.conf`);
-  if (win32.dirname(file) !== win32.normalize(dataDir)) throw new Error('config path escaped the data directory');
+  if (win32.dirname(file) !== win32.normalize(dataDir)) throw new LanrageError('INVALID_INTERFACE_NAME', `tunnel name ${name} would leave ${dataDir}`);
   return file;
 }

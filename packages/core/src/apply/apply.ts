@@ -126,7 +126,7 @@ export async function sendInParts(backend: WireGuardBackend, name: string, confi
 function partFailed(name: string, err: unknown, from: number, size: number, total: number): unknown {
   const partial = isLanrageError(err, 'PARTIAL_APPLY');
   if (from === 0 && !partial) return err;
-  const inPart = partial ? ((err as LanrageError).details as Partial<PartialApplyDetails>) : {};
+  const inPart: Partial<PartialApplyDetails> = partial ? err.details : {};
   const applied = Array.from({ length: from }, (_, i) => i);
   for (const i of inPart.appliedPeers ?? []) applied.push(from + i);
   const failed = partial ? (inPart.failedPeers ?? []).map((i) => from + i) : Array.from({ length: size }, (_, i) => from + i);
@@ -137,6 +137,6 @@ function partFailed(name: string, err: unknown, from: number, size: number, tota
     partial && (err as LanrageError).cause instanceof Error ? ((err as LanrageError).cause as Error).message : ((err as Error)?.message ?? String(err));
   return new LanrageError('PARTIAL_APPLY', `setting ${name} failed part-way (${applied.length} of ${total} peer operations applied): ${why}`, {
     cause: err,
-    details: details as unknown as Record<string, unknown>,
+    details,
   });
 }

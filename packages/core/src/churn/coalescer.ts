@@ -1,4 +1,4 @@
-import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
+import type { WireGuardBackend } from '../backend.js';
 import { isLanrageError, type LanrageError } from '../errors.js';
 import { TimeSlicer } from '../event-loop/time-slicer.js';
 import type { PeerConfig } from '../types.js';
@@ -219,8 +219,7 @@ export class PeerCoalescer<C = undefined> {
     }
     let retry = batch;
     if (isLanrageError(err, 'PARTIAL_APPLY')) {
-      const details = err.details as unknown as PartialApplyDetails;
-      const applied = new Set(details.appliedPeers ?? []);
+      const applied = new Set(err.details.appliedPeers ?? []);
       for (const i of applied) if (batch[i]) landed.push(batch[i]);
       retry = batch.filter((_, i) => !applied.has(i));
     } else if (isLanrageError(err) && !isPerOperationError(err)) {

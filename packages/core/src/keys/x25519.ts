@@ -61,7 +61,7 @@ export function publicKeyFrom(privateKey: Key): Key {
       format: 'der',
       type: 'spki',
     });
-    if (spki.length !== SPKI_LENGTH) throw new Error(`unexpected SPKI length ${spki.length}`);
+    if (spki.length !== SPKI_LENGTH) throw new LanrageError('INTERNAL', `unexpected SPKI length ${spki.length} from node:crypto`);
     return Key.fromBytes(spki.subarray(SPKI_LENGTH - 32), 'public');
   } finally {
     der.fill(0);

@@ -16,7 +16,7 @@ import { systemPing } from '../net/system-ping.js';
 import { type NormalizedPeer, normalizePeer } from '../normalize.js';
 import { acquireInterfaceLock, type ReleaseLock } from '../platform/interface-lock.js';
 import { hasNetAdmin } from '../platform/privileges.js';
-import type { DeviceConfig, DeviceStatus, KeyInput, PeerConfig, PeerStatus } from '../types.js';
+import type { DeviceConfig, DeviceStatus, KeyInput, PeerConfig } from '../types.js';
 import { type Cidr, cidrContains, normalizeAllowedIPs, parseInterfaceAddress } from '../validation/cidr.js';
 import { parseIp } from '../validation/ip.js';
 import { validateListenPort, validateMtu } from '../validation/numbers.js';

@@ -221,7 +221,7 @@ export class MemoryBackend implements WireGuardBackend {
         };
         throw new LanrageError('PARTIAL_APPLY', `setting ${name} failed at peer operation ${i} of ${norm.peers.length}`, {
           cause: failure.error,
-          details: details as unknown as Record<string, unknown>,
+          details,
         });
       }
       const op = norm.peers[i] as (typeof norm.peers)[number];

@@ -271,7 +271,7 @@ export class UserspaceBackend implements WireGuardBackend {
         ...(full ? { remedy: 'Use the kernel backend (no such limit), or spread the peers over several interfaces.' } : {}),
         cause,
         ...(cause.errno !== undefined ? { errno: cause.errno } : {}),
-        details: details as unknown as Record<string, unknown>,
+        details,
       },
     );
   }
