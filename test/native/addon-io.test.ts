@@ -116,6 +116,19 @@ describeWith('native addon I/O thread and completions', [prerequisites.linux(), 
     expect(r.out).toContain('terminated 25');
   });
 
+  it('X6 process.exit() with 200 calls in flight exits at once with its code: no crash, no hang (finalizers against queued work)', () => {
+    for (let round = 0; round < 5; round++) {
+      const r = child(`
+        const b = new m.NativeBackend();
+        for (let i = 0; i < 200; i++) (i % 2 ? b.getLink('lo') : b.listLinks()).catch(() => {});
+        process.exit(7);
+      `);
+      expect(r.signal, r.out).toBeNull();
+      expect(r.code, r.out).toBe(7);
+      expect(r.ms).toBeLessThan(5000);
+    }
+  });
+
   it('back-to-back awaited calls are answered while the I/O thread polls, and an idle backend does not keep polling', () => {
     // The poll window (poll_window.hpp) follows the gaps between calls: after a burst of
     // awaited calls and a few spaced ones, an idle process must use next to no CPU.
