@@ -398,6 +398,42 @@ describeWith(
       });
     });
 
+    it('F11 six `peer add`s of different peers at once: all land on the interface and in the state file (none lost to a racing save)', async () => {
+      const n = node('lrf11');
+      expect(n.run(['up']).status).toBe(0);
+      const ks = keys(6);
+      const codes = await Promise.all(
+        ks.map(
+          (k, i) =>
+            new Promise<number | null>((resolve) => {
+              spawn('ip', ['netns', 'exec', net.a, process.execPath, BIN, 'peer', 'add', k, '-a', `10.66.11.${i}/32`], { env: n.env, stdio: 'ignore' }).on(
+                'exit',
+                resolve,
+              );
+            }),
+        ),
+      );
+      expect(codes).toEqual([0, 0, 0, 0, 0, 0]);
+      const onDevice = n
+        .wgDump()
+        .slice(1)
+        .map((l) => l.split('\t')[0])
+        .sort();
+      const saved = n
+        .stateDoc()
+        .peers.map((p: { publicKey: string }) => p.publicKey)
+        .sort();
+      expect(onDevice).toEqual([...ks].sort());
+      expect(saved).toEqual([...ks].sort());
+      record({
+        id: 'F11',
+        anchors: 'P4, X4',
+        fault: '6 concurrent `peer add` of different peers',
+        expected: 'all succeed; the device and the state file both hold all 6 (peer commands hold the interface lock)',
+        observed: `exits ${codes.join('/')}; device ${onDevice.length}, state ${saved.length}`,
+      });
+    }, 60_000);
+
     it('F10 kill -9 of `up` that restores peers, mid-restore: the state is never truncated by the restore, the next up brings them all back', async () => {
       const n = node('lrf10');
       expect(n.run(['up']).status).toBe(0);

@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
+  acquireInterfaceLock,
   type BackendChoice,
   childPath,
   formatLogRecord,
@@ -13,11 +14,13 @@ import {
   type LogRecord,
   loadConfig,
   NetworkManager,
+  type ReleaseLock,
   validateInterfaceName,
   type WireGuardBackend,
 } from '@lanrage/core';
 import type { Io } from './io.js';
 import { createNetworkManager } from './library/create-manager.js';
+import { withProgress } from './output/progress.js';
 
 /** What every command gets: the I/O, and how to build the manager (tests inject a backend). */
 export interface CliContext {
@@ -151,4 +154,15 @@ export async function createManager(ctx: CliContext, opts: GlobalOptions, comman
  */
 export function statePathOf(config: LanrageConfig): string {
   return childPath(join(config.configDir, 'state'), `${config.interfaceName}.json`);
+}
+
+/**
+ * Holds the interface against other lanrage processes for a command that reads, changes and
+ * saves its peers (`peer add/set/remove`): two such commands at once would each save the state
+ * from their own read, and the later save would drop the other's peer. The lock is the one
+ * `up`, `down` and `apply` take (an abstract socket the kernel frees when the holder dies).
+ */
+export async function holdInterface(ctx: CliContext, manager: NetworkManager): Promise<ReleaseLock> {
+  if (ctx.backend) return async () => {}; // an in-memory backend no other process sees
+  return withProgress(ctx.io, `waiting for another lanrage process using ${manager.interfaceName}`, acquireInterfaceLock(manager.interfaceName));
 }

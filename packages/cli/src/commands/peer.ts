@@ -1,6 +1,6 @@
 import { isLanrageError, Key, LanrageError, loadKeyFile, normalizeAllowedIPs, type PeerStatus, parseKeyFile, type UpdatePeerOptions } from '@lanrage/core';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { createManager } from '../context.js';
+import { createManager, holdInterface } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { checkName, setPeerName } from '../peer-names.js';
 
@@ -82,6 +82,7 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
   const ka = keepalive(opts.keepalive);
   const allowed = splitList(opts.allowedIps);
   const manager = await createManager(ctx, opts, 'peer add');
+  const release = await holdInterface(ctx, manager);
   const update: UpdatePeerOptions = {
     publicKey,
     ...(allowed !== undefined ? { allowedIPs: allowed } : {}),
@@ -124,7 +125,11 @@ export async function peerAdd(ctx: CliContext, publicKey: string, opts: PeerAddO
     if (name !== undefined) await setPeerName(manager.config.configDir, manager.interfaceName, key, name);
   } finally {
     psk?.wipe();
-    await manager.close();
+    try {
+      await manager.close();
+    } finally {
+      await release();
+    }
   }
   const warnings = [
     ...moved,
@@ -153,6 +158,7 @@ export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOpti
   const ka = keepalive(opts.keepalive);
   const allowed = splitList(opts.allowedIps);
   const manager = await createManager(ctx, opts, 'peer set');
+  const release = await holdInterface(ctx, manager);
   try {
     await withProgress(
       ctx.io,
@@ -168,7 +174,11 @@ export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOpti
     if (name !== undefined) await setPeerName(manager.config.configDir, manager.interfaceName, Key.from(publicKey).toBase64(), name);
   } finally {
     psk?.wipe();
-    await manager.close();
+    try {
+      await manager.close();
+    } finally {
+      await release();
+    }
   }
   if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action: 'set', publicKey }));
   else ctx.io.stderr(`peer ${publicKey} updated on ${manager.interfaceName}\n`);
@@ -178,11 +188,16 @@ export async function peerSet(ctx: CliContext, publicKey: string, opts: PeerOpti
 /** `lanrage peer remove <key>`: idempotent. */
 export async function peerRemove(ctx: CliContext, publicKey: string, opts: GlobalOptions): Promise<ExitCode> {
   const manager = await createManager(ctx, opts, 'peer remove');
+  const release = await holdInterface(ctx, manager);
   try {
     await manager.removePeer(publicKey);
     await setPeerName(manager.config.configDir, manager.interfaceName, Key.from(publicKey).toBase64(), null);
   } finally {
-    await manager.close();
+    try {
+      await manager.close();
+    } finally {
+      await release();
+    }
   }
   if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, action: 'remove', publicKey }));
   else ctx.io.stderr(`peer ${publicKey} removed from ${manager.interfaceName}\n`);
