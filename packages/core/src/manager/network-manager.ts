@@ -166,7 +166,7 @@ export class NetworkManager {
   readonly #resolving = new Map<string, Promise<void>>();
   /** Cancels host-name lookups still running when the interface is cleaned up (E5). */
   #lookups = new AbortController();
-  #ownCidr: Cidr | undefined;
+  #own: { address: Cidr; host: Cidr } | undefined;
   /**
    * While initialize runs, the device it reads (empty, before the saved peers are back) must
    * never replace the state file: a kill at that moment would lose every saved peer.
@@ -621,20 +621,23 @@ export class NetworkManager {
     const own = this.#ownAddress();
     if (!own) return;
     for (const c of allowed) {
-      if (c.prefix > own.prefix && c.family === own.family && cidrContains(c, { ...own, prefix: own.family === 4 ? 32 : 128 })) {
-        throw new LanrageError('ADDRESS_CONFLICT', `peer ${key}'s allowed IP ${c.text} covers this node's own address ${own.text}`, {
-          details: { allowedIP: c.text, address: own.text },
+      if (c.prefix > own.address.prefix && cidrContains(c, own.host)) {
+        throw new LanrageError('ADDRESS_CONFLICT', `peer ${key}'s allowed IP ${c.text} covers this node's own address ${own.address.text}`, {
+          details: { allowedIP: c.text, address: own.address.text },
         });
       }
     }
   }
 
-  /** This node's interface address (as set by initialize, or read when the index was built). */
-  #ownAddress(): Cidr | undefined {
+  /** This node's interface address (as set by initialize, or read when the index was built), and its host prefix; parsed once. */
+  #ownAddress(): { address: Cidr; host: Cidr } | undefined {
     const text = this.#address ?? this.#index?.ownAddresses[0];
     if (text === undefined) return undefined;
-    if (this.#ownCidr?.text !== text) this.#ownCidr = { ...parseInterfaceAddress(text), text };
-    return this.#ownCidr;
+    if (this.#own?.address.text !== text) {
+      const address = { ...parseInterfaceAddress(text), text };
+      this.#own = { address, host: { ...address, prefix: address.family === 4 ? 32 : 128 } };
+    }
+    return this.#own;
   }
 
   #refuseSelf(publicKey: Key): void {
