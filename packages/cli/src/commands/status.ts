@@ -89,11 +89,7 @@ function exitFor(state: InterfaceStatus['state']): ExitCode {
 }
 
 /** Reads one interface with its peers' names. */
-async function readNamed(
-  _ctx: CliContext,
-  manager: Awaited<ReturnType<typeof createManager>>,
-  name: string,
-): Promise<Exclude<InterfaceStatus, Readable> | Active> {
+async function readNamed(manager: Awaited<ReturnType<typeof createManager>>, name: string): Promise<Exclude<InterfaceStatus, Readable> | Active> {
   const found = await readInterfaceStatus(manager.backend, name);
   if (found.state === 'not_created' || found.state === 'error') return found;
   const names = await readPeerNames(manager.config.configDir, name);
@@ -118,7 +114,7 @@ export async function status(ctx: CliContext, opts: GlobalOptions, peersOnly = f
   const manager = await createManager(ctx, opts, peersOnly ? 'peers' : 'status');
   try {
     if (!peersOnly && !namedOne(ctx, opts)) return await statusAll(ctx, opts, manager);
-    const s = await readNamed(ctx, manager, manager.interfaceName);
+    const s = await readNamed(manager, manager.interfaceName);
     if (s.state === 'error') return reportError(ctx.io, errorOf(s), opts.json === true);
     if (opts.json) {
       const doc = peersOnly && s.state !== 'not_created' ? { interface: s.interface, capturedAt: s.capturedAt, peers: s.peers } : s;
@@ -139,7 +135,7 @@ export async function status(ctx: CliContext, opts: GlobalOptions, peersOnly = f
 
 async function statusAll(ctx: CliContext, opts: GlobalOptions, manager: Awaited<ReturnType<typeof createManager>>): Promise<ExitCode> {
   const names = await manager.backend.listDevices();
-  const all = await Promise.all(names.map((n) => readNamed(ctx, manager, n)));
+  const all = await Promise.all(names.map((n) => readNamed(manager, n)));
   const shown = all.filter((s) => s.state !== 'not_created');
   if (opts.json) {
     ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, interfaces: shown }));
@@ -160,7 +156,7 @@ async function statusAll(ctx: CliContext, opts: GlobalOptions, manager: Awaited<
 export async function peerShow(ctx: CliContext, which: string, opts: GlobalOptions): Promise<ExitCode> {
   const manager = await createManager(ctx, opts, 'peer show');
   try {
-    const s = await readNamed(ctx, manager, manager.interfaceName);
+    const s = await readNamed(manager, manager.interfaceName);
     if (s.state === 'error') return reportError(ctx.io, errorOf(s), opts.json === true);
     if (s.state === 'not_created') return reportError(ctx.io, new LanrageError('INTERFACE_NOT_FOUND', `${s.interface} is not up`), opts.json === true);
     const peers = (s as Active).peers;

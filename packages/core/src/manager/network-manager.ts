@@ -590,7 +590,10 @@ export class NetworkManager {
     if (ctx.norm.updateOnly && !ctx.norm.remove && !index.has(ctx.key)) {
       throw new LanrageError('PEER_NOT_FOUND', `no peer ${ctx.key} on ${this.interfaceName}`);
     }
-    index.apply(ctx.key, ctx.norm, (allowedIP, from) => this.#log('warn', 'peer.allowedIPMoved', { allowedIP, from, to: ctx.key }));
+    // A3: a moved allowed IP is logged; with no logger, the churn path allocates nothing for it.
+    const moved =
+      this.#logger === noopLogger ? undefined : (allowedIP: string, from: string) => this.#log('warn', 'peer.allowedIPMoved', { allowedIP, from, to: ctx.key });
+    index.apply(ctx.key, ctx.norm, moved);
     if (this.#state) {
       this.#state.apply(ctx.key, ctx.norm);
       this.#saveState();
