@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LanrageError, readRegularFile } from '@lanrage/core';
+import { LanrageError, readRegularFile, replaceFileAtomically } from '@lanrage/core';
 
 /**
  * Names operators give peers (`lanrage peer add KEY --name alice`), kept per interface in
@@ -72,11 +70,7 @@ async function updateNames(configDir: string, iface: string, change: (names: Rec
   if (!change(names)) return;
   doc.interfaces[iface] = names;
   if (Object.keys(names).length === 0) delete doc.interfaces[iface];
-  await mkdir(configDir, { recursive: true, mode: 0o700 });
-  const path = join(configDir, NAMES_FILE);
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  await rename(tmp, path);
+  await replaceFileAtomically(join(configDir, NAMES_FILE), [`${JSON.stringify(doc, null, 2)}\n`]);
 }
 
 /** A name given on the command line: 1-256 characters, no NUL. */

@@ -72,14 +72,16 @@ export {
 export { childPath } from './platform/child-path.js';
 export { acquireInterfaceLock, type InterfaceLockOptions, type ReleaseLock } from './platform/interface-lock.js';
 export { hasNetAdmin } from './platform/privileges.js';
+export { processAlive } from './platform/process.js';
 export { jsonErrorPosition, type ReadFileOptions, readRegularFile } from './platform/read-file.js';
+export { replaceFileAtomically } from './platform/write-file.js';
 export type { Availability, DeviceConfig, DeviceStatus, KeyInput, LinkState, PeerConfig, PeerStatus } from './types.js';
 export { IpCommandLinkControl } from './userspace/ip-command-link-control.js';
 export type { LinkControl } from './userspace/link-control.js';
 export { UapiConnection } from './userspace/uapi-connection.js';
 export { encodeSet, errnoToError, UapiGetParser, UapiSetParser } from './userspace/uapi-protocol.js';
 export { UserspaceBackend, type UserspaceBackendOptions } from './userspace/userspace-backend.js';
-export { findExecutable, probeSocket, processAlive } from './userspace/userspace-process.js';
+export { findExecutable, probeSocket } from './userspace/userspace-process.js';
 export {
   type Cidr,
   cidrContains,

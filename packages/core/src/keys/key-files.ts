@@ -1,13 +1,12 @@
 import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromSystemError, LanrageError } from '../errors.js';
-import { fsyncDir, syncHandle } from '../platform/write-file.js';
+import { fsyncDir, removeStaleTemps, syncHandle, tempPathFor } from '../platform/write-file.js';
 import { Key, type KeyKind } from './key.js';
 import { generatePrivateKey, type KeyPair, publicKeyFrom } from './x25519.js';
 
 const MAX_KEY_FILE_BYTES = 4096;
-const TEMP_RE = /^\.(private|public)\.key\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 export const PRIVATE_KEY_FILE = 'private.key';
 export const PUBLIC_KEY_FILE = 'public.key';
@@ -104,7 +103,7 @@ export async function readKeyFile(path: string, kind: KeyKind): Promise<Key | nu
  * directory (P1, P3, P4). Returns false if the final name already existed.
  */
 export async function writeFileExclusive(dir: string, name: string, content: string): Promise<boolean> {
-  const tmp = join(dir, `.${name}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.tmp`);
+  const tmp = tempPathFor(join(dir, name));
   const data = Buffer.from(content, 'latin1');
   let fh: FileHandle | undefined;
   try {
@@ -130,23 +129,6 @@ export async function writeFileExclusive(dir: string, name: string, content: str
   }
 }
 
-/** Removes temp files left by a writer that was killed (only those whose process is gone). */
-async function removeStaleTemps(dir: string): Promise<void> {
-  for (const entry of await readdir(dir)) {
-    const m = TEMP_RE.exec(entry);
-    if (!m) continue;
-    const pid = Number(m[2]);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = pid !== process.pid;
-    } catch (err) {
-      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-    }
-    if (!alive) await unlink(join(dir, entry)).catch(() => undefined);
-  }
-}
-
 export interface EnsureKeysResult extends KeyPair {
   /** True when this call generated the private key. */
   created: boolean;
@@ -167,7 +149,8 @@ export interface EnsureKeysResult extends KeyPair {
  */
 export async function ensureKeys(keysDir: string): Promise<EnsureKeysResult> {
   await ensureSafeDirectory(keysDir);
-  await removeStaleTemps(keysDir);
+  await removeStaleTemps(keysDir, PRIVATE_KEY_FILE);
+  await removeStaleTemps(keysDir, PUBLIC_KEY_FILE);
   const privateKeyPath = join(keysDir, PRIVATE_KEY_FILE);
   const publicKeyPath = join(keysDir, PUBLIC_KEY_FILE);
 

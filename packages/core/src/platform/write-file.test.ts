@@ -66,3 +66,18 @@ describe('P3 durable writes', () => {
     expect(await readdir(dir)).toEqual(['private.key']);
   });
 });
+
+describe('P2 temp files of a killed writer', () => {
+  it('the next replaceFileAtomically removes a dead writer’s temp file of the same name, keeps a live writer’s and other names’', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { writeFile } = await import('node:fs/promises');
+    // A pid that existed and is gone: a child that ran and was reaped.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const live = process.ppid; // vitest's parent: alive for the whole test
+    await writeFile(join(dir, `.state.json.${dead}.1a2b.tmp`), '{"torn');
+    await writeFile(join(dir, `.state.json.${live}.3c4d.tmp`), '{"in flight');
+    await writeFile(join(dir, `.other.json.${dead}.5e6f.tmp`), 'x');
+    await replaceFileAtomically(join(dir, 'state.json'), ['{}\n']);
+    expect((await readdir(dir)).sort()).toEqual([`.other.json.${dead}.5e6f.tmp`, `.state.json.${live}.3c4d.tmp`, 'state.json']);
+  });
+});

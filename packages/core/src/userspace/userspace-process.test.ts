@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_LOG_BYTES, processAlive, UserspaceProcesses } from './userspace-process.js';
+import { processAlive } from '../platform/process.js';
+import { MAX_LOG_BYTES, UserspaceProcesses } from './userspace-process.js';
 
 let dir: string;
 beforeEach(async () => {

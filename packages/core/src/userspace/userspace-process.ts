@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { LanrageError } from '../errors.js';
 import { childPath } from '../platform/child-path.js';
+import { processAlive } from '../platform/process.js';
 
 export interface UserspaceProcessOptions {
   /** `wireguard-go` (searched in PATH) or an absolute path; boringtun's CLI takes the same `-f <name>`. */
@@ -60,27 +61,6 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<'live' | 's
       resolve(err.code === 'ENOENT' ? 'absent' : err.code === 'EACCES' || err.code === 'EPERM' ? 'denied' : 'stale');
     });
   });
-}
-
-/**
- * Whether a process with this pid runs (EPERM: it does, owned by someone else). A zombie does
- * not: a wireguard-go killed after its `lanrage up` exited belongs to init, and where init
- * does not reap (a container's PID 1 often does not), `kill -0` still finds it.
- */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    // "pid (comm) S ...": the state follows the last ')' (comm may contain one).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false; // gone between the two looks
-  }
 }
 
 /** Each run's first log line starts with this (and holds " lanrage starting "). */
