@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { Key, PeerCoalescer, readPeerStats } from '@lanrage/core';
+import { Key, normalizeDeviceConfig, PeerCoalescer, prepareDeviceConfig, readPeerStats } from '@lanrage/core';
 import { KernelBackend } from '@lanrage/native-linux';
 
 const NAME = 'lrbench0';
@@ -64,8 +64,8 @@ const one = keyN(999_999);
 
 // Awaited add then remove of one peer, repeated.
 const seq = async () => {
-  await be.setDevice(NAME, { peers: [{ publicKey: one, allowedIPs: ['10.250.0.1/32'] }] });
-  await be.setDevice(NAME, { peers: [{ publicKey: one, remove: true }] });
+  await be.setDevice(NAME, normalizeDeviceConfig({ peers: [{ publicKey: one, allowedIPs: ['10.250.0.1/32'] }] }));
+  await be.setDevice(NAME, normalizeDeviceConfig({ peers: [{ publicKey: one, remove: true }] }));
   return 2;
 };
 // The first seconds of a fresh process are reported apart: V8 is still compiling the hot path.
@@ -143,7 +143,7 @@ async function tenThousand(tag) {
   const r = {};
   phase(`set10k${tag}`);
   const t = performance.now();
-  await be.setDevice(NAME, { peers });
+  await be.setDevice(NAME, await prepareDeviceConfig({ peers }));
   r.set = Math.round(performance.now() - t);
   phase(`dump10k${tag}`);
   r.dump = await timedRead(
@@ -162,7 +162,7 @@ out.coldSet10kMs = cold.set;
 out.coldDump10kMs = cold.dump;
 out.coldStatsDump10kMs = cold.stats;
 phase('replacePeersWarmup');
-await be.setDevice(NAME, { replacePeers: true });
+await be.setDevice(NAME, normalizeDeviceConfig({ replacePeers: true }));
 const warm = await tenThousand('');
 out.set10kMs = warm.set;
 out.dump10kMs = warm.dump;
@@ -173,7 +173,7 @@ out.wgShowDump10kMs = await timedRead(
   ({ stdout }) => stdout.trimEnd().split('\n').length - 1, // the first line is the interface
 );
 phase('replacePeers');
-await be.setDevice(NAME, { replacePeers: true });
+await be.setDevice(NAME, normalizeDeviceConfig({ replacePeers: true }));
 
 // The event-loop figure covers the measured lanrage runs above; the forced GCs below would distort it.
 phase(null);

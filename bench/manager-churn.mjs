@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { createNetworkManager, Key, loadConfig, routesForPeers } from 'lanrage';
+import { createNetworkManager, Key, loadConfig, normalizeDeviceConfig, routesForPeers } from 'lanrage';
 import { backendArg, inOwnNetworkNamespace } from './in-netns.mjs';
 
 const backendName = backendArg();
@@ -88,8 +88,8 @@ let c = 0;
 /** Awaited add then awaited remove of one peer, straight on the backend (the reference). */
 async function backendPair() {
   const k = churnKeys[c++ % churnKeys.length];
-  await backend.setDevice(NAME, { peers: [{ publicKey: k, allowedIPs: [churnIp(c % 2048)], persistentKeepalive: 25 }] });
-  await backend.setDevice(NAME, { peers: [{ publicKey: k, remove: true }] });
+  await backend.setDevice(NAME, normalizeDeviceConfig({ peers: [{ publicKey: k, allowedIPs: [churnIp(c % 2048)], persistentKeepalive: 25 }] }));
+  await backend.setDevice(NAME, normalizeDeviceConfig({ peers: [{ publicKey: k, remove: true }] }));
   return 2;
 }
 /** The same through NetworkManager: addPeer (routes kept) then removePeer, each awaited. */
@@ -175,7 +175,7 @@ try {
   ];
   out.backendBatchOpsPerSec = Math.round(
     await rate(async () => {
-      await backend.setDevice(NAME, { peers: batchOps });
+      await backend.setDevice(NAME, normalizeDeviceConfig({ peers: batchOps }));
       return batchOps.length;
     }),
   );

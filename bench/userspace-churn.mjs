@@ -4,7 +4,7 @@
 // Prints one JSON line: sequential add+remove ops/s over lanrage's persistent UAPI
 // connection, the same through `wg set` subprocesses, and 5,000/10,000-peer set and read times.
 import { execFileSync } from 'node:child_process';
-import { Key, UserspaceBackend } from '@lanrage/core';
+import { Key, normalizeDeviceConfig, UserspaceBackend } from '@lanrage/core';
 
 const NAME = 'lrbench0';
 const backend = new UserspaceBackend({ timeoutMs: 120_000 });
@@ -32,8 +32,8 @@ async function rate(seconds, fn) {
 
 const k = keyN(999_999);
 const seqOpsPerSec = await rate(3, async () => {
-  await backend.setDevice(NAME, { peers: [{ publicKey: k, allowedIPs: ['10.250.0.1/32'] }] });
-  await backend.setDevice(NAME, { peers: [{ publicKey: k, remove: true }] });
+  await backend.setDevice(NAME, normalizeDeviceConfig({ peers: [{ publicKey: k, allowedIPs: ['10.250.0.1/32'] }] }));
+  await backend.setDevice(NAME, normalizeDeviceConfig({ peers: [{ publicKey: k, remove: true }] }));
 });
 const b64 = k.toBase64();
 const wgSubprocessOpsPerSec = await rate(3, async () => {
@@ -49,7 +49,7 @@ for (const n of [5000, 10000]) {
     allowedIPs: [`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`],
   }));
   let t = performance.now();
-  await backend.setDevice(NAME, { replacePeers: true, peers });
+  await backend.setDevice(NAME, normalizeDeviceConfig({ replacePeers: true, peers }));
   out[`set${n / 1000}kMs`] = Math.round(performance.now() - t);
   t = performance.now();
   const dev = await backend.getDevice(NAME);

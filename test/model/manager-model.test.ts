@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, NetworkManager } from '@lanrage/core';
-import { MemoryBackend } from '@lanrage/core/testing';
+import { MemoryBackend, setDeviceConfig } from '@lanrage/core/testing';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 // @ts-expect-error plain ESM helper without types
@@ -24,7 +24,7 @@ describe('NetworkManager against a model (MemoryBackend)', () => {
             manager,
             address: '10.66.0.1/16',
             behind: (k: string, ips: string[], remove: boolean) =>
-              backend.setDevice('lanrage0', { peers: [remove ? { publicKey: k, remove: true } : { publicKey: k, allowedIPs: ips }] }),
+              setDeviceConfig(backend, 'lanrage0', { peers: [remove ? { publicKey: k, remove: true } : { publicKey: k, allowedIPs: ips }] }),
             readPeers: async () => (await backend.getDevice('lanrage0')).peers.map((p) => [p.publicKey.toBase64(), p.allowedIPs]),
             readRoutes: () => backend.getRoutes('lanrage0'),
           });

@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, Key, type LanrageError, normalizeAllowedIP, UserspaceBackend } from '@lanrage/core';
+import { setDeviceConfig } from '@lanrage/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { namespacePrerequisites, parseWgDump, sh, tryRun } from '../helpers/netns.js';
 import { describeWith } from '../helpers/prerequisites.js';
@@ -38,7 +39,7 @@ describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisi
       allowedIPs: [`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`, `fd00::${i.toString(16)}:0/112`],
     }));
     const t0 = performance.now();
-    await backend.setDevice(NAME, { privateKey: generateKeyPair().privateKey, listenPort: 0, peers });
+    await setDeviceConfig(backend, NAME, { privateKey: generateKeyPair().privateKey, listenPort: 0, peers });
     const setMs = performance.now() - t0;
     const t1 = performance.now();
     const dev = await backend.getDevice(NAME);
@@ -58,31 +59,31 @@ describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisi
 
   it('replacePeers, updateOnly and remove behave as on the kernel', async () => {
     const [p1, p2] = [keyN(900001), keyN(900002)];
-    await backend.setDevice(NAME, { replacePeers: true, peers: [{ publicKey: p1, allowedIPs: ['10.9.0.0/16'] }] });
+    await setDeviceConfig(backend, NAME, { replacePeers: true, peers: [{ publicKey: p1, allowedIPs: ['10.9.0.0/16'] }] });
     expect((await backend.getDevice(NAME)).peers.map((p) => p.publicKey.toBase64())).toEqual([p1.toBase64()]);
-    await backend.setDevice(NAME, { peers: [{ publicKey: p2, updateOnly: true, allowedIPs: ['10.8.0.0/16'] }] });
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p2, updateOnly: true, allowedIPs: ['10.8.0.0/16'] }] });
     expect((await backend.getDevice(NAME)).peers).toHaveLength(1);
-    await backend.setDevice(NAME, { peers: [{ publicKey: p1, remove: true }] });
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p1, remove: true }] });
     expect((await backend.getDevice(NAME)).peers).toHaveLength(0);
   });
 
   it('A5 an empty allowed-IP list clears them; an absent one leaves them as they are (a real wireguard-go)', async () => {
     const p = keyN(900010);
     const ips = async () => (await backend.getDevice(NAME)).peers.find((x) => x.publicKey.equals(p))?.allowedIPs.sort();
-    await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPs: ['10.77.0.0/24', 'fd77::/64'] }] });
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p, allowedIPs: ['10.77.0.0/24', 'fd77::/64'] }] });
     expect(await ips()).toEqual(['10.77.0.0/24', 'fd77::/64']);
-    await backend.setDevice(NAME, { peers: [{ publicKey: p, endpoint: '192.0.2.77:7' }] }); // absent: unchanged
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p, endpoint: '192.0.2.77:7' }] }); // absent: unchanged
     expect(await ips()).toEqual(['10.77.0.0/24', 'fd77::/64']);
-    await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPs: [] }] }); // empty: cleared
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p, allowedIPs: [] }] }); // empty: cleared
     expect(await ips()).toEqual([]);
-    await backend.setDevice(NAME, { peers: [{ publicKey: p, remove: true }] });
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p, remove: true }] });
   });
 
   it('A6 single allowed-IP removal on an implementation without it is UNSUPPORTED, never a silent add', async () => {
     const p = keyN(900003);
-    await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPs: ['10.7.0.0/16', '10.6.0.0/16'] }] });
+    await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p, allowedIPs: ['10.7.0.0/16', '10.6.0.0/16'] }] });
     const supported = await backend.supportsAllowedIPRemoval(NAME);
-    const result = await backend.setDevice(NAME, { peers: [{ publicKey: p, allowedIPsRemove: ['10.7.0.0/16'] }] }).catch((e) => e as LanrageError);
+    const result = await setDeviceConfig(backend, NAME, { peers: [{ publicKey: p, allowedIPsRemove: ['10.7.0.0/16'] }] }).catch((e) => e as LanrageError);
     const after = (await backend.getDevice(NAME)).peers.find((x) => x.publicKey.equals(p));
     if (supported) expect(after?.allowedIPs).toEqual(['10.6.0.0/16']);
     else {
@@ -96,8 +97,8 @@ describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisi
     await backend.deleteInterface(other).catch(() => undefined);
     await backend.createInterface(other);
     try {
-      await backend.setDevice(other, { listenPort: 51977 });
-      const err = (await backend.setDevice(NAME, { listenPort: 51977 }).catch((e) => e)) as LanrageError;
+      await setDeviceConfig(backend, other, { listenPort: 51977 });
+      const err = (await setDeviceConfig(backend, NAME, { listenPort: 51977 }).catch((e) => e)) as LanrageError;
       expect(err.code).toBe('PORT_IN_USE');
     } finally {
       await backend.deleteInterface(other);

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setDeviceConfig } from '@lanrage/core/testing';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '../../packages/cli/dist/bin.js');
@@ -57,7 +58,7 @@ export function faultCases(test, be) {
       return Key.fromBytes(b);
     };
     const peers = Array.from({ length: 2000 }, (_, i) => ({ publicKey: key(i), allowedIPs: [`10.${90 + (i >> 8)}.${i & 0xff}.0/24`] }));
-    await be.setDevice(dev, { peers });
+    await setDeviceConfig(be, dev, { peers });
     const fds = readdirSync('/proc/self/fd').length;
     const outcomes = [];
     for (let round = 0; round < 2; round++) {
@@ -65,7 +66,7 @@ export function faultCases(test, be) {
         () => 'read ok',
         (e) => `read ${e.code}`,
       );
-      const set = be.setDevice(dev, { peers: peers.map((p) => ({ ...p, persistentKeepalive: round + 1 })) }).then(
+      const set = setDeviceConfig(be, dev, { peers: peers.map((p) => ({ ...p, persistentKeepalive: round + 1 })) }).then(
         () => 'set ok',
         (e) => `set ${e.code}`,
       );
@@ -74,9 +75,9 @@ export function faultCases(test, be) {
       outcomes.push(got.join(', '));
       for (const g of got) check(/ok$|INTERFACE_NOT_FOUND$|PARTIAL_APPLY$|DUMP_INCONSISTENT$/.test(g), `a typed outcome (${g})`);
       await be.createInterface(dev); // the name works again
-      await be.setDevice(dev, { peers: peers.slice(0, 10) });
+      await setDeviceConfig(be, dev, { peers: peers.slice(0, 10) });
       check((await be.getDevice(dev)).peers.length === 10, 'a fresh interface of the same name is usable');
-      if (round === 0) await be.setDevice(dev, { peers });
+      if (round === 0) await setDeviceConfig(be, dev, { peers });
     }
     await be.deleteInterface(dev);
     check(readdirSync('/proc/self/fd').length <= fds, `no descriptor leaked (${fds} before)`);
@@ -95,7 +96,7 @@ export function faultCases(test, be) {
          await be.createInterface('lrk-l13');
          await be.getDevice('lrk-l13'); // the sockets are open, as root
          process.setgid(65534); process.setuid(65534);
-         const e = await be.setDevice('lrk-l13', { listenPort: 1234 }).then(() => 'OK', (err) => err.code);
+         const e = await be.setDevice('lrk-l13', { listenPort: 1234, replacePeers: false, peers: [] }).then(() => 'OK', (err) => err.code);
          console.log(JSON.stringify({ set: e }));
          await be.close();`,
       ],

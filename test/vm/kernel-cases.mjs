@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPair, generatePresharedKey, iteratePeers, Key, normalizeAllowedIP, PeerCoalescer, publicKeyFrom } from '@lanrage/core';
-import { MemoryBackend } from '@lanrage/core/testing';
+import { MemoryBackend, setDeviceConfig } from '@lanrage/core/testing';
 import { encodeRawPeerOps, KernelBackend, loadNative } from '@lanrage/native-linux';
 import { faultCases } from './fault-cases.mjs';
 import { managerCases } from './manager-cases.mjs';
@@ -98,12 +98,12 @@ test('create, list and delete a WireGuard link (idempotent delete)', async () =>
 test('private key, listen port and fwmark read back; the public key is derived by the kernel', async () => {
   await fresh('lrk0');
   const { privateKey, publicKey } = generateKeyPair();
-  await be.setDevice('lrk0', { privateKey, listenPort: 51820, fwmark: 0x1234 });
+  await setDeviceConfig(be, 'lrk0', { privateKey, listenPort: 51820, fwmark: 0x1234 });
   const dev = await be.getDevice('lrk0');
   assert(dev.privateKey.equals(privateKey), 'private key');
   assert(dev.publicKey.equals(publicKey), 'public key');
   eq([dev.listenPort, dev.fwmark], [51820, 0x1234], 'port and fwmark');
-  await be.setDevice('lrk0', { privateKey: null, fwmark: 0 });
+  await setDeviceConfig(be, 'lrk0', { privateKey: null, fwmark: 0 });
   const after = await be.getDevice('lrk0');
   eq([after.privateKey, after.fwmark], [null, 0], 'explicit removal');
 });
@@ -120,7 +120,7 @@ for (const n of [1, 100, 10000]) {
       allowedIPs: [`10.${(i >> 8) & 0xff}.${i & 0xff}.0/24`, `fd00::${(i + 1).toString(16)}:0/112`],
     }));
     const t0 = Date.now();
-    await be.setDevice('lrk0', { peers });
+    await setDeviceConfig(be, 'lrk0', { peers });
     const t1 = Date.now();
     const dev = await be.getDevice('lrk0');
     const t2 = Date.now();
@@ -145,7 +145,7 @@ test('the async iterator streams 10,000 peers and the stats fast path reads them
     endpoint: `198.51.100.${i % 250}:${2000 + (i % 50000)}`,
     allowedIPs: [`10.${i >> 8}.${i & 0xff}.0/24`],
   }));
-  await be.setDevice('lrk0', { peers });
+  await setDeviceConfig(be, 'lrk0', { peers });
   let n = 0;
   const seen = new Set();
   let t = Date.now();
@@ -172,7 +172,7 @@ test('one peer with 130,560 allowed IPs (split across messages) reads back exact
   for (let i = 0; i < 255; i++) for (let j = 0; j < 256; j++) ips.push(`${i}.${j}.0.0/32`, `abcd::${(i + 1).toString(16)}:${(j + 1).toString(16)}/128`);
   const pk = keyN(1);
   const t0 = Date.now();
-  await be.setDevice('lrk0', { peers: [{ publicKey: pk, allowedIPs: ips }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: pk, allowedIPs: ips }] });
   const dev = await be.getDevice('lrk0');
   eq(dev.peers.length, 1, 'one peer (coalesced)');
   eq(dev.peers[0].allowedIPs.length, 130560, 'all allowed IPs');
@@ -186,44 +186,44 @@ test('one peer with 130,560 allowed IPs (split across messages) reads back exact
 test('40 peers x 52 allowed IPs, and 197 IPv6 /128s in one set', async () => {
   await fresh('lrk0');
   const peers = Array.from({ length: 40 }, (_, i) => ({ publicKey: keyN(i, 0x31), allowedIPs: Array.from({ length: 52 }, (_, j) => `10.${i}.${j}.0/24`) }));
-  await be.setDevice('lrk0', { peers });
+  await setDeviceConfig(be, 'lrk0', { peers });
   const dev = await be.getDevice('lrk0');
   eq(dev.peers.length, 40, '40 peers');
   for (const p of dev.peers) eq(p.allowedIPs.length, 52, '52 IPs each');
   const v6 = Array.from({ length: 197 }, (_, i) => `fd00::${(i + 1).toString(16)}/128`);
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(999), allowedIPs: v6 }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(999), allowedIPs: v6 }] });
   const p = (await be.getDevice('lrk0')).peers.find((x) => x.publicKey.equals(keyN(999)));
   eq(p.allowedIPs.sort(), v6.sort(), '197 /128s');
 });
 
 test('replace peers, replace allowed IPs, update-only and remove', async () => {
   await fresh('lrk0');
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(1), allowedIPs: ['10.1.0.0/16', '10.2.0.0/16'] }, { publicKey: keyN(2) }] });
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(1), allowedIPs: ['10.3.0.0/16'] }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(1), allowedIPs: ['10.1.0.0/16', '10.2.0.0/16'] }, { publicKey: keyN(2) }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(1), allowedIPs: ['10.3.0.0/16'] }] });
   eq((await be.getDevice('lrk0')).peers.find((p) => p.publicKey.equals(keyN(1))).allowedIPs, ['10.3.0.0/16'], 'replaced allowed IPs');
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(1), allowedIPsAdd: ['10.4.0.0/16'] }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(1), allowedIPsAdd: ['10.4.0.0/16'] }] });
   eq((await be.getDevice('lrk0')).peers.find((p) => p.publicKey.equals(keyN(1))).allowedIPs.sort(), ['10.3.0.0/16', '10.4.0.0/16'], 'added');
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(3), updateOnly: true, allowedIPs: ['10.5.0.0/16'] }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(3), updateOnly: true, allowedIPs: ['10.5.0.0/16'] }] });
   eq((await be.getDevice('lrk0')).peers.length, 2, 'update-only never creates');
-  await be.setDevice('lrk0', { replacePeers: true, peers: [{ publicKey: keyN(4) }] });
+  await setDeviceConfig(be, 'lrk0', { replacePeers: true, peers: [{ publicKey: keyN(4) }] });
   eq(
     (await be.getDevice('lrk0')).peers.map((p) => p.publicKey.toBase64()),
     [keyN(4).toBase64()],
     'replace peers',
   );
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(4), remove: true }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(4), remove: true }] });
   eq((await be.getDevice('lrk0')).peers.length, 0, 'removed');
 });
 
 test('A6 single allowed-IP removal: works where the kernel has it, else UNSUPPORTED and never a silent add', async () => {
   await fresh('lrk0');
-  await be.setDevice('lrk0', { peers: [{ publicKey: keyN(1), allowedIPs: ['10.7.0.0/16', '10.6.0.0/16'] }] });
+  await setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(1), allowedIPs: ['10.7.0.0/16', '10.6.0.0/16'] }] });
   // A throwaway link left by a crashed probe (its process is gone) is deleted by the next probe.
   await be.createInterface('lrp4194303').catch(() => {});
   const supported = await new KernelBackend().supportsAllowedIPRemoval('lrk0');
   const links = await be.listDevices();
   assert(!links.some((l) => /^lrp[0-9]+$/.test(l)), `the probe's throwaway links are gone: ${links.join(' ')}`);
-  const result = await code(be.setDevice('lrk0', { peers: [{ publicKey: keyN(1), allowedIPsRemove: ['10.7.0.0/16'] }] }));
+  const result = await code(setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: keyN(1), allowedIPsRemove: ['10.7.0.0/16'] }] }));
   const dev = await be.getDevice('lrk0');
   eq(dev.peers.length, 1, 'the probe never touched this interface');
   const ips = dev.peers[0].allowedIPs.sort();
@@ -268,7 +268,7 @@ test('L6 a failure in a later SET message reports the messages and peer operatio
 
 test('repeated dumps while another task churns peers: every dump is consistent', async () => {
   await fresh('lrk0');
-  await be.setDevice('lrk0', {
+  await setDeviceConfig(be, 'lrk0', {
     peers: Array.from({ length: 300 }, (_, i) => ({ publicKey: keyN(i, 0x55), allowedIPs: [`10.9.${i >> 8}.${i & 0xff}/32`, `fd09::${i.toString(16)}/128`] })),
   });
   const churner = new KernelBackend();
@@ -277,8 +277,8 @@ test('repeated dumps while another task churns peers: every dump is consistent',
   const churn = (async () => {
     for (let i = 0; !stop; i++) {
       const k = keyN(1000 + (i % 50), 0x56);
-      await churner.setDevice('lrk0', { peers: [{ publicKey: k, allowedIPs: [`10.8.0.${i % 50}/32`, `fd08::${(i % 50).toString(16)}/128`] }] });
-      await churner.setDevice('lrk0', { peers: [{ publicKey: k, remove: true }] });
+      await setDeviceConfig(churner, 'lrk0', { peers: [{ publicKey: k, allowedIPs: [`10.8.0.${i % 50}/32`, `fd08::${(i % 50).toString(16)}/128`] }] });
+      await setDeviceConfig(churner, 'lrk0', { peers: [{ publicKey: k, remove: true }] });
       churnOps += 2;
     }
   })();
@@ -329,7 +329,7 @@ test('X1 coalesced churn with concurrent dumps ends in exactly the state of Memo
       else batch.push({ publicKey, allowedIPsAdd: [prefix()] });
     }
     await Promise.all(batch.map((op) => coalescer.apply('lrk0', op)));
-    for (const op of batch) await mem.setDevice('lrk0', { peers: [op] });
+    for (const op of batch) await setDeviceConfig(mem, 'lrk0', { peers: [op] });
     ops += batch.length;
   }
   stop = true;
@@ -340,11 +340,11 @@ test('X1 coalesced churn with concurrent dumps ends in exactly the state of Memo
 
 test('errors: missing device, non-WireGuard link, bad input before any netlink call', async () => {
   eq(await code(be.getDevice('lrk-missing')), 'INTERFACE_NOT_FOUND', 'missing');
-  eq(await code(be.setDevice('lrk-missing', { listenPort: 1 })), 'INTERFACE_NOT_FOUND', 'missing set');
+  eq(await code(setDeviceConfig(be, 'lrk-missing', { listenPort: 1 })), 'INTERFACE_NOT_FOUND', 'missing set');
   eq(await code(be.getDevice('lo')), 'NOT_WIREGUARD', 'lo');
   eq(await code(be.deleteInterface('lo')), 'NOT_WIREGUARD', 'delete lo');
   eq(await code(be.createInterface('lo')), 'INTERFACE_EXISTS', 'create lo');
-  eq(await code(be.setDevice('lrk0', { peers: [{ publicKey: 'not a key' }] })), 'INVALID_KEY', 'bad key');
+  eq(await code(setDeviceConfig(be, 'lrk0', { peers: [{ publicKey: 'not a key' }] })), 'INVALID_KEY', 'bad key');
   eq(await code(be.getDevice('wg0\u0000x')), 'INVALID_INTERFACE_NAME', 'N4 NUL in TS');
   const native = new (loadNative().NativeBackend)();
   let threw = false;
@@ -360,7 +360,7 @@ test('errors: missing device, non-WireGuard link, bad input before any netlink c
 test('L10 no CAP_NET_ADMIN: PERMISSION_DENIED', async () => {
   await fresh('lrk0');
   const core = join(here, '../../packages/native-linux/dist/index.js');
-  const script = `import(${JSON.stringify(core)}).then(async (m) => { const b = new m.KernelBackend(); for (const f of [() => b.getDevice('lrk0'), () => b.setDevice('lrk0', { listenPort: 1 }), () => b.createInterface('lrk9')]) { try { await f(); console.log('OK'); } catch (e) { console.log(e.code); } } })`;
+  const script = `import(${JSON.stringify(core)}).then(async (m) => { const b = new m.KernelBackend(); for (const f of [() => b.getDevice('lrk0'), () => b.setDevice('lrk0', { listenPort: 1, replacePeers: false, peers: [] }), () => b.createInterface('lrk9')]) { try { await f(); console.log('OK'); } catch (e) { console.log(e.code); } } })`;
   const r = spawnSync(
     'setpriv',
     ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '--input-type=module', '-e', script],
@@ -380,7 +380,7 @@ test('interop: what lanrage sets, `wg show dump` shows exactly; what `wg setconf
     persistentKeepalive: i,
     allowedIPs: [`10.20.${i}.0/24`, `fd20::${i + 1}/128`],
   }));
-  await be.setDevice('lrk0', { privateKey, listenPort: 51821, fwmark: 7, peers });
+  await setDeviceConfig(be, 'lrk0', { privateKey, listenPort: 51821, fwmark: 7, peers });
   const ours = await be.getDevice('lrk0');
   const wg = parseDump(sh('wg', ['show', 'lrk0', 'dump']));
   eq([wg.privateKey, wg.publicKey, wg.listenPort, wg.fwmark], [privateKey.toBase64(), ours.publicKey.toBase64(), 51821, 7], 'device');
@@ -512,11 +512,11 @@ test('A5 an empty allowed-IP list clears them, an absent one leaves them (the ke
   await fresh(dev);
   const p = keyN(7005);
   const ips = async () => (await be.getDevice(dev)).peers.find((x) => x.publicKey.equals(p))?.allowedIPs.sort();
-  await be.setDevice(dev, { peers: [{ publicKey: p, allowedIPs: ['10.77.0.0/24', 'fd77::/64'] }] });
+  await setDeviceConfig(be, dev, { peers: [{ publicKey: p, allowedIPs: ['10.77.0.0/24', 'fd77::/64'] }] });
   eq(await ips(), ['10.77.0.0/24', 'fd77::/64'], 'set');
-  await be.setDevice(dev, { peers: [{ publicKey: p, endpoint: '192.0.2.77:7' }] });
+  await setDeviceConfig(be, dev, { peers: [{ publicKey: p, endpoint: '192.0.2.77:7' }] });
   eq(await ips(), ['10.77.0.0/24', 'fd77::/64'], 'absent: unchanged');
-  await be.setDevice(dev, { peers: [{ publicKey: p, allowedIPs: [] }] });
+  await setDeviceConfig(be, dev, { peers: [{ publicKey: p, allowedIPs: [] }] });
   eq(await ips(), [], 'empty: cleared');
   await be.deleteInterface(dev);
 });

@@ -1,7 +1,8 @@
 import type { PeerStats } from './churn/watcher.js';
 import type { Key } from './keys/key.js';
 import type { RouteDelta } from './manager/peer-index.js';
-import type { Availability, DeviceConfig, DeviceStatus, LinkState, PeerStatus } from './types.js';
+import type { NormalizedDeviceConfig } from './normalize.js';
+import type { Availability, DeviceStatus, LinkState, PeerStatus } from './types.js';
 
 /** What a failed multi-peer `setDevice` reports in `LanrageError.details` (code PARTIAL_APPLY). */
 export type { PartialApplyDetails } from './errors.js';
@@ -19,8 +20,10 @@ export interface BackendSelection {
  * The contract every WireGuard backend implements: kernel (netlink), userspace (UAPI) and
  * Windows (tunnel service). Obligations common to all methods:
  *
- * - Input is validated with `@lanrage/core`'s validators before any native call, process or
- *   socket write; invalid input throws the matching INVALID_* code and changes nothing.
+ * - Input is validated once, at the API edge (NetworkManager, `applyDesired`, PeerCoalescer, or
+ *   an embedder's own `prepareDeviceConfig`): `setDevice` takes the normalised form (keys
+ *   parsed, prefixes canonical, host names resolved) and trusts it; backends do not validate it
+ *   again. Interface names and MTUs are checked where they enter (the config, the manager).
  * - A name that is not an existing interface gives INTERFACE_NOT_FOUND; an existing link that
  *   is not WireGuard gives NOT_WIREGUARD. Missing privileges give PERMISSION_DENIED.
  * - No secret key ever appears in an error, a log record, an argv or an environment variable.
@@ -65,11 +68,14 @@ export interface WireGuardBackend {
 
   /**
    * Applies a change with any number of peer operations in one call (see DeviceConfig for the
-   * semantics of absent fields). Setting the same config twice is idempotent. When the
-   * implementation fails part-way, it throws PARTIAL_APPLY whose `details` is a
-   * PartialApplyDetails saying what was applied; it never reports success for a partial change.
+   * semantics of absent fields), given in its normalised form: `prepareDeviceConfig(config)`
+   * (or `normalizeDeviceConfig` for a config without host names) makes it, once. An endpoint
+   * still holding a host name is INVALID_ENDPOINT (the caller skipped resolution). Setting the
+   * same config twice is idempotent. When the implementation fails part-way, it throws
+   * PARTIAL_APPLY whose `details` is a PartialApplyDetails saying what was applied; it never
+   * reports success for a partial change.
    */
-  setDevice(name: string, config: DeviceConfig): Promise<void>;
+  setDevice(name: string, config: NormalizedDeviceConfig): Promise<void>;
 
   /**
    * Makes the interface's addresses exactly `cidrs` (`10.66.0.1/16`, host bits kept):

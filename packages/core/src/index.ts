@@ -60,14 +60,16 @@ export { routesForPeers } from './manager/routes.js';
 export { type ResolveOptions, resolveEndpoint } from './net/resolve.js';
 export { parsePingTime, systemPing } from './net/system-ping.js';
 export {
+  assertResolved,
   type NormalizedDeviceConfig,
   type NormalizedPeer,
   normalizeDeviceConfig,
-  normalizeDeviceFields,
   normalizePeer,
   prepareDeviceConfig,
   resolveDeviceConfig,
-  SelfPeerCheck,
+  resolvedEndpoint,
+  toDeviceConfig,
+  toPeerConfig,
 } from './normalize.js';
 export { childPath } from './platform/child-path.js';
 export { acquireInterfaceLock, type InterfaceLockOptions, type ReleaseLock } from './platform/interface-lock.js';

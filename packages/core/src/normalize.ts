@@ -167,3 +167,52 @@ export async function prepareDeviceConfig(config: DeviceConfig, opts?: ResolveOp
   head.peers = out;
   return resolveDeviceConfig(head, opts);
 }
+
+/**
+ * The plain form of a normalised config (keys as Key objects, prefixes and endpoints as their
+ * canonical texts): what a record of a call shows (MemoryBackend.calls), never fed back to a
+ * backend.
+ */
+export function toDeviceConfig(norm: NormalizedDeviceConfig): DeviceConfig {
+  const out: DeviceConfig = {};
+  if (norm.privateKey !== undefined) out.privateKey = norm.privateKey;
+  if (norm.listenPort !== undefined) out.listenPort = norm.listenPort;
+  if (norm.fwmark !== undefined) out.fwmark = norm.fwmark;
+  if (norm.replacePeers) out.replacePeers = true;
+  out.peers = norm.peers.map(toPeerConfig);
+  return out;
+}
+
+/** The plain form of one normalised peer operation (see toDeviceConfig). */
+export function toPeerConfig(n: NormalizedPeer): PeerConfig {
+  if (n.remove) return { publicKey: n.publicKey, remove: true };
+  const op: PeerConfig = { publicKey: n.publicKey };
+  if (n.updateOnly) op.updateOnly = true;
+  if (n.presharedKey !== undefined) op.presharedKey = n.presharedKey;
+  if (n.endpoint !== undefined) op.endpoint = n.endpoint.text;
+  if (n.persistentKeepalive !== undefined) op.persistentKeepalive = n.persistentKeepalive;
+  if (n.replaceAllowedIPs) op.allowedIPs = n.allowedIPs.map((c) => c.text);
+  else {
+    if (n.allowedIPs.length > 0) op.allowedIPsAdd = n.allowedIPs.map((c) => c.text);
+    if (n.allowedIPsRemove.length > 0) op.allowedIPsRemove = n.allowedIPsRemove.map((c) => c.text);
+  }
+  return op;
+}
+
+/**
+ * A backend's precondition for an endpoint it is about to send: resolved (an IP). A host name
+ * here means the caller skipped prepareDeviceConfig (INVALID_ENDPOINT, before anything is sent).
+ */
+export function resolvedEndpoint(ep: Endpoint): Endpoint & { family: 4 | 6; address: Uint8Array } {
+  if (ep.family === 0 || ep.address === undefined) {
+    throw new LanrageError('INVALID_ENDPOINT', `endpoint ${ep.text} is a host name that was not resolved`, {
+      remedy: 'Pass the config through prepareDeviceConfig() (it resolves host names) before setDevice().',
+    });
+  }
+  return ep as Endpoint & { family: 4 | 6; address: Uint8Array };
+}
+
+/** resolvedEndpoint for every peer of a change, before anything of it is sent. */
+export function assertResolved(norm: NormalizedDeviceConfig): void {
+  for (const p of norm.peers) if (p.endpoint !== undefined && p.endpoint.family === 0) resolvedEndpoint(p.endpoint);
+}

@@ -1,16 +1,6 @@
-import {
-  type DeviceConfig,
-  type NormalizedPeer,
-  normalizeDeviceFields,
-  normalizePeer,
-  type PeerConfig,
-  type ResolveOptions,
-  resolveEndpoint,
-  SelfPeerCheck,
-  TimeSlicer,
-} from '@lanrage/core';
+import { type NormalizedDeviceConfig, type NormalizedPeer, resolvedEndpoint, TimeSlicer } from '@lanrage/core';
 import { OpWriter, type RawDeviceFields } from './encode-op.js';
-import { AF_INET, AF_INET6, type EncodedOp } from './native.js';
+import type { EncodedOp } from './native.js';
 
 /** Changes up to this many peers are encoded in one synchronous stretch (encodeConfigNow). */
 const CHUNK = 256;
@@ -24,56 +14,39 @@ export interface EncodedConfig {
 }
 
 /** Prefixes to make room for at first: a small change is counted exactly, a large one guessed (the writer grows). */
-function prefixGuess(peers: readonly PeerConfig[]): number {
+function prefixGuess(peers: readonly NormalizedPeer[]): number {
   if (peers.length > CHUNK) return peers.length;
   let n = 0;
-  for (const p of peers) {
-    if (p === null || typeof p !== 'object' || p.remove === true) continue;
-    if (Array.isArray(p.allowedIPs)) n += p.allowedIPs.length;
-    if (Array.isArray(p.allowedIPsAdd)) n += p.allowedIPsAdd.length;
-    if (Array.isArray(p.allowedIPsRemove)) n += p.allowedIPsRemove.length;
-  }
+  for (const p of peers) n += p.allowedIPs.length + p.allowedIPsRemove.length;
   return n;
 }
 
 /**
- * Validates a DeviceConfig exactly as normalizeDeviceConfig does (same errors, same order) and
- * writes each peer into the addon's buffer as soon as it is validated, so no array of
- * normalised peers lives on: a 100k-peer change leaves little for the garbage collector to
- * copy. Secret bytes are wiped from the buffer when validation fails.
+ * Writes a normalised change (validated once, at the API edge: the backend contract) into the
+ * addon's buffer, peer by peer. An endpoint still holding a host name is INVALID_ENDPOINT
+ * before anything is sent. Secret bytes are wiped from the buffer when encoding fails.
  */
 class ConfigEncoder {
-  readonly list: readonly PeerConfig[];
+  readonly list: readonly NormalizedPeer[];
   readonly writer: OpWriter;
-  readonly unresolved: [number, NormalizedPeer][] = [];
   removesAllowedIPs = false;
-  readonly #self: SelfPeerCheck;
 
-  constructor(config: DeviceConfig, scratch?: Uint8Array) {
-    // Device fields (and a non-list `peers`) are checked first, as normalizeDeviceConfig does.
-    const head = normalizeDeviceFields(config);
-    this.list = config.peers ?? [];
+  constructor(config: NormalizedDeviceConfig, scratch?: Uint8Array) {
+    this.list = config.peers;
     this.writer = new OpWriter(this.list.length, prefixGuess(this.list), scratch);
-    this.#self = new SelfPeerCheck(head.privateKey);
-    const fields: RawDeviceFields = { replacePeers: head.replacePeers };
-    if (head.privateKey !== undefined) fields.privateKey = head.privateKey ? head.privateKey.bytes() : null;
-    if (head.listenPort !== undefined) fields.listenPort = head.listenPort;
-    if (head.fwmark !== undefined) fields.fwmark = head.fwmark;
+    const fields: RawDeviceFields = { replacePeers: config.replacePeers };
+    if (config.privateKey !== undefined) fields.privateKey = config.privateKey ? config.privateKey.bytes() : null;
+    if (config.listenPort !== undefined) fields.listenPort = config.listenPort;
+    if (config.fwmark !== undefined) fields.fwmark = config.fwmark;
     this.writer.device(fields);
     fields.privateKey?.fill(0);
   }
 
   add(i: number): void {
-    const p = normalizePeer(this.list[i] as PeerConfig, i);
-    this.#self.see(p);
+    const p = this.list[i] as NormalizedPeer;
+    if (p.endpoint !== undefined) resolvedEndpoint(p.endpoint);
     if (p.allowedIPsRemove.length > 0) this.removesAllowedIPs = true;
-    if (p.endpoint && p.endpoint.family === 0) this.unresolved.push([i, p]);
     this.writer.writeNormalized(i, p);
-  }
-
-  /** After every peer: the checks that need them all. */
-  finish(): void {
-    this.#self.check();
   }
 
   result(): EncodedConfig {
@@ -87,29 +60,23 @@ class ConfigEncoder {
 
 /**
  * The synchronous form for small changes (the churn case): written into `scratch`, which the
- * caller must hand to the addon before anything else can use it. null when the change needs
- * the asynchronous form (more than 256 peers, or a host-name endpoint to resolve).
+ * caller must hand to the addon before anything else can use it. null when the change is
+ * larger than one synchronous stretch (more than 256 peers): use encodeConfig.
  */
-export function encodeConfigNow(config: DeviceConfig, scratch: Uint8Array): EncodedConfig | null {
-  const peers = config?.peers;
-  if (Array.isArray(peers) && peers.length > CHUNK) return null;
+export function encodeConfigNow(config: NormalizedDeviceConfig, scratch: Uint8Array): EncodedConfig | null {
+  if (config.peers.length > CHUNK) return null;
   const e = new ConfigEncoder(config, scratch);
   try {
     for (let i = 0; i < e.list.length; i++) e.add(i);
-    e.finish();
   } catch (err) {
     e.wipe();
     throw err;
   }
-  if (e.unresolved.length > 0) {
-    e.wipe();
-    return null;
-  }
   return e.result();
 }
 
-/** Any change, in time slices with yields to the event loop; host names are resolved together at the end. */
-export async function encodeConfig(config: DeviceConfig, resolve?: ResolveOptions): Promise<EncodedConfig> {
+/** Any change, in time slices with yields to the event loop. */
+export async function encodeConfig(config: NormalizedDeviceConfig): Promise<EncodedConfig> {
   const e = new ConfigEncoder(config);
   try {
     const slicer = new TimeSlicer();
@@ -118,13 +85,6 @@ export async function encodeConfig(config: DeviceConfig, resolve?: ResolveOption
       if (pause) await pause;
       e.add(i);
     }
-    e.finish();
-    await Promise.all(
-      e.unresolved.map(async ([i, p]) => {
-        const ep = await resolveEndpoint(p.endpoint as NonNullable<NormalizedPeer['endpoint']>, resolve);
-        e.writer.setEndpoint(i, ep.family === 4 ? AF_INET : AF_INET6, ep.port, ep.address as Uint8Array);
-      }),
-    );
   } catch (err) {
     e.wipe();
     throw err;

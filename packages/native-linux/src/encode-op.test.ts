@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Key } from '@lanrage/core';
+import { Key, normalizeDeviceConfig } from '@lanrage/core';
 import { describe, expect, it } from 'vitest';
 import { encodeConfigNow } from './encode-config.js';
 import { encodeRawPeerOps } from './encode-op.js';
@@ -46,7 +46,7 @@ describe('device op encoding (the bytes the addon decodes: test/cpp/codec_test.c
 
   it('a validated DeviceConfig encodes to the same bytes (text in, canonical bytes out)', () => {
     const enc = encodeConfigNow(
-      {
+      normalizeDeviceConfig({
         privateKey: Key.fromBytes(fill(0x11), 'private'),
         listenPort: 51820,
         fwmark: 0x1234,
@@ -62,7 +62,7 @@ describe('device op encoding (the bytes the addon decodes: test/cpp/codec_test.c
           { publicKey: Key.fromBytes(fill(0x22)), remove: true },
           { publicKey: Key.fromBytes(fill(0x23)), updateOnly: true, presharedKey: null, endpoint: '[2001:db8::1]:443', allowedIPsRemove: ['10.9.0.0/16'] },
         ],
-      },
+      }),
       new Uint8Array(4096),
     );
     expect(enc).not.toBeNull();

@@ -107,7 +107,7 @@ export class OpWriter {
 
   /**
    * Writes a normalised operation straight into the buffer (no intermediate objects: the churn
-   * hot path). A host-name endpoint is flagged but left for setEndpoint once resolved.
+   * hot path). Its endpoint, if any, is resolved (the caller checked: resolvedEndpoint).
    */
   writeNormalized(i: number, p: NormalizedPeer): void {
     const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;

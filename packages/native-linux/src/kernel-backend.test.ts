@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Key } from '@lanrage/core';
+import { setDeviceConfig } from '@lanrage/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AF_INET, AF_INET6, OP_HEADER_BYTES } from './native.js';
 
@@ -24,26 +25,26 @@ describe('KernelBackend.setDevice with its reused encode buffer', () => {
   it('back-to-back calls each hand the addon their own bytes', async () => {
     calls.length = 0;
     const be = new KernelBackend();
-    await Promise.all([1, 2, 3].map((b) => be.setDevice('lrt0', { peers: [{ publicKey: key(b), allowedIPs: ['10.0.0.1/32'] }] })));
+    await Promise.all([1, 2, 3].map((b) => setDeviceConfig(be, 'lrt0', { peers: [{ publicKey: key(b), allowedIPs: ['10.0.0.1/32'] }] })));
     expect(calls.map((c) => firstKeyByte(c.bytes))).toEqual([1, 2, 3]);
   });
 
-  it('a call made from inside validation (a getter) does not overwrite the op being written', async () => {
+  it("a getter in the caller's config runs at the edge (prepareDeviceConfig), never while the backend writes its buffer", async () => {
     calls.length = 0;
     const be = new KernelBackend();
     let inner: Promise<void> | undefined;
     const sneaky = {
       get publicKey() {
-        inner ??= be.setDevice('lrt0', { peers: [{ publicKey: key(9), allowedIPs: ['10.9.9.9/32'] }] });
+        inner ??= setDeviceConfig(be, 'lrt0', { peers: [{ publicKey: key(9), allowedIPs: ['10.9.9.9/32'] }] });
         return key(7);
       },
       allowedIPs: ['10.7.7.7/32'],
     };
-    await be.setDevice('lrt0', { peers: [{ publicKey: key(5), allowedIPs: ['10.5.5.5/32'] }, sneaky] });
+    await setDeviceConfig(be, 'lrt0', { peers: [{ publicKey: key(5), allowedIPs: ['10.5.5.5/32'] }, sneaky] });
     await inner;
     expect(calls).toHaveLength(2);
-    const [first, second] = calls as [{ bytes: Uint8Array }, { bytes: Uint8Array }];
-    expect(firstKeyByte(first.bytes)).toBe(9); // the nested call went out first, with its own bytes
+    const [first, second] = calls as unknown as [{ bytes: Uint8Array }, { bytes: Uint8Array }];
+    expect(firstKeyByte(first.bytes)).toBe(9); // the nested call was validated and sent first, with its own bytes
     expect(firstKeyByte(second.bytes)).toBe(5);
     expect(second.bytes[OP_HEADER_BYTES + 92]).toBe(7);
   });
@@ -98,14 +99,14 @@ describe('KernelBackend errors (L6, L9)', () => {
   it('L6 a set that fails after some messages is PARTIAL_APPLY naming the applied and failed peer operations', async () => {
     const be = new KernelBackend();
     const peers = [1, 2, 3, 4].map((b) => ({ publicKey: key(b), allowedIPs: [`10.0.0.${b}/32`] }));
-    const err = await be.setDevice('lrt-partial', { peers }).catch((e) => e);
+    const err = await setDeviceConfig(be, 'lrt-partial', { peers }).catch((e) => e);
     expect(err).toMatchObject({ code: 'PARTIAL_APPLY', errno: 22, details: { appliedPeers: [0, 1], failedPeers: [2, 3], deviceApplied: true } });
     expect(err.cause).toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('L9 a missing wireguard generic netlink family (no module) is KERNEL_MODULE_MISSING with its remedy', async () => {
     const be = new KernelBackend();
-    const err = await be.setDevice('lrt-nomodule', { peers: [{ publicKey: key(1), allowedIPs: ['10.0.0.1/32'] }] }).catch((e) => e);
+    const err = await setDeviceConfig(be, 'lrt-nomodule', { peers: [{ publicKey: key(1), allowedIPs: ['10.0.0.1/32'] }] }).catch((e) => e);
     expect(err).toMatchObject({ code: 'KERNEL_MODULE_MISSING' });
     expect(err.remedy).toContain('modprobe wireguard');
   });

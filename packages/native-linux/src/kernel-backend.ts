@@ -1,11 +1,11 @@
 import {
   type Availability,
-  type DeviceConfig,
   type DeviceStatus,
   isLanrageError,
   Key,
   LanrageError,
   type LinkState,
+  type NormalizedDeviceConfig,
   type PartialApplyDetails,
   type PeerStats,
   type PeerStatus,
@@ -50,7 +50,6 @@ export class KernelBackend implements WireGuardBackend {
   /** Reused for every small change: the addon copies it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);
   #validName: string | undefined;
-  #scratchBusy = false;
 
   /** INVALID_ARGUMENT for a pollMicros that is not a whole number from 0 to 100,000. */
   constructor(options: KernelBackendOptions = {}) {
@@ -213,24 +212,16 @@ export class KernelBackend implements WireGuardBackend {
    * acknowledged is PARTIAL_APPLY with the applied peer operations (the kernel never rolls
    * back). Single allowed-IP removal on a kernel without it is UNSUPPORTED before anything is sent.
    */
-  setDevice(name: string, config: DeviceConfig): Promise<void> {
-    // Small changes (the churn case) are validated, encoded into the reused scratch buffer and
-    // handed to the addon in one synchronous stretch (no await in between); the rest in time slices.
+  setDevice(name: string, config: NormalizedDeviceConfig): Promise<void> {
+    // Small changes (the churn case) are encoded into the reused scratch buffer and handed to
+    // the addon in one synchronous stretch (no await in between); the rest in time slices.
     let enc: EncodedConfig | null;
     try {
       if (name !== this.#validName) {
         validateInterfaceName(name);
         this.#validName = name; // churn names the same interface every time: check it once
       }
-      // Validation reads the caller's objects (getters can run code that calls back in): a
-      // nested call gets its own buffer rather than the one being written.
-      const nested = this.#scratchBusy;
-      this.#scratchBusy = true;
-      try {
-        enc = encodeConfigNow(config, nested ? new Uint8Array(this.#scratch.length) : this.#scratch);
-      } finally {
-        this.#scratchBusy = nested;
-      }
+      enc = encodeConfigNow(config, this.#scratch);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -239,7 +230,7 @@ export class KernelBackend implements WireGuardBackend {
     return this.#setDeviceSlow(name, config, enc ? { ...enc, op: detach(enc.op) } : null);
   }
 
-  async #setDeviceSlow(name: string, config: DeviceConfig, encoded: EncodedConfig | null): Promise<void> {
+  async #setDeviceSlow(name: string, config: NormalizedDeviceConfig, encoded: EncodedConfig | null): Promise<void> {
     const enc = encoded ?? (await encodeConfig(config));
     try {
       if (enc.removesAllowedIPs && !(await this.supportsAllowedIPRemoval(name).catch(() => false))) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatLogRecord, generateKeyPair, generatePresharedKey, Key, type LanrageError, loadConfig, MemoryLogger, NetworkManager } from '@lanrage/core';
+import { setDeviceConfig } from '@lanrage/core/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACCEPTED_KEYS, type DriverFs, parseConfig } from './config-store.js';
 import { type CommandRunner, nodeRunner } from './runner.js';
@@ -362,7 +363,7 @@ describe('WindowsBackend lifecycle', () => {
     const peer = generateKeyPair().publicKey.toBase64();
     const psk = generatePresharedKey();
     win.calls.length = 0;
-    await backend.setDevice('lanrage0', {
+    await setDeviceConfig(backend, 'lanrage0', {
       peers: [{ publicKey: peer, endpoint: '203.0.113.7:51820', allowedIPs: ['10.66.0.2/32'], persistentKeepalive: 25, presharedKey: psk }],
     });
     const add = argvOf(win, 'wg.exe').filter((a) => a[0] === 'set');
@@ -386,11 +387,11 @@ describe('WindowsBackend lifecycle', () => {
     expect(stored.peers[0]?.endpoint).toBe('203.0.113.7:51820');
 
     win.calls.length = 0;
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: peer, updateOnly: true, endpoint: '198.51.100.1:4000' }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: peer, updateOnly: true, endpoint: '198.51.100.1:4000' }] });
     expect(argvOf(win, 'wg.exe').filter((x) => x[0] === 'set')).toEqual([['set', 'lanrage0', 'peer', peer, 'endpoint', '198.51.100.1:4000']]);
     const ghost = generateKeyPair().publicKey.toBase64();
     win.calls.length = 0;
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: ghost, updateOnly: true, endpoint: '198.51.100.1:4000' }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: ghost, updateOnly: true, endpoint: '198.51.100.1:4000' }] });
     expect(
       argvOf(win, 'wg.exe')
         .filter((x) => x[0] === 'set')
@@ -401,7 +402,7 @@ describe('WindowsBackend lifecycle', () => {
     expect(status.peers.map((p) => [p.publicKey.toBase64(), p.endpoint, p.allowedIPs])).toEqual([[peer, '198.51.100.1:4000', ['10.66.0.2/32']]]);
 
     win.calls.length = 0;
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: peer, remove: true }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: peer, remove: true }] });
     expect(argvOf(win, 'wg.exe').filter((x) => x[0] === 'set')).toEqual([['set', 'lanrage0', 'peer', peer, 'remove']]);
     stored = parseConfig(win.fs.files.get(`${DATA}\\lanrage0.conf`) as string);
     expect(stored.peers).toEqual([]);
@@ -410,7 +411,7 @@ describe('WindowsBackend lifecycle', () => {
   it('peers added at runtime survive a service restart (they are in the .conf the service reads)', async () => {
     await backend.createInterface('lanrage0');
     const peer = generateKeyPair().publicKey.toBase64();
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: peer, allowedIPs: ['10.66.0.2/32'] }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: peer, allowedIPs: ['10.66.0.2/32'] }] });
     await backend.setAddresses('lanrage0', ['10.66.0.9/16']); // start-time setting: reinstall on setUp
     await backend.setUp('lanrage0', true);
     expect((await backend.getDevice('lanrage0')).peers.map((p) => p.publicKey.toBase64())).toEqual([peer]);
@@ -547,9 +548,9 @@ describe('WindowsBackend checks and faults', () => {
   it('a canary private key never appears in argv, errors or the config outside the key line', async () => {
     await backend.createInterface('lanrage0');
     const canary = generateKeyPair().privateKey;
-    await backend.setDevice('lanrage0', { privateKey: canary });
+    await setDeviceConfig(backend, 'lanrage0', { privateKey: canary });
     win.elevated = false;
-    const err = (await backend.setDevice('lanrage0', { privateKey: canary }).catch((e) => e)) as LanrageError;
+    const err = (await setDeviceConfig(backend, 'lanrage0', { privateKey: canary }).catch((e) => e)) as LanrageError;
     const secret = canary.toBase64();
     for (const c of win.calls) expect(c.args.join(' ')).not.toContain(secret);
     expect(JSON.stringify(err)).not.toContain(secret);
@@ -560,12 +561,12 @@ describe('WindowsBackend checks and faults', () => {
 
   it('fwmark does not exist on Windows', async () => {
     await backend.createInterface('lanrage0');
-    expect(((await backend.setDevice('lanrage0', { fwmark: 5 }).catch((e) => e)) as LanrageError).code).toBe('UNSUPPORTED');
+    expect(((await setDeviceConfig(backend, 'lanrage0', { fwmark: 5 }).catch((e) => e)) as LanrageError).code).toBe('UNSUPPORTED');
   });
 
   it('a missing tunnel is INTERFACE_NOT_FOUND', async () => {
     expect(((await backend.getDevice('lanrage9').catch((e) => e)) as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
-    expect(((await backend.setDevice('lanrage9', { listenPort: 1 }).catch((e) => e)) as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
+    expect(((await setDeviceConfig(backend, 'lanrage9', { listenPort: 1 }).catch((e) => e)) as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
   });
 });
 

@@ -1,13 +1,13 @@
 import {
   type Availability,
+  assertResolved,
   type BackendKeyStore,
-  type DeviceConfig,
   type DeviceStatus,
   LanrageError,
+  type NormalizedDeviceConfig,
   type NormalizedPeer,
   parseInterfaceAddress,
   parseIp,
-  prepareDeviceConfig,
   validateMtu,
   validateWindowsTunnelName,
   type WgQuickPeer,
@@ -296,9 +296,9 @@ export class WindowsBackend implements WireGuardBackend {
    * replace-peers itself, so the live device is read first and the request is translated.
    * fwmark does not exist on Windows (UNSUPPORTED unless 0).
    */
-  async setDevice(name: string, config: DeviceConfig): Promise<void> {
+  async setDevice(name: string, norm: NormalizedDeviceConfig): Promise<void> {
     validateWindowsTunnelName(name);
-    const norm = await prepareDeviceConfig(config);
+    assertResolved(norm);
     if (norm.fwmark !== undefined && norm.fwmark !== 0) throw new LanrageError('UNSUPPORTED', 'Windows has no firewall mark (fwmark)');
     if (norm.privateKey === null) throw new LanrageError('UNSUPPORTED', 'a Windows tunnel cannot run without a private key');
     await this.#serialize(name, async () => {

@@ -1,7 +1,7 @@
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { checkListenPortFree } from '../net/port-free.js';
-import { prepareDeviceConfig } from '../normalize.js';
+import { type NormalizedDeviceConfig, prepareDeviceConfig } from '../normalize.js';
 import type { DeviceConfig, DeviceStatus } from '../types.js';
 import type { WgQuickConfig } from '../wgquick/types.js';
 import { type ApplyPlan, type DesiredDevice, isEmptyPlan, type PlanOptions, planApplySliced } from './plan.js';
@@ -33,8 +33,8 @@ export function desiredFromWgQuick(config: WgQuickConfig): DesiredDevice {
   };
 }
 
-/** What applyDesired calls after each part of the change has landed (e.g. the manager's index and routes). */
-export type PartSent = (part: DeviceConfig) => Promise<void>;
+/** What applyDesired calls after each part of the change has landed, in its normalised form (e.g. the manager's index and routes). */
+export type PartSent = (part: NormalizedDeviceConfig) => Promise<void>;
 
 /**
  * Makes a device match `desired` by reading it (unless the caller just did: `live`) and
@@ -94,11 +94,13 @@ export const APPLY_PART = 1024;
 
 /**
  * Sends `config` as setDevice calls of at most APPLY_PART peer operations, in order: the
- * first carries the device fields (key, port, fwmark, REPLACE_PEERS). What a large change
- * costs the caller's process then stays per part: the backend's validated and encoded forms
- * of one part die before the next is built, instead of 100,000 of them living (and being
- * copied by the garbage collector) until the whole change is acknowledged. WireGuard applies
- * a change message by message either way (it never rolls back), so nothing is less atomic.
+ * first carries the device fields (key, port, fwmark, REPLACE_PEERS). Each part is validated
+ * and its host names resolved here (apply is an API edge: the backend trusts what it gets),
+ * just before it is sent. What a large change costs the caller's process then stays per part:
+ * the validated and encoded forms of one part die before the next is built, instead of
+ * 100,000 of them living (and being copied by the garbage collector) until the whole change
+ * is acknowledged. WireGuard applies a change message by message either way (it never rolls
+ * back), so nothing is less atomic.
  *
  * A failure reports indexes into the whole `config.peers`: PARTIAL_APPLY whose details
  * count the parts already sent as applied (an error that is not PARTIAL_APPLY from the first
@@ -107,18 +109,21 @@ export const APPLY_PART = 1024;
 export async function sendInParts(backend: WireGuardBackend, name: string, config: DeviceConfig, sent?: PartSent): Promise<void> {
   const peers = config.peers ?? [];
   if (peers.length <= APPLY_PART) {
-    await backend.setDevice(name, config);
-    await sent?.(config);
+    const norm = await prepareDeviceConfig(config);
+    await backend.setDevice(name, norm);
+    await sent?.(norm);
     return;
   }
   for (let from = 0; from < peers.length; from += APPLY_PART) {
     const part: DeviceConfig = from === 0 ? { ...config, peers: peers.slice(0, APPLY_PART) } : { peers: peers.slice(from, from + APPLY_PART) };
+    let norm: NormalizedDeviceConfig;
     try {
-      await backend.setDevice(name, part);
+      norm = await prepareDeviceConfig(part);
+      await backend.setDevice(name, norm);
     } catch (err) {
       throw partFailed(name, err, from, part.peers?.length ?? 0, peers.length);
     }
-    await sent?.(part);
+    await sent?.(norm);
   }
 }
 

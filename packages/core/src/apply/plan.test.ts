@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, generatePresharedKey } from '../keys/x25519.js';
+import { setDeviceConfig } from '../testing/index.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { parseWgQuick } from '../wgquick/parse.js';
 import { applyDesired, desiredFromWgQuick } from './apply.js';
@@ -12,7 +13,7 @@ const psk = generatePresharedKey();
 async function device(incremental = true) {
   const be = new MemoryBackend({ allowedIPRemoval: incremental });
   await be.createInterface('wg0');
-  await be.setDevice('wg0', {
+  await setDeviceConfig(be, 'wg0', {
     privateKey: me.privateKey,
     listenPort: 51820,
     peers: [

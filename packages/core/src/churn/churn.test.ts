@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
+import { setDeviceConfig } from '../testing/index.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { PeerCoalescer } from './coalescer.js';
 import { iteratePeers, PeerWatcher, readPeerStats } from './watcher.js';
@@ -42,14 +43,46 @@ describe('PeerCoalescer', () => {
   });
 
   it('isolates a failing operation: its neighbours land, only it is rejected', async () => {
-    const be = await device();
+    const be = new MemoryBackend({ allowedIPRemoval: false }); // refuses single allowed-IP removal (UNSUPPORTED)
+    await be.createInterface('wg0');
     const c = new PeerCoalescer(be);
     const good = [1, 2, 3].map((i) => c.apply('wg0', { publicKey: keyN(i) }));
-    const bad = c.apply('wg0', { publicKey: keyN(9), allowedIPs: ['10.0.0.0/33'] });
+    const bad = c.apply('wg0', { publicKey: keyN(9), allowedIPsRemove: ['10.0.0.0/24'] }).catch((e: unknown) => e);
     const good2 = c.apply('wg0', { publicKey: keyN(4) });
     await Promise.all([...good, good2]);
-    expect(((await bad.catch((e) => e)) as LanrageError).code).toBe('INVALID_ALLOWED_IP');
+    expect(((await bad) as LanrageError).code).toBe('UNSUPPORTED');
     expect((await be.getDevice('wg0')).peers).toHaveLength(4);
+  });
+
+  it('validates each operation once, when it is given: a bad one rejects at once and is never sent', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be);
+    be.calls.length = 0;
+    const good = c.apply('wg0', { publicKey: keyN(1) });
+    const bad = c.apply('wg0', { publicKey: keyN(9), allowedIPs: ['10.0.0.0/33'] });
+    await expect(bad).rejects.toMatchObject({ code: 'INVALID_ALLOWED_IP' });
+    await good;
+    const sets = be.calls.filter((x) => x.method === 'setDevice');
+    expect(sets.map((x) => x.config?.peers?.length)).toEqual([1]);
+  });
+
+  it('resolves host-name endpoints when the batch is sent; a lookup that fails fails its operation alone', async () => {
+    const be = await device();
+    const c = new PeerCoalescer(be, {
+      resolve: {
+        attempts: 1,
+        lookup: async (host: string) => {
+          if (host === 'gone.example') throw Object.assign(new Error('nx'), { code: 'ENOTFOUND' });
+          return { address: '192.0.2.9', family: 4 };
+        },
+      },
+    });
+    const ok = c.apply('wg0', { publicKey: keyN(1), endpoint: 'relay.example:443' });
+    const gone = c.apply('wg0', { publicKey: keyN(2), endpoint: 'gone.example:443' }).catch((e: unknown) => e);
+    await ok;
+    expect(((await gone) as LanrageError).code).toBe('INVALID_ENDPOINT');
+    const dev = await be.getDevice('wg0');
+    expect(dev.peers.map((p) => [p.publicKey.toBase64(), p.endpoint])).toEqual([[keyN(1).toBase64(), '192.0.2.9:443']]);
   });
 
   it('after a partial apply, applied operations resolve and the rest are retried alone', async () => {
@@ -72,7 +105,7 @@ describe('PeerCoalescer', () => {
 describe('PeerWatcher', () => {
   it('emits handshake, endpoint-changed, stale and recovered from polled stats', async () => {
     const be = await device();
-    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1), endpoint: '192.0.2.1:1' }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: keyN(1), endpoint: '192.0.2.1:1' }] });
     let now = 1_000_000;
     const w = new PeerWatcher(be, 'wg0', { staleAfterMs: 180_000, now: () => now });
     const events: string[] = [];
@@ -99,7 +132,7 @@ describe('PeerWatcher', () => {
 
   it('a peer that keeps receiving is not stale however old its handshake', async () => {
     const be = await device();
-    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1) }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: keyN(1) }] });
     let now = 1_000_000;
     be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
     const w = new PeerWatcher(be, 'wg0', { staleAfterMs: 30_000, now: () => now });
@@ -118,7 +151,7 @@ describe('PeerWatcher', () => {
 
   it('forgets a removed peer: back again, it is new (its handshake is reported again)', async () => {
     const be = await device();
-    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1) }, { publicKey: keyN(2) }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: keyN(1) }, { publicKey: keyN(2) }] });
     const now = 1_000_000;
     const w = new PeerWatcher(be, 'wg0', { now: () => now });
     const events: string[] = [];
@@ -126,9 +159,9 @@ describe('PeerWatcher', () => {
     await w.poll();
     be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
     await w.poll();
-    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1), remove: true }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: keyN(1), remove: true }] });
     await w.poll();
-    await be.setDevice('wg0', { peers: [{ publicKey: keyN(1) }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: keyN(1) }] });
     be.simulateTraffic('wg0', keyN(1), { lastHandshake: new Date(now) });
     await w.poll();
     expect(events).toEqual([keyN(1).toBase64(), keyN(1).toBase64()]);
@@ -149,7 +182,7 @@ describe('PeerWatcher', () => {
 describe('reads for monitoring', () => {
   it('iteratePeers streams every peer; readPeerStats gives the stats fields only', async () => {
     const be = await device();
-    await be.setDevice('wg0', { peers: Array.from({ length: 50 }, (_, i) => ({ publicKey: keyN(i), allowedIPs: [`10.0.0.${i}/32`] })) });
+    await setDeviceConfig(be, 'wg0', { peers: Array.from({ length: 50 }, (_, i) => ({ publicKey: keyN(i), allowedIPs: [`10.0.0.${i}/32`] })) });
     const keys: string[] = [];
     for await (const p of iteratePeers(be, 'wg0')) keys.push(p.publicKey.toBase64());
     expect(keys).toHaveLength(50);

@@ -1,6 +1,8 @@
 import type { WireGuardBackend } from '../backend.js';
 import { isLanrageError, type LanrageError } from '../errors.js';
 import { TimeSlicer } from '../event-loop/time-slicer.js';
+import { type ResolveOptions, resolveEndpoint } from '../net/resolve.js';
+import { type NormalizedPeer, normalizePeer } from '../normalize.js';
 import type { PeerConfig } from '../types.js';
 
 /**
@@ -13,7 +15,7 @@ export interface CoalescerHooks<C> {
    * earlier batch and exclusive task is done: throw to fail this operation alone (it is not
    * sent). It sees the operations admitted before it as applied.
    */
-  admit?(name: string, op: PeerConfig, context: C): void;
+  admit?(name: string, op: NormalizedPeer, context: C): void;
   /**
    * Started in the same tick as the batch's setDevice (so a backend with one I/O thread handles
    * both on one wake), e.g. the route changes the admitted operations need. Callers settle
@@ -42,6 +44,8 @@ export interface CoalescerOptions<C = undefined> {
   sameTick?: boolean;
   /** At most this many operations in one setDevice call. Default 10,000. */
   maxBatch?: number;
+  /** How host-name endpoints are resolved (each operation's lookup is bounded; a failure fails that operation alone). */
+  resolve?: ResolveOptions;
   hooks?: CoalescerHooks<C>;
 }
 
@@ -49,7 +53,7 @@ export interface CoalescerOptions<C = undefined> {
 const SETTLE_GROUP = 32;
 
 interface Pending<C> {
-  op: PeerConfig;
+  op: NormalizedPeer;
   context: C;
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -70,6 +74,7 @@ export class PeerCoalescer<C = undefined> {
   readonly #maxBatch: number;
   readonly #sameTick: boolean;
   readonly #hooks: CoalescerHooks<C>;
+  readonly #resolve: ResolveOptions | undefined;
   readonly #queues = new Map<string, Pending<C>[]>();
   readonly #timers = new Map<string, NodeJS.Immediate | NodeJS.Timeout>();
   readonly #chains = new Map<string, Promise<void>>();
@@ -82,10 +87,26 @@ export class PeerCoalescer<C = undefined> {
     this.#maxBatch = options.maxBatch ?? 10_000;
     this.#sameTick = options.sameTick === true;
     this.#hooks = options.hooks ?? {};
+    this.#resolve = options.resolve;
   }
 
-  /** Queues one peer operation on `name`; resolves when it is applied. */
+  /**
+   * Queues one peer operation on `name`; resolves when it is applied. The operation is
+   * validated here, once (a bad one rejects at once and is never queued); a host-name endpoint
+   * is resolved when its batch is about to be sent.
+   */
   apply(name: string, op: PeerConfig, context?: C): Promise<void> {
+    let norm: NormalizedPeer;
+    try {
+      norm = normalizePeer(op);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.applyNormalized(name, norm, context);
+  }
+
+  /** `apply` for an operation its caller has validated already (NetworkManager's edge); it is not checked again. */
+  applyNormalized(name: string, op: NormalizedPeer, context?: C): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let q = this.#queues.get(name);
       if (!q) {
@@ -145,7 +166,7 @@ export class PeerCoalescer<C = undefined> {
 
   /** Never rejects: every caller of the batch gets its own outcome. */
   async #send(name: string, queued: Pending<C>[]): Promise<void> {
-    const batch = await this.#admit(name, queued);
+    const batch = await this.#admit(name, await this.#resolved(queued));
     if (batch.length === 0) return;
     this.batches++;
     const landed: Pending<C>[] = [];
@@ -153,7 +174,7 @@ export class PeerCoalescer<C = undefined> {
     let sideError: unknown;
     let sent: Promise<void>;
     try {
-      sent = this.#backend.setDevice(name, { peers: batch.map((p) => p.op) });
+      sent = this.#backend.setDevice(name, { replacePeers: false, peers: batch.map((p) => p.op) });
     } catch (err) {
       sent = Promise.reject(err); // a backend that throws instead of rejecting
     }
@@ -190,6 +211,30 @@ export class PeerCoalescer<C = undefined> {
       else if (repairError !== undefined || sideError !== undefined) p.reject(repairError ?? sideError);
       else p.resolve();
     }
+  }
+
+  /** The operations whose host-name endpoint resolved (a lookup that fails fails its operation alone), in call order. */
+  async #resolved(queued: Pending<C>[]): Promise<Pending<C>[]> {
+    const lookups: Promise<void>[] = [];
+    const failed = new Set<Pending<C>>();
+    for (const p of queued) {
+      const ep = p.op.endpoint;
+      if (ep === undefined || ep.family !== 0) continue;
+      lookups.push(
+        resolveEndpoint(ep, this.#resolve).then(
+          (resolved) => {
+            p.op.endpoint = resolved;
+          },
+          (err: unknown) => {
+            failed.add(p);
+            p.reject(err);
+          },
+        ),
+      );
+    }
+    if (lookups.length === 0) return queued;
+    await Promise.all(lookups);
+    return failed.size === 0 ? queued : queued.filter((p) => !failed.has(p));
   }
 
   /** The operations `admit` lets through, in call order (in time slices for a large batch). */
@@ -230,7 +275,7 @@ export class PeerCoalescer<C = undefined> {
     for (const p of retry) {
       try {
         this.batches++;
-        await this.#backend.setDevice(name, { peers: [p.op] });
+        await this.#backend.setDevice(name, { replacePeers: false, peers: [p.op] });
         landed.push(p);
       } catch (e) {
         failed.set(p, e);

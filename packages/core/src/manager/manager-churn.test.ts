@@ -7,6 +7,7 @@ import { type LanrageConfig, loadConfig } from '../config/config.js';
 import { LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import { MemoryLogger } from '../logger.js';
+import { setDeviceConfig } from '../testing/index.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { NetworkManager } from './network-manager.js';
 
@@ -163,7 +164,7 @@ describe('NetworkManager: changes behind its back', () => {
     const backend = new MemoryBackend();
     const nm = await upWith(backend);
     await nm.addPeer({ publicKey: keyN(1), allowedIPs: ['192.168.1.0/24'] });
-    await backend.setDevice('lanrage0', {
+    await setDeviceConfig(backend, 'lanrage0', {
       peers: [
         { publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] },
         { publicKey: keyN(1), remove: true },
@@ -179,7 +180,7 @@ describe('NetworkManager: changes behind its back', () => {
   it('apply reads the live device: a peer added behind the back is removed with its route', async () => {
     const backend = new MemoryBackend();
     const nm = await upWith(backend);
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }] });
     const r = await nm.apply({ peers: [{ publicKey: Key.parse(keyN(3)), allowedIPs: ['192.168.3.0/24'] }] });
     expect(r.plan.remove).toEqual([keyN(2)]);
     expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.3.0/24']);
@@ -191,7 +192,7 @@ describe('NetworkManager: changes behind its back', () => {
   it('attach() adopts a running interface and builds the index from one read', async () => {
     const backend = new MemoryBackend();
     await upWith(backend);
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: keyN(2), allowedIPs: ['192.168.2.0/24'] }] });
     const nm = new NetworkManager(config, { backend });
     await nm.attach();
     expect(await backend.getRoutes('lanrage0')).toEqual(['192.168.2.0/24']);

@@ -7,6 +7,7 @@ import type { LanrageError } from '../errors.js';
 import { ensureKeys } from '../keys/key-files.js';
 import { generateKeyPair } from '../keys/x25519.js';
 import { formatLogRecord, MemoryLogger } from '../logger.js';
+import { setDeviceConfig } from '../testing/index.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { interfaceAddress } from './address.js';
 import { NetworkManager } from './network-manager.js';
@@ -71,7 +72,7 @@ describe('NetworkManager.initialize', () => {
     const { backend, nm } = setup();
     const keys = await ensureKeys(config.keysDir);
     await backend.createInterface('lanrage0');
-    await backend.setDevice('lanrage0', { privateKey: generateKeyPair().privateKey, peers: [{ publicKey: keys.publicKey }] });
+    await setDeviceConfig(backend, 'lanrage0', { privateKey: generateKeyPair().privateKey, peers: [{ publicKey: keys.publicKey }] });
     expect(((await nm.initialize().catch((e) => e)) as LanrageError).code).toBe('KEY_COLLIDES_WITH_PEER');
   });
 

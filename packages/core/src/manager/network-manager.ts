@@ -7,16 +7,16 @@ import { PeerCoalescer } from '../churn/coalescer.js';
 import type { LanrageConfig } from '../config/config.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { TimeSlicer } from '../event-loop/time-slicer.js';
-import { Key } from '../keys/key.js';
+import type { Key } from '../keys/key.js';
 import { ensureKeys, PRIVATE_KEY_FILE, readKeyFile } from '../keys/key-files.js';
 import { publicKeyFrom } from '../keys/x25519.js';
 import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logger.js';
 import { resolveEndpoint } from '../net/resolve.js';
 import { systemPing } from '../net/system-ping.js';
-import { type NormalizedPeer, normalizePeer } from '../normalize.js';
+import { type NormalizedDeviceConfig, type NormalizedPeer, normalizePeer } from '../normalize.js';
 import { acquireInterfaceLock, type ReleaseLock } from '../platform/interface-lock.js';
 import { hasNetAdmin } from '../platform/privileges.js';
-import type { DeviceConfig, DeviceStatus, KeyInput, PeerConfig } from '../types.js';
+import type { DeviceStatus, KeyInput, PeerConfig } from '../types.js';
 import { type Cidr, cidrContains, normalizeAllowedIPs, parseInterfaceAddress } from '../validation/cidr.js';
 import { parseIp } from '../validation/ip.js';
 import { validateListenPort, validateMtu } from '../validation/numbers.js';
@@ -440,10 +440,10 @@ export class NetworkManager {
   async #setKeyAndPort(privateKey: Key, port: number, portBefore: number): Promise<void> {
     const name = this.config.interfaceName;
     try {
-      await this.#backend.setDevice(name, { privateKey, listenPort: port });
+      await this.#backend.setDevice(name, { privateKey, listenPort: port, replacePeers: false, peers: [] });
     } catch (err) {
       if (!isLanrageError(err, 'PORT_IN_USE') || portBefore === 0 || portBefore === port) throw err;
-      const kept = await this.#backend.setDevice(name, { listenPort: portBefore }).then(
+      const kept = await this.#backend.setDevice(name, { listenPort: portBefore, replacePeers: false, peers: [] }).then(
         () => true,
         () => false,
       );
@@ -690,7 +690,7 @@ export class NetworkManager {
   #queue(norm: NormalizedPeer, key: string): Promise<void> {
     if (this.#cleanedUp) return Promise.reject(notUp(this.interfaceName));
     if (!this.#index) void this.#ensureIndex();
-    return this.#batches.apply(this.config.interfaceName, toPeerConfig(norm), { key, norm });
+    return this.#batches.applyNormalized(this.config.interfaceName, norm, { key, norm });
   }
 
   /**
@@ -839,7 +839,7 @@ export class NetworkManager {
     // Each part of the change that lands goes into the index and brings its routes with it. A
     // route change that fails does not stop the peers: the routes are put right from a re-read.
     let routesFailed = false;
-    const sent = async (part: DeviceConfig) => {
+    const sent = async (part: NormalizedDeviceConfig) => {
       await indexConfig(index, part, this.#state);
       if (routesFailed) return;
       await this.#sendRoutes(index.takeRouteDelta(), index).catch(() => {
@@ -909,45 +909,19 @@ export class NetworkManager {
   }
 }
 
-/**
- * The backend's form of a validated operation, built afresh: the caller's objects may change
- * after the call returns, while the operation waits for its batch.
- */
-function toPeerConfig(n: NormalizedPeer): PeerConfig {
-  if (n.remove) return { publicKey: n.publicKey, remove: true };
-  const op: PeerConfig = { publicKey: n.publicKey };
-  if (n.updateOnly) op.updateOnly = true;
-  if (n.presharedKey !== undefined) op.presharedKey = n.presharedKey;
-  if (n.endpoint !== undefined) op.endpoint = n.endpoint.text;
-  if (n.persistentKeepalive !== undefined) op.persistentKeepalive = n.persistentKeepalive;
-  if (n.replaceAllowedIPs) op.allowedIPs = n.allowedIPs.map((c) => c.text);
-  else {
-    if (n.allowedIPs.length > 0) op.allowedIPsAdd = n.allowedIPs.map((c) => c.text);
-    if (n.allowedIPsRemove.length > 0) op.allowedIPsRemove = n.allowedIPsRemove.map((c) => c.text);
-  }
-  return op;
-}
-
-/** Applies an applied change (apply's plan) to the index, in time slices for large plans. */
-async function indexConfig(index: PeerIndex, config: DeviceConfig, state: PeerState | undefined): Promise<void> {
+/** Applies a part of an applied change (apply's plan, normalised) to the index, in time slices for large plans. */
+async function indexConfig(index: PeerIndex, config: NormalizedDeviceConfig, state: PeerState | undefined): Promise<void> {
   if (config.replacePeers) {
     index.clearPeers();
     state?.clear();
   }
   const slicer = new TimeSlicer();
-  for (const op of config.peers ?? []) {
+  for (const op of config.peers) {
     const pause = slicer.next();
     if (pause) await pause;
-    const key = Key.from(op.publicKey, 'public').toBase64();
-    state?.applyConfig(key, op);
-    const replace = op.allowedIPs !== undefined;
-    index.apply(key, {
-      remove: op.remove === true,
-      updateOnly: op.updateOnly === true,
-      replaceAllowedIPs: replace,
-      allowedIPs: normalizeAllowedIPs((replace ? op.allowedIPs : op.allowedIPsAdd) ?? []),
-      allowedIPsRemove: normalizeAllowedIPs(op.allowedIPsRemove ?? []),
-    });
+    const key = op.publicKey.toBase64();
+    state?.apply(key, op);
+    index.apply(key, op);
   }
 }
 

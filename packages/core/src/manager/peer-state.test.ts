@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LanrageConfig, loadConfig } from '../config/config.js';
 import { generateKeyPair, generatePresharedKey } from '../keys/x25519.js';
+import { setDeviceConfig } from '../testing/index.js';
 import { MemoryBackend } from '../testing/memory-backend.js';
 import { NetworkManager } from './network-manager.js';
 import type { SavedState } from './peer-state.js';
@@ -91,7 +92,7 @@ describe('NetworkManager statePath', () => {
     await nm.addPeer({ publicKey: a, allowedIPs: ['10.66.0.2/32'] });
     await nm.close();
     // Behind lanrage's back: a is gone, c is there.
-    await backend.setDevice('lanrage0', {
+    await setDeviceConfig(backend, 'lanrage0', {
       peers: [
         { publicKey: a, remove: true },
         { publicKey: c, allowedIPs: ['10.66.0.4/32'] },
@@ -170,7 +171,7 @@ describe('NetworkManager statePath', () => {
     await nm.apply({ peers: [{ publicKey: Key.parse(b), allowedIPs: ['10.66.0.3/32'], endpoint: '192.0.2.3:1', persistentKeepalive: 10 }] });
     await nm.flushState();
     expect(byKey(await saved())).toEqual({ [b]: { publicKey: b, endpoint: '192.0.2.3:1', allowedIPs: ['10.66.0.3/32'], persistentKeepalive: 10 } });
-    await backend.setDevice('lanrage0', { peers: [{ publicKey: c, allowedIPs: ['10.66.0.4/32'] }] });
+    await setDeviceConfig(backend, 'lanrage0', { peers: [{ publicKey: c, allowedIPs: ['10.66.0.4/32'] }] });
     await nm.reconcile();
     await nm.flushState();
     expect(Object.keys(byKey(await saved())).sort()).toEqual([b, c].sort());

@@ -6,7 +6,7 @@ import { Key } from '../keys/key.js';
 import { type NormalizedPeer, normalizePeer } from '../normalize.js';
 import { jsonErrorPosition, readRegularFile } from '../platform/read-file.js';
 import { replaceFileAtomically } from '../platform/write-file.js';
-import type { PeerConfig, PeerStatus } from '../types.js';
+import type { PeerStatus } from '../types.js';
 import { parseIp } from '../validation/ip.js';
 import { validateListenPort, validateMtu } from '../validation/numbers.js';
 import { ShardedMap } from './sharded-map.js';
@@ -91,12 +91,6 @@ export class PeerState {
   /** Applies one admitted operation as the kernel does: an update changes only the fields given. */
   apply(key: string, op: NormalizedPeer): void {
     this.#merge(key, op, op.endpoint?.text, op.presharedKey);
-  }
-
-  /** Applies one part of an applied plan (apply's change set; keys and values already checked). */
-  applyConfig(key: string, op: PeerConfig): void {
-    const psk = op.presharedKey;
-    this.#merge(key, op, op.endpoint, psk === undefined || psk === null ? psk : Key.from(psk, 'preshared'));
   }
 
   #merge(

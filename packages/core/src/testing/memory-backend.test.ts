@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LanrageError } from '../errors.js';
 import { generateKeyPair } from '../keys/x25519.js';
+import { setDeviceConfig } from './index.js';
 import { MemoryBackend } from './memory-backend.js';
 
 const a = generateKeyPair().publicKey;
@@ -27,23 +28,23 @@ describe('MemoryBackend has the kernel semantics', () => {
   it('K9 silently ignores a peer equal to our own public key', async () => {
     const be = await make();
     const me = generateKeyPair();
-    await be.setDevice('wg0', { privateKey: me.privateKey });
-    await be.setDevice('wg0', { peers: [{ publicKey: me.publicKey, allowedIPs: ['10.0.0.1/32'] }] });
+    await setDeviceConfig(be, 'wg0', { privateKey: me.privateKey });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: me.publicKey, allowedIPs: ['10.0.0.1/32'] }] });
     expect((await be.getDevice('wg0')).peers).toEqual([]);
   });
 
   it('K10 a new private key silently removes the peer with the matching public key', async () => {
     const be = await make();
     const next = generateKeyPair();
-    await be.setDevice('wg0', { peers: [{ publicKey: next.publicKey }, { publicKey: a }] });
-    await be.setDevice('wg0', { privateKey: next.privateKey });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: next.publicKey }, { publicKey: a }] });
+    await setDeviceConfig(be, 'wg0', { privateKey: next.privateKey });
     expect((await be.getDevice('wg0')).peers.map((p) => p.publicKey.toBase64())).toEqual([a.toBase64()]);
   });
 
   it('A3 an allowed IP given to a second peer moves to it', async () => {
     const be = await make();
-    await be.setDevice('wg0', { peers: [{ publicKey: a, allowedIPs: ['10.0.0.0/24', '10.1.0.0/24'] }] });
-    await be.setDevice('wg0', { peers: [{ publicKey: b, allowedIPsAdd: ['10.0.0.0/24'] }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: a, allowedIPs: ['10.0.0.0/24', '10.1.0.0/24'] }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: b, allowedIPsAdd: ['10.0.0.0/24'] }] });
     const dev = await be.getDevice('wg0');
     expect(dev.peers.find((p) => p.publicKey.equals(a))?.allowedIPs).toEqual(['10.1.0.0/24']);
     expect(dev.peers.find((p) => p.publicKey.equals(b))?.allowedIPs).toEqual(['10.0.0.0/24']);
@@ -51,22 +52,22 @@ describe('MemoryBackend has the kernel semantics', () => {
 
   it('updateOnly never creates; remove; replace peers; incremental add/remove', async () => {
     const be = await make();
-    await be.setDevice('wg0', { peers: [{ publicKey: a, updateOnly: true, endpoint: '1.2.3.4:5' }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: a, updateOnly: true, endpoint: '1.2.3.4:5' }] });
     expect((await be.getDevice('wg0')).peers).toEqual([]);
-    await be.setDevice('wg0', { peers: [{ publicKey: a, allowedIPs: ['10.0.0.0/24'] }, { publicKey: b }] });
-    await be.setDevice('wg0', { peers: [{ publicKey: a, allowedIPsAdd: ['10.2.0.0/16'], allowedIPsRemove: ['10.0.0.0/24'] }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: a, allowedIPs: ['10.0.0.0/24'] }, { publicKey: b }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: a, allowedIPsAdd: ['10.2.0.0/16'], allowedIPsRemove: ['10.0.0.0/24'] }] });
     expect((await be.getDevice('wg0')).peers[0]?.allowedIPs).toEqual(['10.2.0.0/16']);
-    await be.setDevice('wg0', { peers: [{ publicKey: a, remove: true }] });
+    await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: a, remove: true }] });
     expect((await be.getDevice('wg0')).peers.map((p) => p.publicKey.toBase64())).toEqual([b.toBase64()]);
-    await be.setDevice('wg0', { replacePeers: true, peers: [{ publicKey: a }] });
+    await setDeviceConfig(be, 'wg0', { replacePeers: true, peers: [{ publicKey: a }] });
     expect((await be.getDevice('wg0')).peers.map((p) => p.publicKey.toBase64())).toEqual([a.toBase64()]);
   });
 
   it('R2 a listen port in use fails after fwmark was applied (kernel order, no rollback)', async () => {
     const be = await make();
     await be.createInterface('wg1');
-    await be.setDevice('wg0', { listenPort: 51820 });
-    const err = (await be.setDevice('wg1', { fwmark: 7, listenPort: 51820 }).catch((e) => e)) as LanrageError;
+    await setDeviceConfig(be, 'wg0', { listenPort: 51820 });
+    const err = (await setDeviceConfig(be, 'wg1', { fwmark: 7, listenPort: 51820 }).catch((e) => e)) as LanrageError;
     expect(err.code).toBe('PORT_IN_USE');
     expect((await be.getDevice('wg1')).fwmark).toBe(7);
   });
@@ -74,9 +75,9 @@ describe('MemoryBackend has the kernel semantics', () => {
   it('L6 a failure mid-batch reports PARTIAL_APPLY with what was applied', async () => {
     const be = await make();
     be.failNextSet('wg0', 2);
-    const err = (await be
-      .setDevice('wg0', { peers: [{ publicKey: a }, { publicKey: b }, { publicKey: generateKeyPair().publicKey }] })
-      .catch((e) => e)) as LanrageError;
+    const err = (await setDeviceConfig(be, 'wg0', { peers: [{ publicKey: a }, { publicKey: b }, { publicKey: generateKeyPair().publicKey }] }).catch(
+      (e) => e,
+    )) as LanrageError;
     expect(err.code).toBe('PARTIAL_APPLY');
     expect(err.details).toMatchObject({ appliedPeers: [0, 1], failedPeers: [2], deviceApplied: true });
     expect((await be.getDevice('wg0')).peers.length).toBe(2);
@@ -84,7 +85,7 @@ describe('MemoryBackend has the kernel semantics', () => {
 
   it('validates before changing anything', async () => {
     const be = await make();
-    const err = (await be.setDevice('wg0', { listenPort: 1, peers: [{ publicKey: a, allowedIPs: ['10.0.0.0/33'] }] }).catch((e) => e)) as LanrageError;
+    const err = (await setDeviceConfig(be, 'wg0', { listenPort: 1, peers: [{ publicKey: a, allowedIPs: ['10.0.0.0/33'] }] }).catch((e) => e)) as LanrageError;
     expect(err.code).toBe('INVALID_ALLOWED_IP');
     expect((await be.getDevice('wg0')).listenPort).toBe(0);
   });

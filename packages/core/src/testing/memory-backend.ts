@@ -2,19 +2,21 @@
 // and LanrageError are the very classes '@lanrage/core' hands out.
 import {
   type Availability,
+  assertResolved,
   type DeviceConfig,
   type DeviceStatus,
   Key,
   LanrageError,
   type LinkState,
+  type NormalizedDeviceConfig,
   type PartialApplyDetails,
   type PeerStatus,
   parseAllowedIP,
   parseInterfaceAddress,
-  prepareDeviceConfig,
   publicKeyFrom,
   type RouteDelta,
   TimeSlicer,
+  toDeviceConfig,
   validateInterfaceName,
   validateMtu,
   type WireGuardBackend,
@@ -176,10 +178,10 @@ export class MemoryBackend implements WireGuardBackend {
     this.#failures.set(name, { atPeer, error });
   }
 
-  async setDevice(name: string, config: DeviceConfig): Promise<void> {
-    const norm = await prepareDeviceConfig(config);
+  async setDevice(name: string, norm: NormalizedDeviceConfig): Promise<void> {
     const dev = this.#device(name);
-    this.calls.push({ method: 'setDevice', name, config });
+    this.calls.push({ method: 'setDevice', name, config: toDeviceConfig(norm) });
+    assertResolved(norm); // the contract's precondition, before any change
     if (!this.#incremental && norm.peers.some((p) => p.allowedIPsRemove.length > 0)) {
       throw new LanrageError('UNSUPPORTED', 'single allowed-IP removal is not supported'); // refused before any change
     }

@@ -4,8 +4,8 @@ import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import type { RouteDelta } from '../manager/peer-index.js';
-import { type NormalizedDeviceConfig, prepareDeviceConfig } from '../normalize.js';
-import type { Availability, DeviceConfig, DeviceStatus, LinkState } from '../types.js';
+import { assertResolved, type NormalizedDeviceConfig } from '../normalize.js';
+import type { Availability, DeviceStatus, LinkState } from '../types.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
 import { validateMtu } from '../validation/numbers.js';
 import { IpCommandLinkControl } from './ip-command-link-control.js';
@@ -218,8 +218,8 @@ export class UserspaceBackend implements WireGuardBackend {
    * single allowed-IP removal when the implementation lacks it — never a silent add. A failure
    * in a multi-peer set is re-read and reported as PARTIAL_APPLY with what was applied.
    */
-  async setDevice(name: string, config: DeviceConfig): Promise<void> {
-    const norm = await prepareDeviceConfig(config);
+  async setDevice(name: string, norm: NormalizedDeviceConfig): Promise<void> {
+    assertResolved(norm);
     const conn = this.#conn(name);
     try {
       if (norm.peers.some((p) => p.allowedIPsRemove.length > 0) && !(await this.supportsAllowedIPRemoval(name))) {
