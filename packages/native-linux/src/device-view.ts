@@ -1,5 +1,5 @@
 import { type DeviceStatus, formatEndpoint, formatIPv6, Key, type PeerStats, type PeerStatus, TimeSlicer } from '@lanrage/core';
-import { AF_INET, type NativeDevice } from './native.js';
+import { AF_INET, ENDPOINT, ENDPOINT_BYTES, FLAT_PREFIX, FLAT_PREFIX_BYTES, type NativeDevice } from './native.js';
 
 /** The address at `at` of a flat array as text; IPv4 straight from the bytes (no views: this runs per peer). */
 function ipText(family: number, a: Uint8Array, at: number): string {
@@ -37,11 +37,11 @@ function flat(text: string): string {
 
 function endpointAt(dev: NativeDevice, i: number): string | null {
   const e = dev.endpoints;
-  const at = i * 20;
-  const family = e[at] as number;
+  const at = i * ENDPOINT_BYTES;
+  const family = e[at + ENDPOINT.family] as number;
   if (family === 0) return null;
-  const port = ((e[at + 2] as number) << 8) | (e[at + 3] as number);
-  return flat(formatEndpoint(family === AF_INET ? 4 : 6, ipText(family, e, at + 4), port));
+  const port = ((e[at + ENDPOINT.portBE] as number) << 8) | (e[at + ENDPOINT.portBE + 1] as number);
+  return flat(formatEndpoint(family === AF_INET ? 4 : 6, ipText(family, e, at + ENDPOINT.address), port));
 }
 
 function allowedIPsAt(dev: NativeDevice, i: number): string[] {
@@ -49,8 +49,8 @@ function allowedIPsAt(dev: NativeDevice, i: number): string[] {
   const out: string[] = new Array((dev.allowedIpStart[i + 1] as number) - from);
   const x = dev.allowedIps;
   for (let k = 0; k < out.length; k++) {
-    const at = (from + k) * 18;
-    out[k] = flat(`${ipText(x[at] as number, x, at + 2)}/${x[at + 1]}`);
+    const at = (from + k) * FLAT_PREFIX_BYTES;
+    out[k] = flat(`${ipText(x[at + FLAT_PREFIX.family] as number, x, at + FLAT_PREFIX.address)}/${x[at + FLAT_PREFIX.prefix]}`);
   }
   return out;
 }

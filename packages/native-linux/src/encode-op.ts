@@ -7,12 +7,16 @@ import {
   DEV_PRIVATE_KEY_REMOVE,
   DEV_PRIVATE_KEY_SET,
   DEV_REPLACE_PEERS,
+  ENDPOINT,
   type EncodedOp,
   OP_ENDPOINT,
+  OP_HEADER,
   OP_HEADER_BYTES,
+  OP_IP,
   OP_IP_BYTES,
   OP_KEEPALIVE,
   OP_MAGIC,
+  OP_PEER,
   OP_PEER_BYTES,
   OP_PSK_REMOVE,
   OP_PSK_SET,
@@ -43,7 +47,7 @@ export interface RawDeviceFields {
   replacePeers?: boolean;
 }
 
-/** Bytes an op of `count` peer operations and `ipCount` prefixes takes (layout: src/native.ts). */
+/** Bytes an op of `count` peer operations and `ipCount` prefixes takes (layout: src/codec/wire-format.json). */
 export function encodedSize(count: number, ipCount: number): number {
   return OP_HEADER_BYTES + count * OP_PEER_BYTES + ipCount * OP_IP_BYTES;
 }
@@ -77,8 +81,8 @@ export class OpWriter {
     this.#count = count;
     this.#ipBase = OP_HEADER_BYTES + count * OP_PEER_BYTES;
     this.#ip = this.#ipBase;
-    u32(this.#bytes, 0, OP_MAGIC);
-    u32(this.#bytes, 4, count);
+    u32(this.#bytes, OP_HEADER.magic, OP_MAGIC);
+    u32(this.#bytes, OP_HEADER.count, count);
   }
 
   /** The buffer written so far (it may be replaced by a bigger one as prefixes are added). */
@@ -91,18 +95,18 @@ export class OpWriter {
     let f = d.replacePeers ? DEV_REPLACE_PEERS : 0;
     if (d.listenPort !== undefined) {
       f |= DEV_LISTEN_PORT;
-      u32(b, 16, d.listenPort);
+      u32(b, OP_HEADER.listenPort, d.listenPort);
     }
     if (d.fwmark !== undefined) {
       f |= DEV_FWMARK;
-      u32(b, 20, d.fwmark);
+      u32(b, OP_HEADER.fwmark, d.fwmark);
     }
     if (d.privateKey === null) f |= DEV_PRIVATE_KEY_REMOVE;
     else if (d.privateKey) {
       f |= DEV_PRIVATE_KEY_SET;
-      b.set(d.privateKey, 24);
+      b.set(d.privateKey, OP_HEADER.privateKey);
     }
-    b[12] = f;
+    b[OP_HEADER.deviceFlags] = f;
   }
 
   /**
@@ -112,35 +116,35 @@ export class OpWriter {
   writeNormalized(i: number, p: NormalizedPeer): void {
     const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;
     const b = this.bytes;
-    p.publicKey.copyInto(b, at);
-    if (p.presharedKey) p.presharedKey.copyInto(b, at + 32);
+    p.publicKey.copyInto(b, at + OP_PEER.publicKey);
+    if (p.presharedKey) p.presharedKey.copyInto(b, at + OP_PEER.presharedKey);
     const ep = p.endpoint;
     if (ep?.address) this.setEndpoint(i, ep.family === 4 ? AF_INET : AF_INET6, ep.port, ep.address);
     this.#finish(at, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIPs, p.presharedKey, ep !== undefined, p.persistentKeepalive), p.persistentKeepalive);
     for (const c of p.allowedIPs) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, false);
     for (const c of p.allowedIPsRemove) this.#prefix(c.family === 4 ? AF_INET : AF_INET6, c.prefix, c.bytes, true);
-    u32(this.#bytes, at + 88, p.allowedIPs.length + p.allowedIPsRemove.length); // #bytes: the prefixes may have grown it
+    u32(this.#bytes, at + OP_PEER.ipCount, p.allowedIPs.length + p.allowedIPsRemove.length); // #bytes: the prefixes may have grown it
   }
 
   /** Writes an operation given in addon terms (tests, probes); secret bytes are zeroed after copying. */
   write(i: number, p: RawPeerOp): void {
     const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;
     const b = this.bytes;
-    b.set(p.publicKey, at);
+    b.set(p.publicKey, at + OP_PEER.publicKey);
     if (p.presharedKey) {
-      b.set(p.presharedKey, at + 32);
+      b.set(p.presharedKey, at + OP_PEER.presharedKey);
       p.presharedKey.fill(0);
     }
     if (p.endpoint) this.setEndpoint(i, p.endpoint.family, p.endpoint.port, p.endpoint.addr);
     this.#finish(at, flagsOf(p.remove, p.updateOnly, p.replaceAllowedIps, p.presharedKey, p.endpoint !== undefined, p.keepalive), p.keepalive);
     const ips = p.allowedIps ?? [];
     for (const ip of ips) this.#prefix(ip.family, ip.prefix, ip.addr, ip.remove === true);
-    u32(this.#bytes, at + 88, ips.length); // #bytes: the prefixes may have grown it
+    u32(this.#bytes, at + OP_PEER.ipCount, ips.length); // #bytes: the prefixes may have grown it
   }
 
   /** The finished op (the prefix count goes into the header here). */
   op(): EncodedOp {
-    u32(this.#bytes, 8, (this.#ip - this.#ipBase) / OP_IP_BYTES);
+    u32(this.#bytes, OP_HEADER.ipCount, (this.#ip - this.#ipBase) / OP_IP_BYTES);
     return { bytes: this.#bytes, length: this.#ip };
   }
 
@@ -158,20 +162,20 @@ export class OpWriter {
   }
 
   setEndpoint(i: number, family: number, port: number, addr: Uint8Array): void {
-    const at = OP_HEADER_BYTES + i * OP_PEER_BYTES;
+    const at = OP_HEADER_BYTES + i * OP_PEER_BYTES + OP_PEER.endpoint;
     const b = this.bytes;
-    b[at + 64] = family;
-    b[at + 66] = port >> 8;
-    b[at + 67] = port & 0xff;
-    b.set(addr, at + 68);
+    b[at + ENDPOINT.family] = family;
+    b[at + ENDPOINT.portBE] = port >> 8;
+    b[at + ENDPOINT.portBE + 1] = port & 0xff;
+    b.set(addr, at + ENDPOINT.address);
   }
 
   #finish(at: number, flags: number, keepalive: number | undefined): void {
     const b = this.bytes;
-    b[at + 84] = flags;
+    b[at + OP_PEER.flags] = flags;
     if (keepalive !== undefined) {
-      b[at + 86] = keepalive & 0xff;
-      b[at + 87] = keepalive >> 8;
+      b[at + OP_PEER.keepalive] = keepalive & 0xff;
+      b[at + OP_PEER.keepalive + 1] = keepalive >> 8;
     }
   }
 
@@ -179,10 +183,10 @@ export class OpWriter {
     if (this.#ip + OP_IP_BYTES > this.#bytes.length) this.#grow();
     const b = this.#bytes;
     const x = this.#ip;
-    b[x] = family;
-    b[x + 1] = prefix;
-    b[x + 2] = remove ? 1 : 0;
-    b.set(addr, x + 3);
+    b[x + OP_IP.family] = family;
+    b[x + OP_IP.prefix] = prefix;
+    b[x + OP_IP.remove] = remove ? 1 : 0;
+    b.set(addr, x + OP_IP.address);
     this.#ip += OP_IP_BYTES;
   }
 }

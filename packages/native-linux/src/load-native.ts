@@ -3,13 +3,14 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LanrageError } from '@lanrage/core';
-import type { NativeModule } from './native.js';
+import { type NativeModule, WIRE_ABI } from './native.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
 /** Bumped with every change to the addon's surface, so a stale build is refused, not misused. */
-const ABI_VERSION = 4;
+/** The wire format's identity (a hash of src/codec/wire-format.json): an addon built from another layout is refused. */
+const ABI_VERSION = WIRE_ABI;
 
 let cached: NativeModule | undefined;
 

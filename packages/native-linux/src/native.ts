@@ -1,7 +1,8 @@
 /** The one typed description of the addon's surface (src/binding/addon.cpp). */
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+// The wire format's sizes, offsets, flag bits and ABI identity: generated from
+// src/codec/wire-format.json, the one source both sides are built from.
+export * from './wire-format.generated.js';
 
 export interface NativePrefix {
   family: number;
@@ -26,9 +27,8 @@ export interface NativeLink {
 
 /**
  * A device as flat arrays (index i = peer i): `keys`/`presharedKeys` hold 32 bytes per peer,
- * `endpoints` 20 (family, 0, port big-endian, 16 address bytes), `allowedIps` 18 per prefix
- * (family, prefix length, 16 address bytes) with peer i's prefixes at
- * [allowedIpStart[i], allowedIpStart[i+1]).
+ * `endpoints` one Endpoint record (ENDPOINT_BYTES), `allowedIps` one FlatPrefix record
+ * (FLAT_PREFIX_BYTES) per prefix, with peer i's prefixes at [allowedIpStart[i], allowedIpStart[i+1]).
  */
 export interface NativeDevice {
   ifindex: number;
@@ -53,40 +53,15 @@ export interface NativeDevice {
 }
 
 /**
- * A device change in the addon's one-buffer format (decoded by src/codec/device_op_codec.cpp;
- * the layout is documented there). Little-endian:
- *   header 56 bytes: u32 magic "LRO1", u32 count, u32 ipCount, u8 device flags (DEV_*),
- *     3 pad, u32 listenPort, u32 fwmark, 32-byte private key;
- *   count peer records of 92 bytes: 32 public key, 32 preshared key, 20 endpoint (family, 0,
- *     port big-endian, 16 address bytes), u8 flags (OP_*), 1 pad, u16 keepalive, u32 ip count;
- *   ipCount prefixes of 19 bytes: family, prefix length, remove (0/1), 16 address bytes.
+ * A device change in the addon's one-buffer format (decoded by src/codec/device_op_codec.cpp),
+ * little-endian: an OpHeader, `count` OpPeer records, then `ipCount` OpIp prefixes in peer
+ * order (src/codec/wire-format.json has the fields; OP_HEADER, OP_PEER, OP_IP their offsets).
  * Only the first `length` bytes are read; the addon zeroes the secret bytes once copied.
  */
 export interface EncodedOp {
   bytes: Uint8Array;
   length: number;
 }
-
-export const OP_MAGIC = 0x314f524c;
-export const OP_HEADER_BYTES = 56;
-export const OP_PEER_BYTES = 92;
-export const OP_IP_BYTES = 19;
-
-/** Device flag bits (header byte 12). */
-export const DEV_REPLACE_PEERS = 1;
-export const DEV_LISTEN_PORT = 2;
-export const DEV_FWMARK = 4;
-export const DEV_PRIVATE_KEY_SET = 8;
-export const DEV_PRIVATE_KEY_REMOVE = 16;
-
-/** Flag bits per peer operation (record byte 84). */
-export const OP_REMOVE = 1;
-export const OP_UPDATE_ONLY = 2;
-export const OP_REPLACE_ALLOWED_IPS = 4;
-export const OP_PSK_SET = 8;
-export const OP_PSK_REMOVE = 16;
-export const OP_ENDPOINT = 32;
-export const OP_KEEPALIVE = 64;
 
 /** Errors the addon rejects with. */
 export interface NativeError extends Error {

@@ -293,7 +293,8 @@ class NativeBackend : public Napi::ObjectWrap<NativeBackend> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBackend", NativeBackend::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 4));
+  // The wire format's identity (a hash of wire-format.json): load-native.ts refuses any other.
+  exports.Set("abiVersion", Napi::Number::New(env, static_cast<double>(wire::kAbi)));
   return exports;
 }
 

@@ -3,40 +3,25 @@
 // addon decodes: one typed array per call instead of an object per peer, so a churn operation
 // costs one N-API call to read. Little-endian, no padding assumptions; every length is checked.
 //
-//   header (56 bytes)  u32 magic "LRO1" | u32 count | u32 ipCount | u8 deviceFlags | 3 pad
-//                      | u32 listenPort | u32 fwmark | 32 private key
-//   peer   (92 bytes)  32 public key | 32 preshared key | 20 endpoint (family, 0, port BE,
-//   × count            16 address) | u8 flags (kOp*) | 1 pad | u16 keepalive | u32 ip count
-//   ip     (19 bytes)  family | prefix length | remove | 16 address
-//   × ipCount          (in peer order)
+//   header             OpHeader (magic "LRO1", counts, device flags, port, fwmark, private key)
+//   peer × count       OpPeer (keys, Endpoint, flags, keepalive, its prefix count)
+//   ip × ipCount       OpIp (family, prefix length, remove, address), in peer order
+// Field lists, offsets and flag bits: wire-format.json (wire_format.generated.hpp here,
+// src/wire-format.generated.ts for the encoder).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "../netlink/wireguard.hpp"
+#include "wire_format.generated.hpp"
 
 namespace lanrage::codec {
 
-constexpr uint32_t kOpMagic = 0x314f524c;  // "LRO1"
-constexpr size_t kOpHeaderBytes = 56;
-constexpr size_t kOpPeerBytes = 92;
-constexpr size_t kOpIpBytes = 19;
-
-// deviceFlags
-constexpr uint8_t kDevReplacePeers = 1;
-constexpr uint8_t kDevListenPort = 2;
-constexpr uint8_t kDevFwmark = 4;
-constexpr uint8_t kDevPrivateKeySet = 8;
-constexpr uint8_t kDevPrivateKeyRemove = 16;
-
-// per-peer flags (the same bits as OP_* in src/native.ts)
-constexpr uint8_t kOpRemove = 1;
-constexpr uint8_t kOpUpdateOnly = 2;
-constexpr uint8_t kOpReplaceAllowedIps = 4;
-constexpr uint8_t kOpPskSet = 8;
-constexpr uint8_t kOpPskRemove = 16;
-constexpr uint8_t kOpEndpoint = 32;
-constexpr uint8_t kOpKeepalive = 64;
+// The layout and flag bits come from the one schema (wire-format.json, generated header).
+constexpr uint32_t kOpMagic = wire::kOpMagic;
+constexpr size_t kOpHeaderBytes = wire::op_header::kBytes;
+constexpr size_t kOpPeerBytes = wire::op_peer::kBytes;
+constexpr size_t kOpIpBytes = wire::op_ip::kBytes;
 
 // Decodes `len` bytes into `out` (ifname untouched). Returns "" on success, else what is wrong.
 // Secret bytes (private and preshared keys) in `data` are zeroed once copied, on success or not.

@@ -30,7 +30,7 @@ FlatDevice flatten(nl::Device&& src) {
   f.keys.resize(n * 32);
   f.presharedKeys.resize(n * 32);
   f.hasPresharedKey.resize(n);
-  f.endpoints.resize(n * 20);
+  f.endpoints.resize(n * wire::endpoint::kBytes);
   f.keepalive.resize(n);
   f.handshakeSec.resize(n);
   f.handshakeNsec.resize(n);
@@ -38,7 +38,7 @@ FlatDevice flatten(nl::Device&& src) {
   f.txBytes.resize(n);
   f.protocolVersion.resize(n);
   f.allowedIpStart.resize(n + 1);
-  f.allowedIps.resize(m * 18);
+  f.allowedIps.resize(m * wire::flat_prefix::kBytes);
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
     const nl::Peer& p = d.peers[i];
@@ -47,11 +47,11 @@ FlatDevice flatten(nl::Device&& src) {
       std::memcpy(&f.presharedKeys[i * 32], p.presharedKey.data(), 32);
       f.hasPresharedKey[i] = 1;
     }
-    uint8_t* e = &f.endpoints[i * 20];
-    e[0] = p.endpoint.family;
-    e[2] = static_cast<uint8_t>(p.endpoint.port >> 8);
-    e[3] = static_cast<uint8_t>(p.endpoint.port);
-    std::memcpy(e + 4, p.endpoint.addr.data(), 16);
+    uint8_t* e = &f.endpoints[i * wire::endpoint::kBytes];
+    e[wire::endpoint::kFamily] = p.endpoint.family;
+    e[wire::endpoint::kPortBE] = static_cast<uint8_t>(p.endpoint.port >> 8);
+    e[wire::endpoint::kPortBE + 1] = static_cast<uint8_t>(p.endpoint.port);
+    std::memcpy(e + wire::endpoint::kAddress, p.endpoint.addr.data(), 16);
     f.keepalive[i] = p.keepalive;
     f.handshakeSec[i] = static_cast<double>(p.handshakeSec);
     f.handshakeNsec[i] = static_cast<double>(p.handshakeNsec);
@@ -60,10 +60,10 @@ FlatDevice flatten(nl::Device&& src) {
     f.protocolVersion[i] = p.protocolVersion;
     f.allowedIpStart[i] = static_cast<uint32_t>(k);
     for (const auto& ip : p.allowedIps) {
-      uint8_t* x = &f.allowedIps[k * 18];
-      x[0] = ip.family;
-      x[1] = ip.cidr;
-      std::memcpy(x + 2, ip.addr.data(), 16);
+      uint8_t* x = &f.allowedIps[k * wire::flat_prefix::kBytes];
+      x[wire::flat_prefix::kFamily] = ip.family;
+      x[wire::flat_prefix::kPrefix] = ip.cidr;
+      std::memcpy(x + wire::flat_prefix::kAddress, ip.addr.data(), 16);
       ++k;
     }
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../netlink/wireguard.hpp"
+#include "wire_format.generated.hpp"
 
 namespace lanrage::codec {
 
@@ -23,7 +24,7 @@ struct FlatDevice {
   std::vector<uint8_t> keys;             // 32 per peer
   std::vector<uint8_t> presharedKeys;    // 32 per peer (zeroed when absent)
   std::vector<uint8_t> hasPresharedKey;  // 1 per peer
-  std::vector<uint8_t> endpoints;        // 20 per peer: family, 0, port BE, 16 address bytes
+  std::vector<uint8_t> endpoints;        // wire::endpoint::kBytes per peer (wire-format.json: Endpoint)
   std::vector<uint16_t> keepalive;
   std::vector<double> handshakeSec;
   std::vector<double> handshakeNsec;
@@ -31,7 +32,7 @@ struct FlatDevice {
   std::vector<uint64_t> txBytes;
   std::vector<uint32_t> protocolVersion;
   std::vector<uint32_t> allowedIpStart;  // count + 1 offsets into allowedIps
-  std::vector<uint8_t> allowedIps;       // 18 per prefix: family, prefix length, 16 address bytes
+  std::vector<uint8_t> allowedIps;       // wire::flat_prefix::kBytes per prefix (wire-format.json: FlatPrefix)
 
   FlatDevice() = default;
   FlatDevice(FlatDevice&&) noexcept = default;

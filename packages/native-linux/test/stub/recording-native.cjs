@@ -38,4 +38,9 @@ class NativeBackend {
     return Promise.resolve();
   }
 }
-module.exports = { NativeBackend, abiVersion: 4, calls, routes };
+// The ABI identity the real addon exports: computed from the same schema.
+const { join } = require('node:path');
+const { abiOf, readSchema } = require('../../../../scripts/wire-abi.cjs');
+const abiVersion = abiOf(readSchema(join(__dirname, '../../src/codec/wire-format.json')));
+
+module.exports = { NativeBackend, abiVersion, calls, routes };
