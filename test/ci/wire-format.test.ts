@@ -40,7 +40,7 @@ describe('the wire format has one source', () => {
   it('the addon and the encoder name no layout number of their own', () => {
     const codec = readFileSync(join(repo, 'packages/native-linux/src/codec/device_op_codec.cpp'), 'utf8');
     // (the little-endian helper's own byte steps `at + 1..3` are not offsets into a record)
-    const encoder = readFileSync(join(repo, 'packages/native-linux/src/encode-op.ts'), 'utf8').replace(/function u32\([^]*?\n}\n/, '');
+    const encoder = readFileSync(join(repo, 'packages/native-linux/src/encode-op.ts'), 'utf8').replace(/function u32\([\s\S]*?\n}\n/, '');
     // offsets into a record are names from the schema, never `r + 84` or `at + 88`
     expect(codec.match(/\b(?:r|data|e|ip) \+ \d+\b/g) ?? []).toEqual([]);
     expect(encoder.match(/\bat \+ \d+\b|\bx \+ \d+\b/g) ?? []).toEqual([]);

@@ -57,6 +57,17 @@ function tool(cmd: string, pkg: string): Prerequisite {
   };
 }
 
+/**
+ * The newest clang++ on PATH (`clang++`, else `clang++-N`), for libFuzzer: whichever the
+ * machine has, not one version written into the tests.
+ */
+export function findClang(): { cxx: string; version: number } | null {
+  for (let v = 30; v >= 11; v--) if (onPath(`clang++-${v}`)) return { cxx: `clang++-${v}`, version: v };
+  if (!onPath('clang++')) return null;
+  const m = /clang version (\d+)/.exec(execFileSync('clang++', ['--version'], { encoding: 'utf8' }));
+  return { cxx: 'clang++', version: m ? Number(m[1]) : 0 };
+}
+
 function file(what: string, path: string, install: string): Prerequisite {
   return { what, missing: existsSync(path) ? null : `${path} does not exist`, install };
 }
@@ -82,8 +93,16 @@ export const prerequisites = {
   ip: () => tool('ip', 'iproute2'),
   gtest: () => file('GoogleTest headers', '/usr/include/gtest/gtest.h', 'scripts/setup.sh installs the Debian package libgtest-dev'),
   cmake: () => tool('cmake', 'cmake'),
-  clang: () => tool('clang++-14', 'clang-14'),
-  clangRuntime: () => file('clang-14 runtime (libFuzzer)', '/usr/lib/llvm-14/lib/clang', 'scripts/setup.sh installs libfuzzer-14-dev and libclang-rt-14-dev'),
+  clang: () =>
+    condition('clang++ (any version)', findClang() !== null, 'no clang++ or clang++-N on PATH', 'scripts/setup.sh installs the Debian package clang-14'),
+  clangRuntime: () => {
+    const v = findClang()?.version;
+    return file(
+      'the clang runtime (libFuzzer)',
+      v ? `/usr/lib/llvm-${v}/lib/clang` : '/usr/lib/llvm-N/lib/clang',
+      'scripts/setup.sh installs libfuzzer-14-dev and libclang-rt-14-dev',
+    );
+  },
   qemuUser: () => tool('qemu-aarch64-static', 'qemu-user-static'),
   aarch64Sysroot: () => file('the aarch64 sysroot', '/usr/aarch64-linux-gnu/lib', 'scripts/setup.sh installs g++-aarch64-linux-gnu'),
   vm: (): Prerequisite => {

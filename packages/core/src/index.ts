@@ -31,6 +31,7 @@ export {
 } from './config/config.js';
 export type { ErrorDetails, ErrorDetailsByCode } from './errors.js';
 export { ERROR_REMEDIES, fromSystemError, isLanrageError, LanrageError, type LanrageErrorCode, type LanrageErrorOptions } from './errors.js';
+export { KeyedQueue } from './event-loop/keyed-queue.js';
 export { TimeSlicer } from './event-loop/time-slicer.js';
 export { isValidKey, Key, type KeyKind, parseKey } from './keys/key.js';
 export { type EnsureKeysResult, ensureKeys, loadKeyFile, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, parseKeyFile, writeFileExclusive } from './keys/key-files.js';

@@ -3,6 +3,7 @@ import {
   assertResolved,
   type BackendKeyStore,
   type DeviceStatus,
+  KeyedQueue,
   LanrageError,
   type NormalizedDeviceConfig,
   type NormalizedPeer,
@@ -67,7 +68,7 @@ export class WindowsBackend implements WireGuardBackend {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #now: () => number;
   readonly #platform: NodeJS.Platform;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedQueue();
 
   constructor(options: WindowsBackendOptions = {}) {
     this.#run = options.runner ?? nodeRunner;
@@ -88,13 +89,7 @@ export class WindowsBackend implements WireGuardBackend {
 
   /** Runs operations on one tunnel one at a time. */
   #serialize<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.#locks.get(name) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    this.#locks.set(
-      name,
-      run.catch(() => undefined),
-    );
-    return run;
+    return this.#locks.run(name, fn);
   }
 
   async #exec(file: string, args: string[], timeoutMs = this.#commandTimeoutMs) {

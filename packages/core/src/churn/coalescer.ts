@@ -1,5 +1,6 @@
 import type { WireGuardBackend } from '../backend.js';
 import { isLanrageError, type LanrageError } from '../errors.js';
+import { KeyedQueue } from '../event-loop/keyed-queue.js';
 import { TimeSlicer } from '../event-loop/time-slicer.js';
 import { type ResolveOptions, resolveEndpoint } from '../net/resolve.js';
 import { type NormalizedPeer, normalizePeer } from '../normalize.js';
@@ -77,7 +78,8 @@ export class PeerCoalescer<C = undefined> {
   readonly #resolve: ResolveOptions | undefined;
   readonly #queues = new Map<string, Pending<C>[]>();
   readonly #timers = new Map<string, NodeJS.Immediate | NodeJS.Timeout>();
-  readonly #chains = new Map<string, Promise<void>>();
+  /** Batches and exclusive tasks of one interface, one at a time in order. */
+  readonly #order = new KeyedQueue();
   /** Batches sent so far (for tests and metrics). */
   batches = 0;
 
@@ -129,15 +131,7 @@ export class PeerCoalescer<C = undefined> {
    */
   exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
     this.#flush(name);
-    const run = (this.#chains.get(name) ?? Promise.resolve()).then(task);
-    this.#chains.set(
-      name,
-      run.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
-    return run;
+    return this.#order.run(name, task);
   }
 
   #flush(name: string): void {
@@ -152,15 +146,12 @@ export class PeerCoalescer<C = undefined> {
     this.#queues.delete(name);
     for (let i = 0; i < q.length; i += this.#maxBatch) {
       const batch = q.slice(i, i + this.#maxBatch);
-      const prev = this.#chains.get(name) ?? Promise.resolve();
-      const sent = prev.then(() => this.#send(name, batch));
-      // #send settles every caller itself; this only guards against a bug leaving one hanging.
-      this.#chains.set(
-        name,
-        sent.catch((err: unknown) => {
+      // #send settles every caller itself; the catch only guards against a bug leaving one hanging.
+      this.#order
+        .run(name, () => this.#send(name, batch))
+        .catch((err: unknown) => {
           for (const p of batch) p.reject(err);
-        }),
-      );
+        });
     }
   }
 
@@ -286,7 +277,7 @@ export class PeerCoalescer<C = undefined> {
   /** Resolves when everything queued so far has been sent. */
   async drain(): Promise<void> {
     for (const name of [...this.#queues.keys()]) this.#flush(name);
-    await Promise.all([...this.#chains.values()]);
+    await this.#order.drain();
   }
 }
 

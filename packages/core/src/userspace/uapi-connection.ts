@@ -1,5 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import { LanrageError } from '../errors.js';
+import { KeyedQueue } from '../event-loop/keyed-queue.js';
 import type { NormalizedDeviceConfig } from '../normalize.js';
 import type { DeviceStatus } from '../types.js';
 import { encodeSet, errnoToError, UapiGetParser, UapiSetParser } from './uapi-protocol.js';
@@ -30,7 +31,8 @@ export class UapiConnection {
   readonly #explainClosed: (() => LanrageError | undefined) | undefined;
   #socket: Socket | undefined;
   #connecting: Promise<Socket> | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Requests one at a time, in call order (one key: this socket). */
+  readonly #requests = new KeyedQueue<0>();
   #onData: ((chunk: string) => void) | undefined;
   #onEnd: ((err: LanrageError) => void) | undefined;
   /** The socket the request in flight uses: events of an older, dropped socket are ignored. */
@@ -95,11 +97,8 @@ export class UapiConnection {
     return this.#connecting;
   }
 
-  /** Runs requests one at a time, in call order. */
   #serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#requests.run(0, fn);
   }
 
   async #request(chunks: Iterable<string>, parser: Parser, what: string, timeoutMs = this.#timeoutMs): Promise<void> {

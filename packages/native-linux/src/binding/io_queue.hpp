@@ -16,9 +16,14 @@
 #include <utility>
 #include <vector>
 
+#include <pthread.h>
+
 #include "poll_window.hpp"
 
 namespace lanrage::binding {
+
+// The name of every backend's I/O thread (at most 15 characters: the kernel's comm limit).
+inline constexpr char kIoThreadName[] = "lanrage-io";
 
 // Job needs `void run()`, called once on the I/O thread.
 template <typename Job>
@@ -45,7 +50,11 @@ class IoQueue {
       if (!running_) {
         // A retired thread set running_ under this lock and needs it no more: the join is short.
         if (thread_.joinable()) thread_.join();
-        thread_ = std::thread([this] { loop(); });
+        thread_ = std::thread([this] {
+          // Named, so ps/top/gdb (and the tests, which count I/O threads) can tell it apart.
+          pthread_setname_np(pthread_self(), kIoThreadName);
+          loop();
+        });
         running_ = true;
       }
     }
