@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateKeyPair, Key, type LanrageError, normalizeAllowedIP, UserspaceBackend } from '@lanrage/core';
+import { generateKeyPair, Key, type LanrageError, MemoryLogger, normalizeAllowedIP, UserspaceBackend } from '@lanrage/core';
 import { setDeviceConfig } from '@lanrage/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { namespacePrerequisites, parseWgDump, sh, tryRun } from '../helpers/netns.js';
@@ -120,12 +120,19 @@ describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisi
     // A listener killed with SIGKILL leaves its socket file behind, as a crashed wireguard-go does.
     spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
     expect(existsSync(path)).toBe(true);
-    expect(await backend.listDevices()).not.toContain(name);
-    expect(((await backend.getDevice(name).catch((e) => e)) as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
-    await backend.createInterface(name);
-    expect(await backend.listDevices()).toContain(name);
-    await backend.deleteInterface(name);
+    const logger = new MemoryLogger();
+    const logged = new UserspaceBackend({ logger });
+    expect(await logged.listDevices()).not.toContain(name);
+    expect(((await logged.getDevice(name).catch((e) => e)) as LanrageError).code).toBe('INTERFACE_NOT_FOUND');
+    await logged.createInterface(name);
+    expect(await logged.listDevices()).toContain(name);
+    await logged.deleteInterface(name);
+    await logged.close();
     expect(existsSync(path)).toBe(false);
+    // the process lifecycle goes to the Logger the backend was given (the manager's, in createNetworkManager)
+    expect(logger.records.map((r) => r.event)).toEqual(['userspace.stale-socket', 'userspace.started', 'userspace.stopped']);
+    expect(logger.records[1]).toMatchObject({ level: 'info', interface: name, pid: expect.any(Number), durationMs: expect.any(Number) });
+    expect(logger.records[2]).toMatchObject({ interface: name, forced: false });
   });
 
   it('a missing implementation is NOT_INSTALLED with the remedy', async () => {
@@ -137,9 +144,11 @@ describeWith('UserspaceBackend against a real wireguard-go', namespacePrerequisi
   });
 
   it('an implementation that dies at start-up is PROCESS_EXITED with its log', async () => {
-    const failing = new UserspaceBackend({ implementation: '/bin/false' });
+    const logger = new MemoryLogger();
+    const failing = new UserspaceBackend({ implementation: '/bin/false', logger });
     const err = (await failing.createInterface('lrtest-dies').catch((e) => e)) as LanrageError;
     expect(err.code).toBe('PROCESS_EXITED');
+    expect(logger.records).toMatchObject([{ level: 'error', event: 'userspace.exited', interface: 'lrtest-dies', exitCode: 1, during: 'start' }]);
   });
 
   it('L10 an unprivileged user gets PERMISSION_DENIED with an explanation, and the CLI exits 4', () => {

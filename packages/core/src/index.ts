@@ -36,7 +36,7 @@ export { TimeSlicer } from './event-loop/time-slicer.js';
 export { isValidKey, Key, type KeyKind, parseKey } from './keys/key.js';
 export { type EnsureKeysResult, ensureKeys, loadKeyFile, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, parseKeyFile, writeFileExclusive } from './keys/key-files.js';
 export { clamp, generateKeyPair, generatePresharedKey, generatePrivateKey, type KeyPair, publicKeyFrom } from './keys/x25519.js';
-export { formatLogRecord, type Logger, type LogLevel, type LogRecord, MemoryLogger, noopLogger } from './logger.js';
+export { emit, formatLogRecord, type Logger, type LogLevel, type LogRecord, MemoryLogger, noopLogger } from './logger.js';
 export { interfaceAddress } from './manager/address.js';
 export {
   type InterfaceStatus,

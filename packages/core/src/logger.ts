@@ -30,3 +30,16 @@ export class MemoryLogger implements Logger {
 export function formatLogRecord(record: LogRecord): string {
   return JSON.stringify(record, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 }
+
+/**
+ * Sends one record (time and level filled in) to `logger`; a logger that throws is ignored: a
+ * broken log must never break networking. What NetworkManager and every backend log through.
+ */
+export function emit(logger: Logger | undefined, level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
+  if (logger === undefined || logger === noopLogger) return;
+  try {
+    logger.log({ time: new Date().toISOString(), level, event, ...fields });
+  } catch {
+    // a broken logger must not break networking
+  }
+}

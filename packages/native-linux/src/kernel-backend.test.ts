@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Key } from '@lanrage/core';
+import { Key, MemoryLogger } from '@lanrage/core';
 import { setDeviceConfig } from '@lanrage/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AF_INET, AF_INET6, OP_HEADER_BYTES } from './native.js';
@@ -97,11 +97,16 @@ describe('KernelBackend.changeRoutes', () => {
 
 describe('KernelBackend errors (L6, L9)', () => {
   it('L6 a set that fails after some messages is PARTIAL_APPLY naming the applied and failed peer operations', async () => {
-    const be = new KernelBackend();
+    const logger = new MemoryLogger();
+    const be = new KernelBackend({ logger });
     const peers = [1, 2, 3, 4].map((b) => ({ publicKey: key(b), allowedIPs: [`10.0.0.${b}/32`] }));
     const err = await setDeviceConfig(be, 'lrt-partial', { peers }).catch((e) => e);
     expect(err).toMatchObject({ code: 'PARTIAL_APPLY', errno: 22, details: { appliedPeers: [0, 1], failedPeers: [2, 3], deviceApplied: true } });
     expect(err.cause).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // the backend logs through the Logger it was given (the manager's): what landed, in one record
+    expect(logger.records).toMatchObject([
+      { level: 'warn', event: 'kernel.partialApply', interface: 'lrt-partial', appliedPeers: 2, operations: 4, code: 'INVALID_ARGUMENT' },
+    ]);
   });
 
   it('L9 a missing wireguard generic netlink family (no module) is KERNEL_MODULE_MISSING with its remedy', async () => {

@@ -1,10 +1,12 @@
 import {
   type Availability,
   type DeviceStatus,
+  emit,
   isLanrageError,
   Key,
   LanrageError,
   type LinkState,
+  type Logger,
   type NormalizedDeviceConfig,
   type PartialApplyDetails,
   type PeerStats,
@@ -35,6 +37,8 @@ export interface KernelBackendOptions {
    * far apart, and there is no polling on a one-CPU machine. 0 turns it off. Default 500.
    */
   pollMicros?: number;
+  /** Where the backend logs what the manager cannot see (a change applied part-way, the removal probe): the manager's Logger. */
+  logger?: Logger;
 }
 
 /**
@@ -162,10 +166,16 @@ export class KernelBackend implements WireGuardBackend {
 
   /** Whether the kernel removes single allowed IPs (WGALLOWEDIP_F_REMOVE_ME); probed once. */
   supportsAllowedIPRemoval(name: string): Promise<boolean> {
-    this.#removalSupport ??= this.#probeRemoval(name).catch((err) => {
-      this.#removalSupport = undefined;
-      throw err;
-    });
+    this.#removalSupport ??= this.#probeRemoval(name).then(
+      (supported) => {
+        emit(this.#options.logger, 'debug', 'kernel.allowedIPRemoval', { interface: name, supported });
+        return supported;
+      },
+      (err) => {
+        this.#removalSupport = undefined;
+        throw err;
+      },
+    );
     return this.#removalSupport;
   }
 
@@ -271,6 +281,7 @@ export class KernelBackend implements WireGuardBackend {
     const appliedMessages = typeof ne.appliedMessages === 'number' ? ne.appliedMessages : 0;
     if (appliedMessages === 0 || base.code === 'INTERFACE_NOT_FOUND') return base;
     const appliedPeers = typeof ne.appliedPeers === 'number' ? ne.appliedPeers : 0;
+    emit(this.#options.logger, 'warn', 'kernel.partialApply', { interface: name, appliedMessages, appliedPeers, operations: count, code: base.code });
     const details: PartialApplyDetails = {
       appliedPeers: Array.from({ length: Math.min(appliedPeers, count) }, (_, i) => i),
       failedPeers: Array.from({ length: Math.max(count - appliedPeers, 0) }, (_, i) => appliedPeers + i),

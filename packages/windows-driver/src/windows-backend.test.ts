@@ -224,10 +224,13 @@ class FakeWindows {
 let win: FakeWindows;
 let backend: WindowsBackend;
 let clock = 0;
+let logger: MemoryLogger;
 beforeEach(() => {
   win = new FakeWindows();
   clock = 0;
+  logger = new MemoryLogger();
   backend = new WindowsBackend({
+    logger,
     runner: win.runner,
     fs: win.fs,
     env: { ProgramW6432: PF, ProgramData: 'C:\\ProgramData', SystemRoot: 'C:\\Windows' },
@@ -244,6 +247,13 @@ const argvOf = (w: FakeWindows, base: string) => w.calls.filter((c) => c.file.en
 describe('WindowsBackend lifecycle', () => {
   it('createInterface: locked directory, config with only accepted keys, absolute path, waits for RUNNING', async () => {
     await backend.createInterface('lanrage0');
+    // the wait is logged through the Logger the backend was given (the manager's)
+    expect(logger.records.filter((r) => r.event === 'windows.service').at(-1)).toMatchObject({
+      level: 'info',
+      tunnel: 'lanrage0',
+      waitedFor: 'reach RUNNING',
+      state: 'running',
+    });
     const ps = win.calls.find((c) => c.file.endsWith('powershell.exe'));
     expect(ps?.file).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
     expect(ps?.args.slice(0, -1)).toEqual(['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-EncodedCommand']);

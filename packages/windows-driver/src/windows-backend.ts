@@ -3,8 +3,10 @@ import {
   assertResolved,
   type BackendKeyStore,
   type DeviceStatus,
+  emit,
   KeyedQueue,
   LanrageError,
+  type Logger,
   type NormalizedDeviceConfig,
   type NormalizedPeer,
   parseInterfaceAddress,
@@ -40,6 +42,8 @@ export interface WindowsBackendOptions {
   now?: () => number;
   /** Defaults to process.platform (tests drive the backend from Linux). */
   platform?: NodeJS.Platform;
+  /** Where service waits are logged (windows.service: what was awaited, the state reached, how long): the manager's Logger. */
+  logger?: Logger;
 }
 
 /** wg.exe set argv stays well under Windows' 32,767-character command line. */
@@ -69,6 +73,7 @@ export class WindowsBackend implements WireGuardBackend {
   readonly #now: () => number;
   readonly #platform: NodeJS.Platform;
   readonly #locks = new KeyedQueue();
+  readonly #logger: Logger | undefined;
 
   constructor(options: WindowsBackendOptions = {}) {
     this.#run = options.runner ?? nodeRunner;
@@ -85,6 +90,7 @@ export class WindowsBackend implements WireGuardBackend {
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.#now = options.now ?? Date.now;
     this.#platform = options.platform ?? process.platform;
+    this.#logger = options.logger;
   }
 
   /** Runs operations on one tunnel one at a time. */
@@ -138,12 +144,19 @@ export class WindowsBackend implements WireGuardBackend {
 
   /** Polls the service until `done` says so; throws TIMEOUT after `budgetMs`. */
   async #waitFor(name: string, budgetMs: number, what: string, done: (s: ServiceStatus) => boolean | Promise<boolean>): Promise<ServiceStatus> {
-    const deadline = this.#now() + budgetMs;
+    const t0 = this.#now();
+    const deadline = t0 + budgetMs;
     let delay = this.#pollMs;
     for (;;) {
       const s = await this.#query(name);
-      if (await done(s)) return s;
-      if (this.#now() >= deadline) throw new LanrageError('TIMEOUT', `${serviceName(name)} did not ${what} within ${budgetMs} ms (state: ${s.state})`);
+      if (await done(s)) {
+        emit(this.#logger, 'info', 'windows.service', { tunnel: name, waitedFor: what, state: s.state, durationMs: this.#now() - t0 });
+        return s;
+      }
+      if (this.#now() >= deadline) {
+        emit(this.#logger, 'error', 'windows.service', { tunnel: name, waitedFor: what, state: s.state, durationMs: this.#now() - t0, code: 'TIMEOUT' });
+        throw new LanrageError('TIMEOUT', `${serviceName(name)} did not ${what} within ${budgetMs} ms (state: ${s.state})`);
+      }
       await this.#sleep(delay);
       delay = Math.min(1000, Math.round(delay * 1.5));
     }

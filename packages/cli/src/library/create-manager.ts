@@ -2,6 +2,7 @@ import { type LanrageConfig, type Logger, loadConfig, NetworkManager } from '@la
 import { type SelectBackendOptions, selectBackend } from './select-backend.js';
 
 export interface CreateNetworkManagerOptions extends SelectBackendOptions {
+  /** The manager's Logger, given to the backend too (both log to one place). */
   logger?: Logger;
   /** Check root / CAP_NET_ADMIN before touching the system (default: for kernel and userspace backends). */
   checkPrivileges?: boolean;

@@ -1,22 +1,29 @@
-import { type BackendSelection, type LanrageConfig, LanrageError, type LinkControl, UserspaceBackend, type WireGuardBackend } from '@lanrage/core';
+import { type BackendSelection, type LanrageConfig, LanrageError, type LinkControl, type Logger, UserspaceBackend, type WireGuardBackend } from '@lanrage/core';
 
 /** A backend chosen for this platform, why, and what changes its addresses and routes. */
 export type Selection = BackendSelection & { linkControl: string };
 
 export interface SelectBackendOptions {
   platform?: NodeJS.Platform;
+  /** Given to the backend it builds: the manager's Logger, so both log to one place. */
+  logger?: Logger;
   /** Replaces how the backend packages are loaded (tests: a missing or failing addon). */
   load?: { nativeLinux?: () => Promise<NativeLinuxModule>; windowsDriver?: () => Promise<WindowsDriverModule> };
 }
 
 /** The parts of @lanrage/native-linux used here. */
 interface NativeLinuxModule {
-  KernelBackend: new () => WireGuardBackend;
+  KernelBackend: new (options?: { logger?: Logger }) => WireGuardBackend;
   createLinkControl(): Promise<LinkControl | null>;
 }
 
 interface WindowsDriverModule {
-  WindowsBackend: new () => WireGuardBackend;
+  WindowsBackend: new (options?: { logger?: Logger }) => WireGuardBackend;
+}
+
+/** The backend's share of the options: the logger, when there is one. */
+function logged(options: SelectBackendOptions): { logger?: Logger } {
+  return options.logger ? { logger: options.logger } : {};
 }
 
 /**
@@ -33,11 +40,13 @@ async function tryLoad<T>(load: () => Promise<T>): Promise<{ module: T } | { err
 
 /** The native addon's rtnetlink for the tun device when it loads; iproute2 otherwise (and why). */
 async function userspace(
+  options: SelectBackendOptions,
   config: LanrageConfig,
   native: NativeLinuxModule | undefined,
   whyNoNative: string | undefined,
 ): Promise<{ backend: UserspaceBackend; linkControl: string; linkWhy: string }> {
   const backend = new UserspaceBackend({
+    ...logged(options),
     implementation: config.userspaceImplementation,
     timeoutMs: config.timeout * 1000,
     startTimeoutMs: config.timeout * 1000,
@@ -64,12 +73,12 @@ export async function selectBackend(config: LanrageConfig, options: SelectBacken
   if (platform === 'win32') {
     const mod = await tryLoad(options.load?.windowsDriver ?? (() => import('@lanrage/windows-driver')));
     if ('error' in mod) throw new LanrageError('BACKEND_UNAVAILABLE', `@lanrage/windows-driver cannot be loaded: ${mod.error}`);
-    const backend = new mod.module.WindowsBackend();
+    const backend = new mod.module.WindowsBackend(logged(options));
     return { backend, kind: backend.kind, linkControl: 'windows', reason: 'Windows: WireGuard tunnel service (wireguard.exe) and wg.exe' };
   }
   if (platform !== 'linux') {
     if (config.backend === 'kernel') throw new LanrageError('UNSUPPORTED', `the kernel backend is only available on Linux, not ${platform}`);
-    const u = await userspace(config, undefined, `not used on ${platform}`);
+    const u = await userspace(options, config, undefined, `not used on ${platform}`);
     return { backend: u.backend, kind: 'userspace', linkControl: u.linkControl, reason: `${platform}: userspace implementation over the UAPI` };
   }
 
@@ -78,13 +87,13 @@ export async function selectBackend(config: LanrageConfig, options: SelectBacken
   const nativeWhyNot = 'error' in imported ? `cannot be loaded: ${imported.error}` : undefined;
 
   if (config.backend === 'userspace') {
-    const u = await userspace(config, native, nativeWhyNot);
+    const u = await userspace(options, config, native, nativeWhyNot);
     return { backend: u.backend, kind: 'userspace', linkControl: u.linkControl, reason: `requested (backend: userspace); ${u.linkWhy}` };
   }
 
   let kernelWhyNot: string;
   if (native) {
-    const kernel = new native.KernelBackend();
+    const kernel = new native.KernelBackend(logged(options));
     const availability = await kernel.isAvailable();
     if (availability.available) {
       return {
@@ -101,7 +110,7 @@ export async function selectBackend(config: LanrageConfig, options: SelectBacken
   if (config.backend === 'kernel') {
     throw new LanrageError('KERNEL_MODULE_MISSING', `the kernel backend is not available: ${kernelWhyNot}`);
   }
-  const u = await userspace(config, native, nativeWhyNot);
+  const u = await userspace(options, config, native, nativeWhyNot);
   const availability = await u.backend.isAvailable();
   if (!availability.available) {
     throw new LanrageError('BACKEND_UNAVAILABLE', `no WireGuard backend can run here: kernel: ${kernelWhyNot}; userspace: ${availability.reason}`);

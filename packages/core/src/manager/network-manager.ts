@@ -10,7 +10,7 @@ import { TimeSlicer } from '../event-loop/time-slicer.js';
 import type { Key } from '../keys/key.js';
 import { ensureKeys, PRIVATE_KEY_FILE, readKeyFile } from '../keys/key-files.js';
 import { publicKeyFrom } from '../keys/x25519.js';
-import { type Logger, type LogLevel, type LogRecord, noopLogger } from '../logger.js';
+import { emit, type Logger, type LogLevel, noopLogger } from '../logger.js';
 import { resolveEndpoint } from '../net/resolve.js';
 import { systemPing } from '../net/system-ping.js';
 import { type NormalizedDeviceConfig, type NormalizedPeer, normalizePeer } from '../normalize.js';
@@ -222,12 +222,7 @@ export class NetworkManager {
   }
 
   #log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-    const record: LogRecord = { time: new Date().toISOString(), level, event, interface: this.config.interfaceName, ...fields };
-    try {
-      this.#logger.log(record);
-    } catch {
-      // a broken logger must not break networking
-    }
+    emit(this.#logger, level, event, { interface: this.config.interfaceName, ...fields });
   }
 
   /** Runs `fn` and logs one record with its outcome and duration (fields built only when logged). */

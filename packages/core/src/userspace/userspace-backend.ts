@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
+import type { Logger } from '../logger.js';
 import type { RouteDelta } from '../manager/peer-index.js';
 import { assertResolved, type NormalizedDeviceConfig } from '../normalize.js';
 import type { Availability, DeviceStatus, LinkState } from '../types.js';
@@ -27,6 +28,8 @@ export interface UserspaceBackendOptions {
   /** For the implementation to open its socket (default 10 s). */
   startTimeoutMs?: number;
   logLevel?: 'error' | 'verbose' | 'silent';
+  /** Where the implementation's lifecycle is logged: the same Logger as the manager's (createNetworkManager passes it). */
+  logger?: Logger;
 }
 
 /**
@@ -58,6 +61,7 @@ export class UserspaceBackend implements WireGuardBackend {
       runDir: options.runDir ?? '/run/lanrage',
       startTimeoutMs: options.startTimeoutMs ?? 10_000,
       logLevel: options.logLevel ?? 'error',
+      logger: options.logger,
     });
   }
 

@@ -4,6 +4,7 @@ import { access, type FileHandle, mkdir, open, readFile, rename, rm, stat, write
 import { createConnection } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { LanrageError } from '../errors.js';
+import { emit, type Logger } from '../logger.js';
 import { childPath } from '../platform/child-path.js';
 import { processAlive } from '../platform/process.js';
 
@@ -17,6 +18,8 @@ export interface UserspaceProcessOptions {
   startTimeoutMs: number;
   /** wireguard-go's LOG_LEVEL: error (default), verbose, silent. */
   logLevel: 'error' | 'verbose' | 'silent';
+  /** Where the process lifecycle is logged (userspace.started, .exited, .stale-socket, .stopped). */
+  logger?: Logger | undefined;
 }
 
 interface Exit {
@@ -180,7 +183,11 @@ export class UserspaceProcesses {
     }
     await mkdir(this.#opts.runDir, { recursive: true, mode: 0o700 });
     const socket = this.socketPath(name);
-    if ((await probeSocket(socket)) === 'stale') await rm(socket, { force: true });
+    if ((await probeSocket(socket)) === 'stale') {
+      await rm(socket, { force: true });
+      emit(this.#opts.logger, 'warn', 'userspace.stale-socket', { interface: name, socket });
+    }
+    const t0 = performance.now();
 
     await rotateLog(this.logPath(name));
     const log = await open(this.logPath(name), 'a', 0o600);
@@ -216,6 +223,14 @@ export class UserspaceProcesses {
       if (entry.exit) {
         const tail = await this.logTail(name);
         await rm(this.#pidPath(name), { force: true });
+        emit(this.#opts.logger, 'error', 'userspace.exited', {
+          interface: name,
+          pid: child.pid ?? null,
+          exitCode: entry.exit.code,
+          signal: entry.exit.signal,
+          during: 'start',
+          log: this.logPath(name),
+        });
         throw new LanrageError(
           'PROCESS_EXITED',
           `${exe} exited during start-up (${entry.exit.signal ?? `code ${entry.exit.code}`})${tail ? `:\n${tail}` : ''}`,
@@ -225,7 +240,15 @@ export class UserspaceProcesses {
         );
       }
       const state = await probeSocket(socket, 500);
-      if (state === 'live') return;
+      if (state === 'live') {
+        emit(this.#opts.logger, 'info', 'userspace.started', {
+          interface: name,
+          implementation: exe,
+          pid: child.pid ?? null,
+          durationMs: Math.round(performance.now() - t0),
+        });
+        return;
+      }
       if (state === 'denied') throw new LanrageError('PERMISSION_DENIED', `cannot open ${socket}`);
       await sleep(20);
     }
@@ -251,6 +274,8 @@ export class UserspaceProcesses {
     const entry = this.#children.get(name);
     const pid = entry && !entry.exit ? (entry.child.pid ?? null) : await this.#readPid(name);
     let found = false;
+    let forced = false;
+    const t0 = performance.now();
     if (pid !== null && processAlive(pid) && (entry || (await this.#isOurs(pid, name)))) {
       found = true;
       try {
@@ -261,6 +286,7 @@ export class UserspaceProcesses {
       const deadline = Date.now() + 5000;
       while (processAlive(pid) && !entry?.exit && Date.now() < deadline) await sleep(20);
       if (processAlive(pid) && !entry?.exit) {
+        forced = true;
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -272,6 +298,8 @@ export class UserspaceProcesses {
     this.#children.delete(name);
     await rm(this.#pidPath(name), { force: true });
     if ((await probeSocket(this.socketPath(name))) === 'stale') await rm(this.socketPath(name), { force: true });
+    if (found)
+      emit(this.#opts.logger, forced ? 'warn' : 'info', 'userspace.stopped', { interface: name, pid, forced, durationMs: Math.round(performance.now() - t0) });
     return found;
   }
 
