@@ -60,7 +60,7 @@ export const nodeFs: DriverFs = {
   },
 };
 
-/** The keys wireguard.exe's strict parser accepts (windows-anchors A5); anything else makes the service fail. */
+/** The keys wireguard.exe's strict parser accepts; anything else makes the service fail. */
 export const ACCEPTED_KEYS = {
   interface: ['PrivateKey', 'ListenPort', 'MTU', 'Address', 'DNS', 'PreUp', 'PostUp', 'PreDown', 'PostDown', 'Table'],
   peer: ['PublicKey', 'PresharedKey', 'AllowedIPs', 'PersistentKeepalive', 'Endpoint'],

@@ -14,7 +14,7 @@ export interface WindowsPaths {
 /**
  * Absolute paths only (W3): WireGuard under `%ProgramW6432%` (the 64-bit Program Files, also
  * from a 32-bit Node), system tools under `%SystemRoot%\System32`, the config store under
- * `%ProgramData%\LANrage\wireguard` (never WireGuard's own Data\Configurations, windows-anchors A6).
+ * `%ProgramData%\LANrage\wireguard` (never WireGuard's own Data\Configurations).
  */
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env, overrides: { programFiles?: string; dataDir?: string } = {}): WindowsPaths {
   const programFiles = overrides.programFiles ?? env.ProgramW6432 ?? env.ProgramFiles ?? 'C:\\Program Files';

@@ -31,7 +31,7 @@ export interface WindowsBackendOptions {
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
   fs?: DriverFs;
-  /** Budget for a tunnel service to reach RUNNING (default 90 s, windows-anchors A3). */
+  /** Budget for a tunnel service to reach RUNNING (default 90 s: the service resolves endpoint host names, up to 10 × 4 s, and waits up to 1 min for the TCP/IP interface before it reports RUNNING). */
   startTimeoutMs?: number;
   /** Budget for a service to disappear after uninstall or to leave delete-pending (default 30 s). */
   stopTimeoutMs?: number;
@@ -185,7 +185,7 @@ export class WindowsBackend implements WireGuardBackend {
     });
   }
 
-  /** Waits out a service that is marked for deletion (1072, pitfall 3). */
+  /** Waits out a service that is marked for deletion (1072: the service is only deleted once every handle on it is closed). */
   async #waitGone(name: string): Promise<void> {
     let last = 'absent';
     try {
@@ -242,7 +242,7 @@ export class WindowsBackend implements WireGuardBackend {
     const ours = new Set(await this.store.names());
     const r = await this.#exec(this.paths.wgExe, ['show', 'interfaces']);
     if (r.code !== 0) return [];
-    // wg.exe also lists other VPNs' WireGuard interfaces (pitfall 17): keep only ours.
+    // wg.exe also lists other VPNs' WireGuard interfaces: keep only ours.
     return parseWgInterfaces(r.stdout)
       .filter((n) => ours.has(n))
       .sort();

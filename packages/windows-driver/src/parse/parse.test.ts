@@ -73,7 +73,7 @@ describe('wg.exe show <name> dump', () => {
   it('interfaces', () => expect(parseWgInterfaces('lanrage0 wt0 nb0\r\n')).toEqual(['lanrage0', 'wt0', 'nb0']));
 });
 
-describe('ping -n 1 -w in every locale (windows-anchors A13)', () => {
+describe('ping -n 1 -w in every locale', () => {
   it.each([
     ['ping/en.stdout', '10.66.0.2', 564],
     ['ping/en-lt1.stdout', '10.66.0.2', 0.5],

@@ -1,5 +1,5 @@
 /**
- * One `ping -n 1 -w <ms> <ip>` reply, in any locale (windows-anchors A13): on a line containing `TTL=` (IPv4),
+ * One `ping -n 1 -w <ms> <ip>` reply, in any locale: on a line containing `TTL=` (IPv4),
  * the last number after `=` or `<` before `TTL=`; IPv6 replies have no TTL, so a line with the
  * target address and `=`/`<` a time in `ms` counts too. `<1ms` is 0.5 ms.
  * The exit code is not trusted (ping can exit 0 for "Destination host unreachable").

@@ -16,7 +16,7 @@ export const ERROR_SERVICE_MARKED_FOR_DELETE = 1072;
 export const ERROR_ACCESS_DENIED = 5;
 
 /**
- * Parses `sc.exe queryex <service>` positionally (labels are localized, windows-anchors A9): the second
+ * Parses `sc.exe queryex <service>` positionally (labels are localized): the second
  * `label : <int>` line is STATE, and the next two `<int>  (0x..)` lines are WIN32_EXIT_CODE and
  * SERVICE_EXIT_CODE. sc.exe's own exit code says "missing" (1060) or "marked for deletion" (1072).
  * Returns null when the output cannot be read.

@@ -20,7 +20,7 @@ function u64(text: string, what: string, line: number): bigint {
 }
 
 /**
- * Parses `wg.exe show <name> dump` (windows-anchors A8): tab-separated, CRLF tolerated, `(none)` for missing
+ * Parses `wg.exe show <name> dump`: tab-separated, CRLF tolerated, `(none)` for missing
  * keys/endpoints/IPs, `off` for keepalive and fwmark, a zero handshake means never, counters as
  * bigint. Every column is checked (a misread column was a real bug elsewhere).
  */
