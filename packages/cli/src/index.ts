@@ -5,6 +5,9 @@
  *
  *   import { createNetworkManager } from 'lanrage';
  *   const manager = await createNetworkManager(); // config from file and environment
+ *
+ * @packageDocumentation
+ * @module lanrage
  */
 export * from '@lanrage/core';
 export { type CreateNetworkManagerOptions, createNetworkManager } from './library/create-manager.js';
