@@ -1,4 +1,4 @@
-import { LanrageError, type LinkControl, type LinkState, type RouteDelta, validateInterfaceName, validateMtu } from '@lanrage/core';
+import { LanrageError, type LinkControl, type LinkState, type RouteDelta, validateInterfaceName } from '@lanrage/core';
 import { addressToNative, prefixText, prefixToNative } from './convert.js';
 import { mapNativeError } from './map-error.js';
 import type { NativeBackend, NativeLink } from './native.js';
@@ -49,7 +49,7 @@ export class RtnlLinks implements LinkControl {
   }
 
   async #call<T>(name: string, what: string, fn: (n: NativeBackend) => Promise<T>): Promise<T> {
-    validateInterfaceName(name);
+    validateInterfaceName(name); // a name that reaches the addon's fixed-size buffers is checked first
     try {
       return await fn(this.#native());
     } catch (err) {
@@ -71,8 +71,7 @@ export class RtnlLinks implements LinkControl {
   }
 
   async setMtu(name: string, mtu: number): Promise<void> {
-    const value = validateMtu(mtu);
-    await this.#call(name, 'setting the MTU', (n) => n.setMtu(name, value));
+    await this.#call(name, 'setting the MTU', (n) => n.setMtu(name, mtu));
   }
 
   async setUp(name: string, up: boolean): Promise<void> {

@@ -5,6 +5,11 @@ import type { LinkState } from '../types.js';
  * Address, MTU, up/down and route control of a network link. The userspace backend uses it
  * on the tun device that wireguard-go creates: through the native addon's rtnetlink
  * when that addon is available, else through iproute2 (`ip`).
+ *
+ * Its callers are backends, which checked the name and the values at their edge (an MTU
+ * against the interface's address families): implementations do not validate them again, and
+ * keep only what their own boundary needs for safety (iproute2: a name that cannot be taken for
+ * an option; the addon bounds every name to IFNAMSIZ itself).
  */
 export interface LinkControl {
   readonly kind: string;
