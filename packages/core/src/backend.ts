@@ -40,14 +40,6 @@ export interface WireGuardBackend {
    */
   readonly maxPeers?: number | undefined;
 
-  /**
-   * Present when the backend keeps the interface's private key itself, where lanrage's key
-   * files could not be protected (Windows: in the tunnel store only SYSTEM and Administrators
-   * can open). The manager then takes the key from here and writes no private key file; a key
-   * file an earlier version left in `keysDir` is handed over (`adopt`) and deleted.
-   */
-  readonly keyStore?: BackendKeyStore | undefined;
-
   /** Whether this backend can work here; when not, `reason` says why and what to do. Never throws. */
   isAvailable(): Promise<Availability>;
 
@@ -89,47 +81,55 @@ export interface WireGuardBackend {
   /** Brings the link up or down. Idempotent. */
   setUp(name: string, up: boolean): Promise<void>;
 
-  /**
-   * Optional: routes through the interface for these prefixes (what wg-quick does with
-   * `ip route`); makes the interface's routes exactly `cidrs`. Idempotent. Reads the routes
-   * first: O(routes) per call.
-   */
-  setRoutes?(name: string, cidrs: string[]): Promise<void>;
+  /** Releases sockets, child processes and handles held by the backend (nothing to release: resolves). */
+  close(): Promise<void>;
 
   /**
-   * Optional: adds and removes these routes through the interface (canonical prefixes) in
-   * one batch, without reading the routes first: O(the change). Adding a route that exists
-   * and removing one that does not both succeed. Only routes carrying lanrage's protocol
-   * number are removed. NetworkManager uses it for every peer change.
+   * What this backend can do beyond the methods above, each an object or null (it cannot):
+   * callers ask for a capability by name, never by probing for a method.
    */
-  changeRoutes?(name: string, delta: RouteDelta): Promise<void>;
+  readonly capabilities: BackendCapabilities;
+}
 
-  /** Optional: lanrage's routes through the interface (canonical prefixes). */
-  getRoutes?(name: string): Promise<string[]>;
-
-  /** Optional: the peers as a stream, for devices too large to hold as one array of objects. */
-  iteratePeers?(name: string): AsyncIterable<PeerStatus>;
-
-  /** Optional: the monitoring fast path — public key, endpoint, last handshake, rx/tx of every peer. */
-  getStats?(name: string): Promise<PeerStats[]>;
-
-  /** Optional: whether single allowed-IP removal (`allowedIPsRemove`) works on this device. */
-  supportsAllowedIPRemoval?(name: string): Promise<boolean>;
-
-  /** Optional: the addresses currently on the interface. */
-  getAddresses?(name: string): Promise<string[]>;
-
-  /** Optional: the interface's MTU and whether its link is up (one read; for status). */
-  getLink?(name: string): Promise<LinkState>;
-
+/** The optional abilities of a backend (see WireGuardBackend.capabilities); null where absent. */
+export interface BackendCapabilities {
+  /** Routes through the interface, tagged with lanrage's protocol number. NetworkManager uses it for every peer change. */
+  readonly routes: RouteControl | null;
+  /** The monitoring fast path and the streaming read, for devices too large to hold as one array. */
+  readonly stats: StatsReader | null;
+  /** The addresses on the interface. */
+  readonly addresses: { getAddresses(name: string): Promise<string[]> } | null;
+  /** The interface's MTU and whether its link is up, in one read (status). */
+  readonly link: { getLink(name: string): Promise<LinkState> } | null;
+  /** Whether single allowed-IP removal (`allowedIPsRemove`) works on this device (a probe, cached). */
+  readonly allowedIPRemoval: { supported(name: string): Promise<boolean> } | null;
+  /** One ICMP echo without a subprocess; without it the system ping is used. */
+  readonly latency: { measureLatency(ip: string, timeoutMs: number): Promise<number | null> } | null;
   /**
-   * Optional: one ICMP echo round trip to `ip` in milliseconds, or null on timeout. Backends
-   * that can probe without a subprocess implement it; otherwise the system ping is used.
+   * Where the backend keeps the interface's private key itself, where lanrage's key files could
+   * not be protected (Windows: in the tunnel store only SYSTEM and Administrators can open). The
+   * manager then takes the key from here and writes no private key file; a key file an earlier
+   * version left in `keysDir` is handed over (`adopt`) and deleted.
    */
-  measureLatency?(ip: string, timeoutMs: number): Promise<number | null>;
+  readonly keyStore: BackendKeyStore | null;
+}
 
-  /** Optional: releases sockets, child processes and handles held by the backend. */
-  close?(): Promise<void>;
+export interface RouteControl {
+  /**
+   * Adds and removes these routes through the interface (canonical prefixes) in one batch,
+   * without reading the routes first: O(the change). Adding a route that exists and removing
+   * one that does not both succeed. Only routes carrying lanrage's protocol number are removed.
+   */
+  changeRoutes(name: string, delta: RouteDelta): Promise<void>;
+  /** Lanrage's routes through the interface (canonical prefixes). */
+  getRoutes(name: string): Promise<string[]>;
+}
+
+export interface StatsReader {
+  /** Public key, endpoint, last handshake, rx/tx of every peer: no allowed IPs, no secrets. */
+  getStats(name: string): Promise<PeerStats[]>;
+  /** The peers as a stream. */
+  iteratePeers(name: string): AsyncIterable<PeerStatus>;
 }
 
 /** Where a backend keeps an interface's private key (see `WireGuardBackend.keyStore`). */

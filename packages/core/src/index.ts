@@ -10,7 +10,7 @@ export {
   planApply,
   planApplySliced,
 } from './apply/plan.js';
-export type { BackendKeyStore, BackendSelection, PartialApplyDetails, WireGuardBackend } from './backend.js';
+export type { BackendCapabilities, BackendKeyStore, BackendSelection, PartialApplyDetails, RouteControl, StatsReader, WireGuardBackend } from './backend.js';
 export { type CoalescerHooks, type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
 export {
   LatencyProber,

@@ -1,5 +1,6 @@
 import {
   type Availability,
+  type BackendCapabilities,
   type DeviceStatus,
   emit,
   isLanrageError,
@@ -50,6 +51,16 @@ export class KernelBackend implements WireGuardBackend {
   readonly #options: KernelBackendOptions;
   #native: NativeBackend | undefined;
   readonly links: RtnlLinks;
+  /** Everything beyond the required methods: the kernel backend has it all but a key store. */
+  readonly capabilities: BackendCapabilities = {
+    routes: { changeRoutes: (n, d) => this.changeRoutes(n, d), getRoutes: (n) => this.getRoutes(n) },
+    stats: { getStats: (n) => this.getStats(n), iteratePeers: (n) => this.iteratePeers(n) },
+    addresses: { getAddresses: (n) => this.getAddresses(n) },
+    link: { getLink: (n) => this.getLink(n) },
+    allowedIPRemoval: { supported: (n) => this.supportsAllowedIPRemoval(n) },
+    latency: { measureLatency: (ip, ms) => this.measureLatency(ip, ms) },
+    keyStore: null,
+  };
   #removalSupport: Promise<boolean> | undefined;
   /** Reused for every small change: the addon copies it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);

@@ -1,6 +1,7 @@
 import {
   type Availability,
   assertResolved,
+  type BackendCapabilities,
   type BackendKeyStore,
   type DeviceStatus,
   emit,
@@ -57,8 +58,18 @@ const MAX_ARGV_CHARS = 24_000;
  */
 export class WindowsBackend implements WireGuardBackend {
   /** The private key lives only in the tunnel store (SYSTEM and Administrators), never in lanrage's key files. */
-  readonly keyStore: BackendKeyStore = {
+  readonly #keyStore: BackendKeyStore = {
     ensurePrivateKey: (name, adopt) => this.store.ensurePrivateKey(validateWindowsTunnelName(name), adopt),
+  };
+  /** The tunnel store keeps the private key; addresses and ICMP through Windows' own tools; no routes, stats or link reads. */
+  readonly capabilities: BackendCapabilities = {
+    routes: null,
+    stats: null,
+    addresses: { getAddresses: (n) => this.getAddresses(n) },
+    link: null,
+    allowedIPRemoval: null,
+    latency: { measureLatency: (ip, ms) => this.measureLatency(ip, ms) },
+    keyStore: this.#keyStore,
   };
   readonly kind = 'windows';
   readonly paths: WindowsPaths;
@@ -483,6 +494,9 @@ export class WindowsBackend implements WireGuardBackend {
   }
 
   /** `ping -n 1 -w <ms>`, parsed across locales; the exit code is not trusted. */
+  /** Nothing held between calls (each wg.exe, sc.exe and PowerShell run ends with its call). */
+  async close(): Promise<void> {}
+
   async measureLatency(ip: string, timeoutMs: number): Promise<number | null> {
     const addr = parseIp(ip);
     if (!addr) throw new LanrageError('INVALID_ARGUMENT', 'measureLatency needs an IP address');

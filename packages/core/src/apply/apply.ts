@@ -65,7 +65,8 @@ export async function applyDesired(
     return { plan, applied: false };
   }
   if (isEmptyPlan(plan)) return { plan, applied: false };
-  if (removesAllowedIPs(plan.config) && backend.supportsAllowedIPRemoval && (await backend.supportsAllowedIPRemoval(name).catch(() => false))) {
+  const removal = backend.capabilities.allowedIPRemoval;
+  if (removesAllowedIPs(plan.config) && removal && (await removal.supported(name).catch(() => false))) {
     plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: true });
   }
   await sendInParts(backend, name, plan.config, sent);

@@ -21,8 +21,9 @@ export function statsOf(p: PeerStatus): PeerStats {
  * kernel backend converts peer by peer from one flat read), else its device read.
  */
 export async function* iteratePeers(backend: WireGuardBackend, name: string): AsyncGenerator<PeerStatus> {
-  if (backend.iteratePeers) {
-    yield* backend.iteratePeers(name);
+  const stats = backend.capabilities.stats;
+  if (stats) {
+    yield* stats.iteratePeers(name);
     return;
   }
   for (const p of (await backend.getDevice(name)).peers) yield p;
@@ -30,7 +31,8 @@ export async function* iteratePeers(backend: WireGuardBackend, name: string): As
 
 /** Reads the stats of every peer (the backend's fast path when it has one). */
 export async function readPeerStats(backend: WireGuardBackend, name: string): Promise<PeerStats[]> {
-  if (backend.getStats) return backend.getStats(name);
+  const stats = backend.capabilities.stats;
+  if (stats) return stats.getStats(name);
   return (await backend.getDevice(name)).peers.map(statsOf);
 }
 

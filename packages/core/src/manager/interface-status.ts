@@ -82,7 +82,7 @@ export async function readInterfaceStatus(backend: WireGuardBackend, name: strin
     // that died), and only a name nothing has is "not created".
     const dev = await backend.getDevice(name);
     const capturedAt = Date.now();
-    const [addresses, link] = await Promise.all([backend.getAddresses?.(name) ?? null, backend.getLink?.(name) ?? null]);
+    const [addresses, link] = await Promise.all([backend.capabilities.addresses?.getAddresses(name) ?? null, backend.capabilities.link?.getLink(name) ?? null]);
     const reasons: StatusReason[] = [];
     const repair = `lanrage up -i ${name} repairs it (peers are kept)`;
     if (!dev.publicKey) reasons.push({ code: 'NO_PRIVATE_KEY', message: `${name} has no private key: it cannot complete a handshake`, remedy: repair });

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ApplyOptions, type ApplyResult, applyDesired } from '../apply/apply.js';
 import type { DesiredDevice } from '../apply/plan.js';
-import type { BackendSelection, WireGuardBackend } from '../backend.js';
+import type { BackendSelection, RouteControl, WireGuardBackend } from '../backend.js';
 import { PeerCoalescer } from '../churn/coalescer.js';
 import type { LanrageConfig } from '../config/config.js';
 import { isLanrageError, LanrageError } from '../errors.js';
@@ -299,7 +299,7 @@ export class NetworkManager {
    * version is handed to the store and deleted: nothing protects it there.
    */
   async #keys(): Promise<{ privateKey: Key; publicKey: Key; created: boolean }> {
-    const store = this.#backend.keyStore;
+    const store = this.#backend.capabilities.keyStore;
     if (!store) return ensureKeys(this.config.keysDir);
     const legacyPath = join(this.config.keysDir, PRIVATE_KEY_FILE);
     // Only a missing file means "none": an unreadable or broken one is an error, never a
@@ -351,7 +351,8 @@ export class NetworkManager {
       const dev = await backend.getDevice(name); // NOT_WIREGUARD surfaces here
       portBefore = dev.listenPort;
       emptyBefore = dev.peers.length === 0;
-      const [link, addresses] = await Promise.all([backend.getLink?.(name), backend.getAddresses?.(name)]);
+      const caps = backend.capabilities;
+      const [link, addresses] = await Promise.all([caps.link?.getLink(name), caps.addresses?.getAddresses(name)]);
       if (!dev.publicKey) repaired.push('private key (it had none)');
       if (link?.up === false) repaired.push('link (it was down)');
       if (addresses?.length === 0) repaired.push('address (it had none)');
@@ -497,7 +498,7 @@ export class NetworkManager {
     try {
       const dev = live ?? (await this.#readDevice());
       this.#publicKey = dev.publicKey ?? undefined;
-      const addresses = this.#address ? [this.#address] : ((await backend.getAddresses?.(name)) ?? []);
+      const addresses = this.#address ? [this.#address] : ((await backend.capabilities.addresses?.getAddresses(name)) ?? []);
       const index = new PeerIndex(addresses);
       const state = this.#state;
       state?.clear();
@@ -510,14 +511,10 @@ export class NetworkManager {
         state?.setLive(key, p);
       }
       let delta: RouteDelta = { add: [], remove: [] };
-      if (this.#routesManaged()) {
-        if (backend.getRoutes) {
-          delta = index.takeRouteDelta(await backend.getRoutes(name));
-          await this.#sendRoutes(delta, index);
-        } else {
-          index.takeRouteDelta();
-          await backend.setRoutes?.(name, index.routes());
-        }
+      const routes = this.#routes();
+      if (routes) {
+        delta = index.takeRouteDelta(await routes.getRoutes(name));
+        await this.#sendRoutes(delta);
       } else index.takeRouteDelta();
       this.#index = index;
       this.#lost = undefined;
@@ -540,8 +537,9 @@ export class NetworkManager {
     }
   }
 
-  #routesManaged(): boolean {
-    return this.config.manageRoutes && (this.#backend.changeRoutes !== undefined || this.#backend.setRoutes !== undefined);
+  /** The backend's route control when routes are managed (config.manageRoutes) and it has one. */
+  #routes(): RouteControl | null {
+    return this.config.manageRoutes ? this.#backend.capabilities.routes : null;
   }
 
   /**
@@ -549,20 +547,16 @@ export class NetworkManager {
    * 100,000-route change is converted and sent a slice at a time (each slice's conversion is
    * one synchronous stretch) while a churn delta is one call.
    */
-  async #sendRoutes(delta: RouteDelta, index: PeerIndex): Promise<void> {
-    if (isEmptyDelta(delta)) return;
-    const backend = this.#backend;
+  async #sendRoutes(delta: RouteDelta): Promise<void> {
+    const routes = this.#routes();
+    if (!routes || isEmptyDelta(delta)) return;
     const name = this.config.interfaceName;
-    if (!backend.changeRoutes) {
-      await backend.setRoutes?.(name, index.routes());
-      return;
-    }
     if (delta.add.length + delta.remove.length <= ROUTE_SLICE) {
-      await backend.changeRoutes(name, delta);
+      await routes.changeRoutes(name, delta);
       return;
     }
-    for (let i = 0; i < delta.remove.length; i += ROUTE_SLICE) await backend.changeRoutes(name, { add: [], remove: delta.remove.slice(i, i + ROUTE_SLICE) });
-    for (let i = 0; i < delta.add.length; i += ROUTE_SLICE) await backend.changeRoutes(name, { add: delta.add.slice(i, i + ROUTE_SLICE), remove: [] });
+    for (let i = 0; i < delta.remove.length; i += ROUTE_SLICE) await routes.changeRoutes(name, { add: [], remove: delta.remove.slice(i, i + ROUTE_SLICE) });
+    for (let i = 0; i < delta.add.length; i += ROUTE_SLICE) await routes.changeRoutes(name, { add: delta.add.slice(i, i + ROUTE_SLICE), remove: [] });
   }
 
   /** The routes the operations admitted since the last call need; sent beside their batch. */
@@ -570,8 +564,8 @@ export class NetworkManager {
     const index = this.#index;
     if (!index) return undefined;
     const delta = index.takeRouteDelta();
-    if (!this.#routesManaged() || isEmptyDelta(delta)) return undefined;
-    return this.#sendRoutes(delta, index);
+    if (!this.#routes() || isEmptyDelta(delta)) return undefined;
+    return this.#sendRoutes(delta);
   }
 
   /** At send time, in call order: checks an operation against the index and applies it there. */
@@ -768,7 +762,8 @@ export class NetworkManager {
       () => ({ peerIp }),
       async () => {
         const backend = this.#backend;
-        const ms = backend.measureLatency ? await backend.measureLatency(peerIp, timeoutMs) : await systemPing(peerIp, timeoutMs);
+        const probe = backend.capabilities.latency;
+        const ms = probe ? await probe.measureLatency(peerIp, timeoutMs) : await systemPing(peerIp, timeoutMs);
         return ms === null ? null : round(ms);
       },
     );
@@ -837,7 +832,7 @@ export class NetworkManager {
     const sent = async (part: NormalizedDeviceConfig) => {
       await indexConfig(index, part, this.#state);
       if (routesFailed) return;
-      await this.#sendRoutes(index.takeRouteDelta(), index).catch(() => {
+      await this.#sendRoutes(index.takeRouteDelta()).catch(() => {
         routesFailed = true;
       });
     };
@@ -886,7 +881,7 @@ export class NetworkManager {
             this.#index = undefined;
             this.#lost = undefined;
             this.#cleanedUp = true;
-            await backend.close?.();
+            await backend.close();
           }
         }),
     );
@@ -899,7 +894,7 @@ export class NetworkManager {
     try {
       await this.#state?.flush();
     } finally {
-      await this.#backend.close?.();
+      await this.#backend.close();
     }
   }
 }

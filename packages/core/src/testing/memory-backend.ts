@@ -3,6 +3,7 @@
 import {
   type Availability,
   assertResolved,
+  type BackendCapabilities,
   type DeviceConfig,
   type DeviceStatus,
   Key,
@@ -97,6 +98,16 @@ export interface MemoryBackendOptions {
 export class MemoryBackend implements WireGuardBackend {
   readonly kind = 'memory';
   readonly calls: MemoryCall[] = [];
+  /** What the kernel backend has, but a stats fast path and a key store (the methods are its own: tests may replace them). */
+  readonly capabilities: BackendCapabilities = {
+    routes: { changeRoutes: (n, d) => this.changeRoutes(n, d), getRoutes: (n) => this.getRoutes(n) },
+    stats: null,
+    addresses: { getAddresses: (n) => this.getAddresses(n) },
+    link: { getLink: (n) => this.getLink(n) },
+    allowedIPRemoval: { supported: (n) => this.supportsAllowedIPRemoval(n) },
+    latency: { measureLatency: (ip, ms) => this.measureLatency(ip, ms) },
+    keyStore: null,
+  };
   readonly #devices = new Map<string, MemoryDevice>();
   readonly #foreign: Set<string>;
   readonly #latencies: Record<string, number | null>;
@@ -114,6 +125,9 @@ export class MemoryBackend implements WireGuardBackend {
   async isAvailable(): Promise<Availability> {
     return { ...this.#availability };
   }
+
+  /** Nothing to release. */
+  async close(): Promise<void> {}
 
   setAvailability(availability: Availability): void {
     this.#availability = availability;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import type { PartialApplyDetails, WireGuardBackend } from '../backend.js';
+import type { BackendCapabilities, PartialApplyDetails, WireGuardBackend } from '../backend.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import type { Logger } from '../logger.js';
@@ -46,6 +46,16 @@ export class UserspaceBackend implements WireGuardBackend {
   readonly #processes: UserspaceProcesses;
   readonly #timeoutMs: number;
   readonly #connections = new Map<string, UapiConnection>();
+  /** Routes, addresses and the link through its LinkControl; no stats fast path (the UAPI has one read), no native ICMP. */
+  readonly capabilities: BackendCapabilities = {
+    routes: { changeRoutes: (n, d) => this.changeRoutes(n, d), getRoutes: (n) => this.getRoutes(n) },
+    stats: null,
+    addresses: { getAddresses: (n) => this.getAddresses(n) },
+    link: { getLink: (n) => this.getLink(n) },
+    allowedIPRemoval: { supported: (n) => this.supportsAllowedIPRemoval(n) },
+    latency: null,
+    keyStore: null,
+  };
   #link: LinkControl;
   #removeIpSupport = new Map<string, Promise<boolean>>();
 
