@@ -75,7 +75,10 @@ export interface WireGuardBackend {
    */
   setAddresses(name: string, cidrs: string[]): Promise<void>;
 
-  /** Sets the MTU (576–65535, ≥1280 with IPv6). Idempotent. */
+  /**
+   * Sets the MTU, as the caller checked it (`validateMtu` with the interface's address families:
+   * 576–65535, at least 1280 with IPv6; NetworkManager does). Idempotent.
+   */
   setMtu(name: string, mtu: number): Promise<void>;
 
   /** Brings the link up or down. Idempotent. */

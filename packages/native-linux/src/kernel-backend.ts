@@ -16,7 +16,6 @@ import {
   processAlive,
   type RouteDelta,
   validateInterfaceName,
-  validateMtu,
   type WireGuardBackend,
 } from '@lanrage/core';
 import { allowedIPsAt, findPeer, streamPeers, toDeviceStatus, toPeerStats } from './device-view.js';
@@ -335,8 +334,7 @@ export class KernelBackend implements WireGuardBackend {
 
   async setMtu(name: string, mtu: number): Promise<void> {
     await this.#wireguardLink(name);
-    const addresses = await this.links.getAddresses(name);
-    await this.links.setMtu(name, validateMtu(mtu, { ipv6: addresses.some((a) => a.includes(':')) }));
+    await this.links.setMtu(name, mtu);
   }
 
   async setUp(name: string, up: boolean): Promise<void> {

@@ -12,7 +12,6 @@ import {
   type NormalizedPeer,
   parseInterfaceAddress,
   parseIp,
-  validateMtu,
   validateWindowsTunnelName,
   type WgQuickPeer,
   type WireGuardBackend,
@@ -459,7 +458,7 @@ export class WindowsBackend implements WireGuardBackend {
     await this.#serialize(name, async () => {
       const stored = await this.store.load(name);
       if (!stored) throw new LanrageError('INTERFACE_NOT_FOUND', `tunnel ${name} does not exist`);
-      await this.store.save(name, { ...stored, mtu: validateMtu(mtu, { ipv6: stored.addresses.some((a) => a.includes(':')) }) });
+      await this.store.save(name, { ...stored, mtu });
     });
   }
 

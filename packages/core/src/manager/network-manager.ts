@@ -263,7 +263,7 @@ export class NetworkManager {
    * and (re)builds the manager's index from it, making the routes exactly what its peers need.
    */
   async initialize(options: InitializeOptions = {}): Promise<InitializeResult> {
-    const given = checkSettings(options?.settings);
+    const given = checkSettings(options?.settings, this.config);
     this.#cleanedUp = false; // operations issued after this call wait for it, not fail
     return this.#timed(
       'initialize',
@@ -339,6 +339,9 @@ export class NetworkManager {
     const state = this.#state;
     // Read before anything changes: a broken state file stops here, with nothing touched.
     const saved = state && !fresh ? await readState(state.path, name) : null;
+    // Saved settings were checked by readState as it read the file, but for the rule that
+    // needs the subnet: an IPv6 subnet needs an MTU of at least 1280.
+    if (saved?.settings.mtu !== undefined && given.mtu === undefined) validateMtu(saved.settings.mtu, { ipv6: this.config.virtualSubnet.includes(':') });
     const settings: InterfaceSettings = { ...saved?.settings, ...given };
     const keys = await this.#keys();
     const existing = (await backend.listDevices()).includes(name);
@@ -380,7 +383,7 @@ export class NetworkManager {
       this.#publicKey = keys.publicKey;
       const address = interfaceAddress(this.config.virtualSubnet, settings.address ?? this.config.address, keys.publicKey);
       this.#address = address;
-      const mtu = settings.mtu ?? this.config.mtu;
+      const mtu = settings.mtu ?? this.config.mtu; // checked (with the subnet's family) by loadConfig or checkSettings
       await backend.setAddresses(name, [address]);
       await backend.setMtu(name, mtu);
       await backend.setUp(name, true);
@@ -930,13 +933,17 @@ async function refuseKeyCollision(desired: DesiredDevice, live: DeviceStatus, op
   }
 }
 
-/** Settings given to initialize, checked here (the API edge): INVALID_PORT, INVALID_MTU, INVALID_ADDRESS. */
-function checkSettings(given: InterfaceSettings | undefined): InterfaceSettings {
+/**
+ * Settings given to initialize (or saved by an earlier one), checked here, the API edge, once:
+ * INVALID_PORT, INVALID_MTU (at least 1280 in an IPv6 subnet: the node's address is in it),
+ * INVALID_ADDRESS. Backends trust the values.
+ */
+function checkSettings(given: InterfaceSettings | undefined, config: LanrageConfig): InterfaceSettings {
   if (given === undefined) return {};
   if (typeof given !== 'object' || given === null) throw new LanrageError('INVALID_ARGUMENT', 'settings must be an object');
   const out: InterfaceSettings = {};
   if (given.listenPort !== undefined) out.listenPort = validateListenPort(given.listenPort);
-  if (given.mtu !== undefined) out.mtu = validateMtu(given.mtu);
+  if (given.mtu !== undefined) out.mtu = validateMtu(given.mtu, { ipv6: config.virtualSubnet.includes(':') });
   if (given.address !== undefined) out.address = checkAddress(given.address);
   return out;
 }

@@ -8,7 +8,6 @@ import type { RouteDelta } from '../manager/peer-index.js';
 import { assertResolved, type NormalizedDeviceConfig } from '../normalize.js';
 import type { Availability, DeviceStatus, LinkState } from '../types.js';
 import { validateInterfaceName } from '../validation/interface-name.js';
-import { validateMtu } from '../validation/numbers.js';
 import { IpCommandLinkControl } from './ip-command-link-control.js';
 import type { LinkControl } from './link-control.js';
 import { UapiConnection } from './uapi-connection.js';
@@ -322,8 +321,7 @@ export class UserspaceBackend implements WireGuardBackend {
 
   async setMtu(name: string, mtu: number): Promise<void> {
     await this.#ensureExists(name);
-    const addresses = await this.#link.getAddresses(name);
-    await this.#link.setMtu(name, validateMtu(mtu, { ipv6: addresses.some((a) => a.includes(':')) }));
+    await this.#link.setMtu(name, mtu);
   }
 
   async setUp(name: string, up: boolean): Promise<void> {
