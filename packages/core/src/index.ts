@@ -11,6 +11,7 @@ export {
   planApplySliced,
 } from './apply/plan.js';
 export type { BackendCapabilities, BackendKeyStore, BackendSelection, PartialApplyDetails, RouteControl, StatsReader, WireGuardBackend } from './backend.js';
+export { type LinkBackendMethods, linkBackendCapabilities } from './capabilities.js';
 export { type CoalescerHooks, type CoalescerOptions, PeerCoalescer } from './churn/coalescer.js';
 export {
   LatencyProber,

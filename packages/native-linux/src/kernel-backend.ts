@@ -8,6 +8,7 @@ import {
   LanrageError,
   type LinkState,
   type Logger,
+  linkBackendCapabilities,
   type NormalizedDeviceConfig,
   type PartialApplyDetails,
   type PeerStats,
@@ -51,15 +52,10 @@ export class KernelBackend implements WireGuardBackend {
   #native: NativeBackend | undefined;
   readonly links: RtnlLinks;
   /** Everything beyond the required methods: the kernel backend has it all but a key store. */
-  readonly capabilities: BackendCapabilities = {
-    routes: { changeRoutes: (n, d) => this.changeRoutes(n, d), getRoutes: (n) => this.getRoutes(n) },
+  readonly capabilities: BackendCapabilities = linkBackendCapabilities(this, {
     stats: { getStats: (n) => this.getStats(n), iteratePeers: (n) => this.iteratePeers(n) },
-    addresses: { getAddresses: (n) => this.getAddresses(n) },
-    link: { getLink: (n) => this.getLink(n) },
-    allowedIPRemoval: { supported: (n) => this.supportsAllowedIPRemoval(n) },
     latency: { measureLatency: (ip, ms) => this.measureLatency(ip, ms) },
-    keyStore: null,
-  };
+  });
   #removalSupport: Promise<boolean> | undefined;
   /** Reused for every small change: the addon copies it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);

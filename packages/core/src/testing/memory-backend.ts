@@ -9,6 +9,7 @@ import {
   Key,
   LanrageError,
   type LinkState,
+  linkBackendCapabilities,
   type NormalizedDeviceConfig,
   type PartialApplyDetails,
   type PeerStatus,
@@ -98,15 +99,9 @@ export class MemoryBackend implements WireGuardBackend {
   readonly kind = 'memory';
   readonly calls: MemoryCall[] = [];
   /** What the kernel backend has, but a stats fast path and a key store (the methods are its own: tests may replace them). */
-  readonly capabilities: BackendCapabilities = {
-    routes: { changeRoutes: (n, d) => this.changeRoutes(n, d), getRoutes: (n) => this.getRoutes(n) },
-    stats: null,
-    addresses: { getAddresses: (n) => this.getAddresses(n) },
-    link: { getLink: (n) => this.getLink(n) },
-    allowedIPRemoval: { supported: (n) => this.supportsAllowedIPRemoval(n) },
+  readonly capabilities: BackendCapabilities = linkBackendCapabilities(this, {
     latency: { measureLatency: (ip, ms) => this.measureLatency(ip, ms) },
-    keyStore: null,
-  };
+  });
   readonly #devices = new Map<string, MemoryDevice>();
   readonly #foreign: Set<string>;
   readonly #latencies: Record<string, number | null>;

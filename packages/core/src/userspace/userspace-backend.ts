@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import type { BackendCapabilities, PartialApplyDetails, WireGuardBackend } from '../backend.js';
+import { linkBackendCapabilities } from '../capabilities.js';
 import { isLanrageError, LanrageError } from '../errors.js';
 import { Key } from '../keys/key.js';
 import type { Logger } from '../logger.js';
@@ -46,15 +47,7 @@ export class UserspaceBackend implements WireGuardBackend {
   readonly #timeoutMs: number;
   readonly #connections = new Map<string, UapiConnection>();
   /** Routes, addresses and the link through its LinkControl; no stats fast path (the UAPI has one read), no native ICMP. */
-  readonly capabilities: BackendCapabilities = {
-    routes: { changeRoutes: (n, d) => this.changeRoutes(n, d), getRoutes: (n) => this.getRoutes(n) },
-    stats: null,
-    addresses: { getAddresses: (n) => this.getAddresses(n) },
-    link: { getLink: (n) => this.getLink(n) },
-    allowedIPRemoval: { supported: (n) => this.supportsAllowedIPRemoval(n) },
-    latency: null,
-    keyStore: null,
-  };
+  readonly capabilities: BackendCapabilities = linkBackendCapabilities(this);
   #link: LinkControl;
   #removeIpSupport = new Map<string, Promise<boolean>>();
 
