@@ -31,8 +31,8 @@ export class KeyedQueue<K = string> {
     return this.#tails.has(key);
   }
 
-  /** Resolves when every task queued so far, on every key, has settled. */
+  /** Resolves when every task queued so far, on every key, has settled (not those queued after this call: a steady stream never holds it up). */
   async drain(): Promise<void> {
-    while (this.#tails.size > 0) await Promise.all([...this.#tails.values()]);
+    await Promise.all([...this.#tails.values()]);
   }
 }

@@ -32,6 +32,23 @@ function byKey(s: SavedState) {
 }
 
 describe('NetworkManager statePath', () => {
+  it('keeps a host-name endpoint as the name (a restore resolves it again), through addPeer and through apply', async () => {
+    const backend = new MemoryBackend();
+    const nm = new NetworkManager(config, { backend, statePath });
+    await nm.initialize();
+    await nm.addPeer({ publicKey: a, endpoint: 'localhost:51820', allowedIPs: ['10.66.0.2/32'] }); // /etc/hosts: no DNS needed
+    await nm.apply({
+      peers: [
+        { publicKey: (await nm.getDevice()).peers[0]?.publicKey as never, endpoint: 'localhost:51820', allowedIPs: ['10.66.0.2/32'], persistentKeepalive: 25 },
+        { publicKey: generateKeyPair().publicKey, endpoint: 'localhost:4000', allowedIPs: ['10.66.0.3/32'] },
+      ],
+    });
+    await nm.close();
+    const dev = await backend.getDevice('lanrage0');
+    expect(dev.peers.map((p) => p.endpoint).sort()).toEqual(['127.0.0.1:4000', '127.0.0.1:51820']); // the device has the address
+    expect((await saved()).peers.map((p) => p.endpoint).sort()).toEqual(['localhost:4000', 'localhost:51820']); // the state, the name
+  });
+
   it('keeps every change made through the manager, as the kernel applies it (updates keep unnamed fields, a moved prefix leaves its old peer)', async () => {
     const backend = new MemoryBackend();
     const nm = new NetworkManager(config, { backend, statePath });

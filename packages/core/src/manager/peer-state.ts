@@ -90,7 +90,7 @@ export class PeerState {
 
   /** Applies one admitted operation as the kernel does: an update changes only the fields given. */
   apply(key: string, op: NormalizedPeer): void {
-    this.#merge(key, op, op.endpoint?.text, op.presharedKey);
+    this.#merge(key, op, op.endpoint?.resolvedFrom ?? op.endpoint?.text, op.presharedKey); // a host name stays a name
   }
 
   #merge(

@@ -40,7 +40,7 @@ export async function resolveEndpoint(ep: Endpoint, opts: ResolveOptions = {}): 
       const addr = parseIp(res.address);
       if (!addr) throw new LanrageError('INVALID_ENDPOINT', `${ep.host} resolved to something that is not an IP address`);
       const host = formatIp(addr);
-      return { family: addr.family, host, port: ep.port, text: formatEndpoint(addr.family, host, ep.port), address: addr.bytes };
+      return { family: addr.family, host, port: ep.port, text: formatEndpoint(addr.family, host, ep.port), address: addr.bytes, resolvedFrom: ep.text };
     } catch (err) {
       if (err instanceof LanrageError || signal?.aborted) throw err;
       lastCode = (err as NodeJS.ErrnoException).code ?? 'unknown';

@@ -36,7 +36,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-const { replaceFileAtomically } = await import('./write-file.js');
+const { replaceFileAtomically, tempPathFor } = await import('./write-file.js');
 const { writeFileExclusive } = await import('../keys/key-files.js');
 
 let dir: string;
@@ -68,16 +68,25 @@ describe('P3 durable writes', () => {
 });
 
 describe('P2 temp files of a killed writer', () => {
-  it('the next replaceFileAtomically removes a dead writer’s temp file of the same name, keeps a live writer’s and other names’', async () => {
+  it('the next replaceFileAtomically removes a dead writer’s temp file of the same name, keeps a live writer’s, another pid space’s and other names’', async () => {
     const { spawnSync } = await import('node:child_process');
     const { writeFile } = await import('node:fs/promises');
+    const { basename } = await import('node:path');
+    // The tag of this pid space, as this process names its own temp files.
+    const tag = (basename(tempPathFor(join(dir, 'x'))).split('.')[2] as string).split('-')[0] as string;
+    expect(tag).toMatch(/^[0-9a-f]{8}$/);
+    const other = tag === '00000000' ? '11111111' : '00000000';
     // A pid that existed and is gone: a child that ran and was reaped.
     const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
     const live = process.ppid; // vitest's parent: alive for the whole test
-    await writeFile(join(dir, `.state.json.${dead}.1a2b.tmp`), '{"torn');
-    await writeFile(join(dir, `.state.json.${live}.3c4d.tmp`), '{"in flight');
-    await writeFile(join(dir, `.other.json.${dead}.5e6f.tmp`), 'x');
+    const files = {
+      dead: `.state.json.${tag}-${dead}.1a2b.tmp`,
+      live: `.state.json.${tag}-${live}.3c4d.tmp`,
+      otherSpace: `.state.json.${other}-${dead}.5e6f.tmp`, // a container sharing the directory: its pids mean nothing here
+      otherName: `.other.json.${tag}-${dead}.7a8b.tmp`,
+    };
+    for (const f of Object.values(files)) await writeFile(join(dir, f), '{"torn');
     await replaceFileAtomically(join(dir, 'state.json'), ['{}\n']);
-    expect((await readdir(dir)).sort()).toEqual([`.other.json.${dead}.5e6f.tmp`, `.state.json.${live}.3c4d.tmp`, 'state.json']);
+    expect((await readdir(dir)).sort()).toEqual([files.otherName, files.live, files.otherSpace, 'state.json'].sort());
   });
 });

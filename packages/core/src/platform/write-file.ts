@@ -1,5 +1,6 @@
-import { constants, fsync } from 'node:fs';
+import { constants, fsync, readFileSync, readlinkSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fromSystemError } from '../errors.js';
 import { processAlive } from './process.js';
@@ -24,15 +25,39 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** `.<name>.<pid>.<random>.tmp` beside `path`: the pid lets a later writer tell a dead writer's file. */
+let tag: string | undefined;
+
+/**
+ * Which pids this process can see: a hash of the boot (`boot_id`) and the pid namespace. A pid
+ * in a temp file's name means something only to a process with the same tag: a directory
+ * shared between containers or hosts holds other writers' files whose pids we cannot check.
+ */
+function pidSpaceTag(): string {
+  if (tag !== undefined) return tag;
+  let text = hostname();
+  try {
+    text = `${readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim()} ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    // not Linux: the host name is the best there is
+  }
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  tag = h.toString(16).padStart(8, '0');
+  return tag;
+}
+
+/**
+ * `.<name>.<tag>-<pid>.<random>.tmp` beside `path`: the pid (with the tag of the pid space it
+ * belongs to) lets a later writer tell a dead writer's file.
+ */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${pidSpaceTag()}-${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.tmp`);
 }
 
 /**
  * Removes the temp files of `name` in `dir` left by a writer that was killed (`kill -9` runs
- * no finally): only those whose writer process is gone, so a concurrent live writer keeps its
- * file. Best effort: a file another sweeper removed first is not an error.
+ * no finally): only those whose writer process, in this pid space, is gone, so a concurrent
+ * live writer keeps its file. Best effort: a file another sweeper removed first is not an error.
  */
 export async function removeStaleTemps(dir: string, name: string): Promise<void> {
   const prefix = `.${name}.`;
@@ -44,9 +69,9 @@ export async function removeStaleTemps(dir: string, name: string): Promise<void>
   }
   for (const entry of entries) {
     if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
-    const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(entry.slice(prefix.length));
-    if (!m) continue;
-    const pid = Number(m[1]);
+    const m = /^([0-9a-f]{8})-(\d+)\.[0-9a-f]+\.tmp$/.exec(entry.slice(prefix.length));
+    if (!m || m[1] !== pidSpaceTag()) continue; // another host's or container's writer: not ours to judge
+    const pid = Number(m[2]);
     if (pid === process.pid || processAlive(pid)) continue;
     await unlink(join(dir, entry)).catch(() => undefined);
   }

@@ -11,6 +11,8 @@ export interface Endpoint {
   text: string;
   /** The address bytes (4 or 16) of an IP endpoint; absent for a host name. */
   address?: Uint8Array;
+  /** For an endpoint resolved from a host name: that name as given (`relay.example:443`), what is saved so a restore resolves it again. */
+  resolvedFrom?: string;
 }
 
 const PORT_RE = /^[1-9][0-9]{0,4}$/;
