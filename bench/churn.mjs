@@ -12,7 +12,8 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { Key, normalizeDeviceConfig, PeerCoalescer, prepareDeviceConfig, readPeerStats } from '@lanrage/core';
+import { Key, readPeerStats } from '@lanrage/core';
+import { normalizeDeviceConfig, PeerCoalescer, prepareDeviceConfig } from '@lanrage/core/backend';
 import { KernelBackend } from '@lanrage/native-linux';
 
 const NAME = 'lrbench0';

@@ -17,7 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { createNetworkManager, Key, loadConfig, normalizeDeviceConfig, routesForPeers } from 'lanrage';
+import { normalizeDeviceConfig, routesForPeers } from '@lanrage/core/backend';
+import { createNetworkManager, Key, loadConfig } from 'lanrage';
 import { backendArg, inOwnNetworkNamespace } from './in-netns.mjs';
 
 const backendName = backendArg();

@@ -4,7 +4,8 @@
 // Prints one JSON line: sequential add+remove ops/s over lanrage's persistent UAPI
 // connection, the same through `wg set` subprocesses, and 5,000/10,000-peer set and read times.
 import { execFileSync } from 'node:child_process';
-import { Key, normalizeDeviceConfig, UserspaceBackend } from '@lanrage/core';
+import { Key, UserspaceBackend } from '@lanrage/core';
+import { normalizeDeviceConfig } from '@lanrage/core/backend';
 
 const NAME = 'lrbench0';
 const backend = new UserspaceBackend({ timeoutMs: 120_000 });

@@ -3,7 +3,8 @@
 // apply / reconcile and changes made behind the manager's back, some issued in the same tick
 // (one coalesced batch). After every step the device equals the model and the routes through
 // the interface are exactly what its peers need.
-import { isLanrageError, Key, routesForPeers } from '@lanrage/core';
+import { isLanrageError, Key } from '@lanrage/core';
+import { routesForPeers } from '@lanrage/core/backend';
 
 export const KEYS = Array.from({ length: 6 }, (_, i) => Key.fromBytes(new Uint8Array(32).fill(0x20 + i)).toBase64());
 /** Inside the interface prefix (no route), outside (routes), wider, IPv6, and a default route (never routed). */

@@ -2,11 +2,8 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  acquireInterfaceLock,
   type BackendChoice,
-  childPath,
   formatLogRecord,
-  hasNetAdmin,
   isValidInterfaceName,
   type LanrageConfig,
   LanrageError,
@@ -14,10 +11,10 @@ import {
   type LogRecord,
   loadConfig,
   NetworkManager,
-  type ReleaseLock,
   validateInterfaceName,
   type WireGuardBackend,
 } from '@lanrage/core';
+import { acquireInterfaceLock, childPath, hasNetAdmin, type ReleaseLock } from '@lanrage/core/platform';
 import type { Io } from './io.js';
 import { createNetworkManager } from './library/create-manager.js';
 import { withProgress } from './output/progress.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { LanrageError, readRegularFile, replaceFileAtomically } from '@lanrage/core';
+import { LanrageError } from '@lanrage/core';
+import { readRegularFile, replaceFileAtomically } from '@lanrage/core/platform';
 
 /**
  * Names operators give peers (`lanrage peer add KEY --name alice`), kept per interface in

@@ -1,4 +1,4 @@
-import { type Cidr, formatIp, type IpAddress, parseAllowedIP, parseInterfaceAddress } from '@lanrage/core';
+import { type Cidr, formatIp, type IpAddress, parseAllowedIP, parseInterfaceAddress } from '@lanrage/core/backend';
 import { AF_INET, AF_INET6, type NativePrefix } from './native.js';
 
 /** Canonical text of an address from the addon (`10.0.0.1`, `fd00::1`). */

@@ -1,4 +1,5 @@
-import { type DeviceStatus, formatEndpoint, formatIPv6, Key, type PeerStats, type PeerStatus, TimeSlicer } from '@lanrage/core';
+import { type DeviceStatus, formatEndpoint, Key, type PeerStats, type PeerStatus } from '@lanrage/core';
+import { formatIPv6, TimeSlicer } from '@lanrage/core/backend';
 import { AF_INET, ENDPOINT, ENDPOINT_BYTES, FLAT_PREFIX, FLAT_PREFIX_BYTES, type NativeDevice } from './native.js';
 
 /** The address at `at` of a flat array as text; IPv4 straight from the bytes (no views: this runs per peer). */

@@ -1,4 +1,5 @@
-import { type DeviceConfig, Key, LanrageError, normalizeDeviceConfig, prepareDeviceConfig } from '@lanrage/core';
+import { type DeviceConfig, Key, LanrageError } from '@lanrage/core';
+import { normalizeDeviceConfig, prepareDeviceConfig } from '@lanrage/core/backend';
 import { describe, expect, it } from 'vitest';
 import { encodeConfig, encodeConfigNow } from './encode-config.js';
 import { OP_HEADER_BYTES, OP_PEER_BYTES } from './native.js';

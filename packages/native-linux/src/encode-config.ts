@@ -1,4 +1,4 @@
-import { type NormalizedDeviceConfig, type NormalizedPeer, resolvedEndpoint, TimeSlicer } from '@lanrage/core';
+import { type NormalizedDeviceConfig, type NormalizedPeer, resolvedEndpoint, TimeSlicer } from '@lanrage/core/backend';
 import { OpWriter, type RawDeviceFields } from './encode-op.js';
 import type { EncodedOp } from './native.js';
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Key, normalizeDeviceConfig } from '@lanrage/core';
+import { Key } from '@lanrage/core';
+import { normalizeDeviceConfig } from '@lanrage/core/backend';
 import { describe, expect, it } from 'vitest';
 import { encodeConfigNow } from './encode-config.js';
 import { encodeRawPeerOps } from './encode-op.js';

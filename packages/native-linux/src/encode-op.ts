@@ -1,4 +1,4 @@
-import type { NormalizedPeer } from '@lanrage/core';
+import type { NormalizedPeer } from '@lanrage/core/backend';
 import {
   AF_INET,
   AF_INET6,

@@ -2,7 +2,7 @@
  * @lanrage/native-linux: kernel WireGuard over generic netlink and rtnetlink from a C++ N-API
  * addon. No subprocess anywhere in this package.
  */
-import type { LinkControl } from '@lanrage/core';
+import type { LinkControl } from '@lanrage/core/backend';
 import { loadNative } from './load-native.js';
 import { RtnlLinks } from './rtnl-links.js';
 

@@ -2,23 +2,18 @@ import {
   type Availability,
   type BackendCapabilities,
   type DeviceStatus,
-  emit,
   isLanrageError,
   Key,
   LanrageError,
   type LinkState,
   type Logger,
-  linkBackendCapabilities,
-  type NormalizedDeviceConfig,
-  type PartialApplyDetails,
   type PeerStats,
   type PeerStatus,
-  parseIp,
-  processAlive,
-  type RouteDelta,
   validateInterfaceName,
   type WireGuardBackend,
 } from '@lanrage/core';
+import { emit, linkBackendCapabilities, type NormalizedDeviceConfig, type PartialApplyDetails, parseIp, type RouteDelta } from '@lanrage/core/backend';
+import { processAlive } from '@lanrage/core/platform';
 import { allowedIPsAt, findPeer, streamPeers, toDeviceStatus, toPeerStats } from './device-view.js';
 import { type EncodedConfig, encodeConfig, encodeConfigNow } from './encode-config.js';
 import { encodeRawPeerOps } from './encode-op.js';

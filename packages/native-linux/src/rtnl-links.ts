@@ -1,4 +1,5 @@
-import { LanrageError, type LinkControl, type LinkState, type RouteDelta, validateInterfaceName } from '@lanrage/core';
+import { LanrageError, type LinkState, validateInterfaceName } from '@lanrage/core';
+import type { LinkControl, RouteDelta } from '@lanrage/core/backend';
 import { addressToNative, prefixText, prefixToNative } from './convert.js';
 import { mapNativeError } from './map-error.js';
 import type { NativeBackend, NativeLink } from './native.js';

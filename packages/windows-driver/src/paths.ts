@@ -1,5 +1,6 @@
 import { win32 } from 'node:path';
-import { LanrageError, validateWindowsTunnelName } from '@lanrage/core';
+import { LanrageError } from '@lanrage/core';
+import { validateWindowsTunnelName } from '@lanrage/core/backend';
 
 export interface WindowsPaths {
   wireguardExe: string;

@@ -1,21 +1,23 @@
 import {
   type Availability,
-  assertResolved,
   type BackendCapabilities,
-  type BackendKeyStore,
   type DeviceStatus,
-  emit,
-  KeyedQueue,
   LanrageError,
   type Logger,
+  type WgQuickPeer,
+  type WireGuardBackend,
+} from '@lanrage/core';
+import {
+  assertResolved,
+  type BackendKeyStore,
+  emit,
+  KeyedQueue,
   type NormalizedDeviceConfig,
   type NormalizedPeer,
   parseInterfaceAddress,
   parseIp,
   validateWindowsTunnelName,
-  type WgQuickPeer,
-  type WireGuardBackend,
-} from '@lanrage/core';
+} from '@lanrage/core/backend';
 import { baseHash, ConfigStore, type DriverFs, nodeFs, type TunnelConfig } from './config-store.js';
 import { parseWindowsPing } from './parse/ping.js';
 import { ERROR_ACCESS_DENIED, parseScQuery, SERVICE_EXIT_REASONS, type ServiceStatus } from './parse/sc-query.js';

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { type ApplyPlan, desiredFromWgQuick, type FieldChange, Key, LanrageError, MAX_CONFIG_BYTES, parseWgQuick, readRegularFile } from '@lanrage/core';
+import { type ApplyPlan, desiredFromWgQuick, type FieldChange, Key, LanrageError, parseWgQuick } from '@lanrage/core';
+import { MAX_CONFIG_BYTES, readRegularFile } from '@lanrage/core/platform';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';

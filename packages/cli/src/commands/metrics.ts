@@ -13,8 +13,8 @@ import {
   PUBLIC_KEY_FILE,
   readPeerStats,
   statsOf,
-  TimeSlicer,
 } from '@lanrage/core';
+import { TimeSlicer } from '@lanrage/core/backend';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';

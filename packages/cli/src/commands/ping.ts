@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { cidrContains, type DeviceStatus, LanrageError, type NetworkManager, parseAllowedIP } from '@lanrage/core';
+import { type DeviceStatus, LanrageError, type NetworkManager } from '@lanrage/core';
+import { cidrContains, parseAllowedIP } from '@lanrage/core/backend';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';

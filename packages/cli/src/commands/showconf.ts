@@ -1,5 +1,6 @@
 import { basename, dirname, resolve } from 'node:path';
-import { formatWgQuick, LanrageError, type WgQuickConfig, writeFileExclusive } from '@lanrage/core';
+import { formatWgQuick, LanrageError, type WgQuickConfig } from '@lanrage/core';
+import { writeFileExclusive } from '@lanrage/core/platform';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { createManager } from '../context.js';
 import { ExitCode } from '../exit-codes.js';

@@ -1,4 +1,5 @@
-import { type BackendSelection, type LanrageConfig, LanrageError, type LinkControl, type Logger, UserspaceBackend, type WireGuardBackend } from '@lanrage/core';
+import { type BackendSelection, type LanrageConfig, LanrageError, type Logger, UserspaceBackend, type WireGuardBackend } from '@lanrage/core';
+import type { LinkControl } from '@lanrage/core/backend';
 
 /** A backend chosen for this platform, why, and what changes its addresses and routes. */
 export type Selection = BackendSelection & { linkControl: string };

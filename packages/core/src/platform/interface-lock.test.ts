@@ -35,7 +35,7 @@ describe.runIf(process.platform === 'linux')('interface lock (an abstract Unix s
 
   it('a holder that is killed (kill -9) leaves no stale lock behind', async () => {
     // The built package (the test command builds before it tests).
-    const lockModule = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const lockModule = fileURLToPath(new URL('../../dist/subpaths/platform.js', import.meta.url));
     const child = spawn(
       process.execPath,
       [

@@ -21,7 +21,7 @@ import {
   toDeviceConfig,
   validateInterfaceName,
   type WireGuardBackend,
-} from '../index.js';
+} from '../internal.js';
 
 function copyKey(key: Key): Key {
   const bytes = key.bytes();

@@ -1,6 +1,6 @@
 // From the package's own entry (one bundled file in dist), as memory-backend.ts does: the Key
 // class that validates here must be the one callers' keys come from.
-import { type DeviceConfig, prepareDeviceConfig, type WireGuardBackend } from '../index.js';
+import { type DeviceConfig, prepareDeviceConfig, type WireGuardBackend } from '../internal.js';
 
 /**
  * Validates a plain config at this edge (prepareDeviceConfig: keys, prefixes, host names) and

@@ -1,4 +1,5 @@
-import { type DeviceStatus, Key, LanrageError, type PeerStatus, parseAllowedIP, parseEndpoint } from '@lanrage/core';
+import { type DeviceStatus, Key, LanrageError, type PeerStatus, parseEndpoint } from '@lanrage/core';
+import { parseAllowedIP } from '@lanrage/core/backend';
 
 function field(value: string | undefined, line: number): string {
   if (value === undefined) throw new LanrageError('PROTOCOL_ERROR', `wg show dump line ${line} has too few fields`);
