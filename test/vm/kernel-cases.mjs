@@ -417,11 +417,13 @@ test('rtnetlink: addresses v4/v6, MTU, up/down and routes, each idempotent', asy
   await be.setUp('lrk0', true);
   const link = JSON.parse(sh('ip', ['-j', 'link', 'show', 'lrk0']))[0];
   eq([link.mtu, link.flags.includes('UP')], [1380, true], 'mtu and up');
-  await be.setRoutes('lrk0', ['192.168.70.0/24', 'fd70::/64']);
-  await be.setRoutes('lrk0', ['192.168.70.0/24', 'fd70::/64']);
-  eq((await be.getRoutes('lrk0')).sort(), ['192.168.70.0/24', 'fd70::/64'], 'routes');
+  const routes = ['192.168.70.0/24', 'fd70::/64'];
+  await be.changeRoutes('lrk0', { add: routes, remove: [] });
+  await be.changeRoutes('lrk0', { add: routes, remove: [] }); // adding a route that exists succeeds
+  eq((await be.getRoutes('lrk0')).sort(), routes, 'routes');
   assert(sh('ip', ['route', 'show', 'dev', 'lrk0']).includes('192.168.70.0/24'), 'ip route sees it');
-  await be.setRoutes('lrk0', []);
+  await be.changeRoutes('lrk0', { add: [], remove: routes });
+  await be.changeRoutes('lrk0', { add: [], remove: routes }); // removing one that is gone succeeds
   eq(await be.getRoutes('lrk0'), [], 'routes removed');
   await be.setUp('lrk0', false);
   eq(JSON.parse(sh('ip', ['-j', 'link', 'show', 'lrk0']))[0].flags.includes('UP'), false, 'down');

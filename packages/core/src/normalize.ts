@@ -58,6 +58,18 @@ export function normalizePeer(peer: PeerConfig, index?: number): NormalizedPeer 
     allowedIPsRemove: [],
   };
   if (out.remove) return out;
+  if (index === undefined) return normalizePeerFields(peer, publicKey, out);
+  try {
+    return normalizePeerFields(peer, publicKey, out);
+  } catch (err) {
+    // In a list (apply, a batch), say which peer: a bad value of one of 100,000 is found by its index.
+    if (!(err instanceof LanrageError)) throw err;
+    throw new LanrageError(err.code, `${who} (${publicKey}): ${err.message}`, { remedy: err.remedy, details: err.details, cause: err });
+  }
+}
+
+/** The fields of a peer that is not removed, validated into `out`. */
+function normalizePeerFields(peer: PeerConfig, publicKey: Key, out: NormalizedPeer): NormalizedPeer {
   if (peer.presharedKey !== undefined) {
     out.presharedKey = peer.presharedKey === null ? null : secretKey(peer.presharedKey, 'preshared', `preshared key of peer ${publicKey}`);
   }

@@ -7,9 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AF_INET, AF_INET6, OP_HEADER_BYTES } from './native.js';
 
 const stub = join(dirname(fileURLToPath(import.meta.url)), '../test/stub/recording-native.cjs');
-const { calls, routes } = createRequire(import.meta.url)(stub) as {
+const { calls } = createRequire(import.meta.url)(stub) as {
   calls: ({ name: string; bytes: Uint8Array } & Record<string, unknown>)[];
-  routes: unknown[];
 };
 let KernelBackend: typeof import('./kernel-backend.js').KernelBackend;
 
@@ -71,17 +70,6 @@ describe('KernelBackend.changeRoutes', () => {
     const fd00 = new Uint8Array(16);
     fd00[0] = 0xfd;
     expect(calls).toEqual([{ name: 'lrt0', add: [v4([10, 9, 0, 0], 24), { family: AF_INET6, addr: fd00, prefix: 64 }], remove: [v4([10, 8, 0, 0], 16)] }]);
-  });
-
-  it('setRoutes reads the routes once and sends the difference as one batch', async () => {
-    calls.length = 0;
-    routes.splice(0, routes.length, v4([10, 1, 0, 0], 16), v4([10, 2, 0, 0], 16));
-    const be = new KernelBackend();
-    await be.links.setRoutes('lrt0', ['10.2.0.0/16', '10.3.0.0/16']);
-    expect(calls).toEqual([
-      { name: 'lrt0', listRoutes: true },
-      { name: 'lrt0', add: [v4([10, 3, 0, 0], 16)], remove: [v4([10, 1, 0, 0], 16)] },
-    ]);
   });
 
   it('a missing link is INTERFACE_NOT_FOUND; a bad prefix or name is refused before the addon is called', async () => {

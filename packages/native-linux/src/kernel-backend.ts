@@ -333,11 +333,6 @@ export class KernelBackend implements WireGuardBackend {
     await this.links.setUp(name, up);
   }
 
-  async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    await this.#wireguardLink(name);
-    await this.links.setRoutes(name, cidrs);
-  }
-
   async getRoutes(name: string): Promise<string[]> {
     await this.#wireguardLink(name);
     return this.links.getRoutes(name);
@@ -346,7 +341,7 @@ export class KernelBackend implements WireGuardBackend {
   /**
    * The per-peer-change path: one batch, no lookup of the link first (the addon keeps its
    * index cached), so INTERFACE_NOT_FOUND comes from the kernel's answer. A link of that name
-   * that is not WireGuard is not refused here; setRoutes checks it.
+   * that is not WireGuard is not refused here (the manager checked the link when it started).
    */
   async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
     await this.links.changeRoutes(name, delta);

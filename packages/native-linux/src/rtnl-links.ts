@@ -83,13 +83,6 @@ export class RtnlLinks implements LinkControl {
     return (await this.#call(name, 'listing routes', (n) => n.listRoutes(name))).map(prefixText);
   }
 
-  /** Reads the routes, then sends the difference as one batch. */
-  async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    const want = new Set(cidrs.map((c) => prefixText(prefixToNative(c))));
-    const have = new Set(await this.getRoutes(name));
-    await this.changeRoutes(name, { add: [...want].filter((r) => !have.has(r)), remove: [...have].filter((r) => !want.has(r)) });
-  }
-
   /**
    * Removes `delta.remove`, then adds `delta.add`, in one batch and without reading the routes
    * first. Adding a route that exists and removing one that does not both succeed; only

@@ -33,43 +33,52 @@ export function desiredFromWgQuick(config: WgQuickConfig): DesiredDevice {
   };
 }
 
-/** What applyDesired calls after each part of the change has landed, in its normalised form (e.g. the manager's index and routes). */
-export type PartSent = (part: NormalizedDeviceConfig) => Promise<void>;
+/** What the caller of applyDesired hooks into (the manager: its own checks, its index and routes). */
+export interface ApplyHooks {
+  /** The device as the caller just read it (else applyDesired reads it). */
+  live?: DeviceStatus;
+  /** Runs on the validated change before anything is sent, dry runs included: throw to refuse it. */
+  check?: (change: NormalizedDeviceConfig) => void | Promise<void>;
+  /** Runs after each part of the change has landed, with that part. */
+  sent?: (part: NormalizedDeviceConfig) => Promise<void>;
+}
 
 /**
- * Makes a device match `desired` by reading it (unless the caller just did: `live`) and
- * sending only the differences. Works on every backend. A change of more than APPLY_PART
- * peer operations is sent in parts (see sendInParts); `sent` runs after each part lands.
+ * Makes a device match `desired` by reading it (unless the caller just did: `hooks.live`) and
+ * sending only the differences. Works on every backend. The change is validated (and its host
+ * names resolved) once, as a whole, before any of it is sent: a bad peer anywhere fails the
+ * apply with nothing applied, and its error names its index in the change. A change of more
+ * than APPLY_PART peer operations is then sent in parts (see sendInParts).
  *
  * A dry run runs every check the real run does (keys, self peer, limits, host-name
- * resolution: what every backend does before sending) and sends nothing, ever: not even the
- * probe some kernels need to learn whether single allowed IPs can be removed. That probe
- * runs only for a real change that removes an allowed IP from a peer, and then the plan uses
- * incremental removal where the backend can do it (else it replaces the peer's set).
+ * resolution, `hooks.check`) and sends nothing, ever: not even the probe some kernels need
+ * to learn whether single allowed IPs can be removed. That probe runs only for a real change
+ * that removes an allowed IP from a peer, and then the plan uses incremental removal where
+ * the backend can do it (else it replaces the peer's set).
  */
 export async function applyDesired(
   backend: WireGuardBackend,
   name: string,
   desired: DesiredDevice,
   opts: ApplyOptions = {},
-  live?: DeviceStatus,
-  sent?: PartSent,
+  hooks: ApplyHooks = {},
 ): Promise<ApplyResult> {
-  live ??= await backend.getDevice(name);
+  const live = hooks.live ?? (await backend.getDevice(name));
   let plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: false });
   checkPeerLimit(backend, name, live.peers.length, plan);
+  if (!opts.dryRun && isEmptyPlan(plan)) return { plan, applied: false };
+  const removal = backend.capabilities.allowedIPRemoval;
+  if (!opts.dryRun && removesAllowedIPs(plan.config) && removal && (await removal.supported(name).catch(() => false))) {
+    plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: true });
+  }
+  const change = await prepareDeviceConfig(plan.config);
+  await hooks.check?.(change);
   if (opts.dryRun) {
-    await prepareDeviceConfig(plan.config); // the checks of a real run; the result is dropped
     // A new listen port held by another socket fails the real change (PORT_IN_USE): so here.
     if (plan.config.listenPort) await checkListenPortFree(plan.config.listenPort);
     return { plan, applied: false };
   }
-  if (isEmptyPlan(plan)) return { plan, applied: false };
-  const removal = backend.capabilities.allowedIPRemoval;
-  if (removesAllowedIPs(plan.config) && removal && (await removal.supported(name).catch(() => false))) {
-    plan = await planApplySliced(live, desired, { ...opts, incrementalAllowedIPs: true });
-  }
-  await sendInParts(backend, name, plan.config, sent);
+  await sendInParts(backend, name, change, hooks.sent);
   return { plan, applied: true };
 }
 
@@ -94,37 +103,32 @@ function removesAllowedIPs(config: DeviceConfig): boolean {
 export const APPLY_PART = 1024;
 
 /**
- * Sends `config` as setDevice calls of at most APPLY_PART peer operations, in order: the
- * first carries the device fields (key, port, fwmark, REPLACE_PEERS). Each part is validated
- * and its host names resolved here (apply is an API edge: the backend trusts what it gets),
- * just before it is sent. What a large change costs the caller's process then stays per part:
- * the validated and encoded forms of one part die before the next is built, instead of
- * 100,000 of them living (and being copied by the garbage collector) until the whole change
- * is acknowledged. WireGuard applies a change message by message either way (it never rolls
- * back), so nothing is less atomic.
+ * Sends a validated change as setDevice calls of at most APPLY_PART peer operations, in
+ * order: the first carries the device fields (key, port, fwmark, REPLACE_PEERS). The backend
+ * encodes one part at a time, so its encoded form of a 100,000-peer change never lives (and
+ * is never copied by the garbage collector) all at once. WireGuard applies a change message
+ * by message either way (it never rolls back), so nothing is less atomic.
  *
- * A failure reports indexes into the whole `config.peers`: PARTIAL_APPLY whose details
- * count the parts already sent as applied (an error that is not PARTIAL_APPLY from the first
- * part is thrown as it is: nothing was applied).
+ * A failure reports indexes into the whole change: PARTIAL_APPLY whose details count the
+ * parts already sent as applied (an error that is not PARTIAL_APPLY from the first part is
+ * thrown as it is: nothing was applied).
  */
-export async function sendInParts(backend: WireGuardBackend, name: string, config: DeviceConfig, sent?: PartSent): Promise<void> {
-  const peers = config.peers ?? [];
+export async function sendInParts(backend: WireGuardBackend, name: string, config: NormalizedDeviceConfig, sent?: ApplyHooks['sent']): Promise<void> {
+  const peers = config.peers;
   if (peers.length <= APPLY_PART) {
-    const norm = await prepareDeviceConfig(config);
-    await backend.setDevice(name, norm);
-    await sent?.(norm);
+    await backend.setDevice(name, config);
+    await sent?.(config);
     return;
   }
   for (let from = 0; from < peers.length; from += APPLY_PART) {
-    const part: DeviceConfig = from === 0 ? { ...config, peers: peers.slice(0, APPLY_PART) } : { peers: peers.slice(from, from + APPLY_PART) };
-    let norm: NormalizedDeviceConfig;
+    const slice = peers.slice(from, from + APPLY_PART);
+    const part: NormalizedDeviceConfig = from === 0 ? { ...config, peers: slice } : { replacePeers: false, peers: slice };
     try {
-      norm = await prepareDeviceConfig(part);
-      await backend.setDevice(name, norm);
+      await backend.setDevice(name, part);
     } catch (err) {
-      throw partFailed(name, err, from, part.peers?.length ?? 0, peers.length);
+      throw partFailed(name, err, from, slice.length, peers.length);
     }
-    await sent?.(norm);
+    await sent?.(part);
   }
 }
 

@@ -31,7 +31,7 @@ function keyN(i: number): string {
 /** A MemoryBackend that counts the calls a hot path must not make. */
 function counted() {
   const backend = new MemoryBackend();
-  const counts = { getDevice: 0, getRoutes: 0, setRoutes: 0, getAddresses: 0, listDevices: 0 };
+  const counts = { getDevice: 0, getRoutes: 0, getAddresses: 0, listDevices: 0 };
   for (const m of Object.keys(counts) as (keyof typeof counts)[]) {
     const orig = (backend[m] as (...a: unknown[]) => Promise<unknown>).bind(backend);
     (backend as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
@@ -60,7 +60,7 @@ describe('NetworkManager: every peer operation costs O(change)', () => {
       await nm.updatePeer({ publicKey: keyN(1000 + i), endpoint: '192.0.2.1:51820' });
       await nm.removePeer(keyN(1000 + i));
     }
-    expect(counts).toEqual({ getDevice: 0, getRoutes: 0, setRoutes: 0, getAddresses: 0, listDevices: 0 });
+    expect(counts).toEqual({ getDevice: 0, getRoutes: 0, getAddresses: 0, listDevices: 0 });
     const routeCalls = backend.calls.filter((c) => c.method === 'changeRoutes').map((c) => c.args?.[0]);
     expect(routeCalls.slice(0, 2)).toEqual([
       { add: ['192.168.0.0/24'], remove: [] },
@@ -308,6 +308,23 @@ describe('NetworkManager.apply: a large change goes in parts', () => {
     // The index was re-read: the peers that landed can be updated, the others are unknown.
     await nm.updatePeer({ publicKey: keyN(1123), endpoint: '192.0.2.9:1' });
     await expect(nm.updatePeer({ publicKey: keyN(1124), endpoint: '192.0.2.9:1' })).rejects.toMatchObject({ code: 'PEER_NOT_FOUND' });
+  });
+
+  it('a bad peer in a later part fails the whole change before any part is sent, naming its index in the change', async () => {
+    const backend = new MemoryBackend();
+    const nm = await upWith(backend);
+    const peers = many(2500);
+    peers[1800] = { publicKey: Key.parse(keyN(1800)), allowedIPs: ['172.17.0.0/33'] };
+    backend.calls.length = 0;
+    const err = (await nm.apply({ peers }).catch((e: unknown) => e)) as LanrageError;
+    expect(err.code).toBe('INVALID_ALLOWED_IP');
+    expect(err.message).toContain('peer #1800'); // its index in the whole change, not in its part
+    expect(backend.calls.filter((c) => c.method === 'setDevice')).toEqual([]);
+    expect((await nm.getDevice()).peers).toHaveLength(0);
+    // The same for a peer equal to this node, found across parts (K9).
+    peers[1800] = { publicKey: (await nm.getDevice()).publicKey as Key, allowedIPs: [] };
+    expect(((await nm.apply({ peers }).catch((e: unknown) => e)) as LanrageError).code).toBe('PEER_IS_SELF');
+    expect(backend.calls.filter((c) => c.method === 'setDevice')).toEqual([]);
   });
 });
 

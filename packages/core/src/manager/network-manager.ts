@@ -17,7 +17,7 @@ import { type NormalizedDeviceConfig, type NormalizedPeer, normalizePeer } from 
 import { acquireInterfaceLock, type ReleaseLock } from '../platform/interface-lock.js';
 import { hasNetAdmin } from '../platform/privileges.js';
 import type { DeviceStatus, KeyInput, PeerConfig } from '../types.js';
-import { type Cidr, cidrContains, normalizeAllowedIPs, parseInterfaceAddress } from '../validation/cidr.js';
+import { type Cidr, cidrContains, parseInterfaceAddress } from '../validation/cidr.js';
 import { parseIp } from '../validation/ip.js';
 import { validateListenPort, validateMtu } from '../validation/numbers.js';
 import { interfaceAddress } from './address.js';
@@ -612,6 +612,17 @@ export class NetworkManager {
    * the interface's prefix (a peer whose /32 is ours: two nodes share an address). A prefix as
    * wide as the virtual subnet or wider (a gateway) is allowed.
    */
+  /** apply's own check of a validated change, before anything is sent (dry runs too): no peer may take this node's address. */
+  readonly #checkChange = async (change: NormalizedDeviceConfig): Promise<void> => {
+    if (!this.#ownAddress()) return;
+    const slicer = new TimeSlicer();
+    for (const p of change.peers) {
+      const pause = slicer.next();
+      if (pause) await pause;
+      if (!p.remove) this.#refuseOwnAddress(p.allowedIPs, p.publicKey.toBase64());
+    }
+  };
+
   #refuseOwnAddress(allowed: readonly Cidr[], key: string): void {
     const own = this.#ownAddress();
     if (!own) return;
@@ -812,7 +823,7 @@ export class NetworkManager {
           if (own.equals(p.publicKey)) throw new LanrageError('PEER_IS_SELF', `peer ${p.publicKey} is this node's own public key`);
         }
       }
-      if (options.dryRun) return await applyDesired(this.#backend, this.config.interfaceName, desired, options, live);
+      if (options.dryRun) return await applyDesired(this.#backend, this.config.interfaceName, desired, options, { live, check: this.#checkChange });
       return await this.#applyLocked(desired, options, live);
     } finally {
       await release();
@@ -823,12 +834,6 @@ export class NetworkManager {
     const backend = this.#backend;
     const name = this.config.interfaceName;
     const { index } = await this.#rebuild(live);
-    const slicer = new TimeSlicer();
-    for (const p of desired.peers) {
-      const pause = slicer.next();
-      if (pause) await pause;
-      this.#refuseOwnAddress(normalizeAllowedIPs(p.allowedIPs), p.publicKey.toBase64());
-    }
     // Each part of the change that lands goes into the index and brings its routes with it. A
     // route change that fails does not stop the peers: the routes are put right from a re-read.
     let routesFailed = false;
@@ -841,7 +846,7 @@ export class NetworkManager {
     };
     let result: ApplyResult;
     try {
-      result = await applyDesired(backend, name, desired, options, live, sent);
+      result = await applyDesired(backend, name, desired, options, { live, check: this.#checkChange, sent });
     } catch (err) {
       await this.#rebuild().catch(() => undefined); // WireGuard never rolls back: re-read what landed, routes included
       throw err;

@@ -295,12 +295,6 @@ export class MemoryBackend implements WireGuardBackend {
     return [...this.#device(name).addresses];
   }
 
-  async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    const dev = this.#device(name);
-    this.calls.push({ method: 'setRoutes', name, args: [cidrs] });
-    dev.routes = new Set(cidrs);
-  }
-
   async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
     const dev = this.#device(name);
     this.calls.push({ method: 'changeRoutes', name, args: [delta] });

@@ -143,12 +143,6 @@ export class IpCommandLinkControl implements LinkControl {
     return out;
   }
 
-  async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    const want = new Set(cidrs.map((c) => parseAllowedIP(c).cidr.text));
-    const have = new Set(await this.getRoutes(name));
-    await this.changeRoutes(name, { add: [...want].filter((r) => !have.has(r)), remove: [...have].filter((r) => !want.has(r)) });
-  }
-
   /** One `ip -batch` process for the whole change; a route already gone is not an error. */
   async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
     validateInterfaceName(name);

@@ -22,8 +22,6 @@ export interface LinkControl {
   setAddresses(name: string, cidrs: string[]): Promise<void>;
   setMtu(name: string, mtu: number): Promise<void>;
   setUp(name: string, up: boolean): Promise<void>;
-  /** Makes the (non-kernel) routes through the link exactly `cidrs`. */
-  setRoutes(name: string, cidrs: string[]): Promise<void>;
   /** Adds and removes lanrage's routes through the link in one batch, without reading them first. */
   changeRoutes(name: string, delta: RouteDelta): Promise<void>;
   getRoutes(name: string): Promise<string[]>;

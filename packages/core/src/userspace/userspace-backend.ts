@@ -322,11 +322,6 @@ export class UserspaceBackend implements WireGuardBackend {
     await this.#link.setUp(name, up);
   }
 
-  async setRoutes(name: string, cidrs: string[]): Promise<void> {
-    await this.#ensureExists(name);
-    await this.#link.setRoutes(name, cidrs);
-  }
-
   async getRoutes(name: string): Promise<string[]> {
     await this.#ensureExists(name);
     return this.#link.getRoutes(name);
