@@ -156,3 +156,23 @@ describeWith('the lanrage process, waiting on the network', namespacePrerequisit
     }
   }, 30_000);
 });
+
+describeWith('genkey into a file', [prerequisites.linux()], () => {
+  it('warns when the file it writes a secret key to is readable by others (umask 022), as wg genkey does; not with umask 077', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-genkey-'));
+    try {
+      for (const cmd of ['genkey', 'genpsk']) {
+        const open = spawnSync('sh', ['-c', `umask 022; exec "$0" "$@" > ${dir}/${cmd}-open`, process.execPath, BIN, cmd], { encoding: 'utf8' });
+        expect(open.status).toBe(0);
+        expect(open.stderr).toMatch(/warning: writing a secret key to a file others can read/);
+        const closed = spawnSync('sh', ['-c', `umask 077; exec "$0" "$@" > ${dir}/${cmd}-closed`, process.execPath, BIN, cmd], { encoding: 'utf8' });
+        expect(closed.status).toBe(0);
+        expect(closed.stderr).toBe('');
+        // a pipe is not a file: no warning (`lanrage genkey | lanrage pubkey`)
+        expect(spawnSync(process.execPath, [BIN, cmd], { encoding: 'utf8' }).stderr).toBe('');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -107,7 +107,18 @@ export class FileLogger implements Logger {
   }
 }
 
+/** `-i` as typed, checked before anything else reads it: a bad name is a usage error (exit 2) in every command. */
+export function checkInterfaceFlag(opts: GlobalOptions): void {
+  if (opts.interface === undefined || isValidInterfaceName(opts.interface)) return;
+  try {
+    validateInterfaceName(opts.interface);
+  } catch (err) {
+    throw new LanrageError('INVALID_INTERFACE_NAME', `-i/--interface: ${(err as Error).message}`);
+  }
+}
+
 export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promise<LanrageConfig> {
+  checkInterfaceFlag(opts);
   return loadConfig({
     ...(opts.config !== undefined ? { path: opts.config } : {}),
     env: ctx.io.env,
@@ -124,13 +135,7 @@ export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promi
  * is touched so an unprivileged run never reports "not up" or a raw EACCES instead.
  */
 export async function createManager(ctx: CliContext, opts: GlobalOptions, command: string, privileged = true): Promise<NetworkManager> {
-  if (opts.interface !== undefined && !isValidInterfaceName(opts.interface)) {
-    try {
-      validateInterfaceName(opts.interface);
-    } catch (err) {
-      throw new LanrageError('INVALID_INTERFACE_NAME', `-i/--interface: ${(err as Error).message}`);
-    }
-  }
+  checkInterfaceFlag(opts);
   // Before the configuration: as another user its directory (root's, 0700) is unreadable, and
   // that would hide the real cause behind a configuration error.
   if (privileged && !ctx.backend && (await hasNetAdmin()) === false) {

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { LanrageError } from '@lanrage/core';
 import { ExitCode } from './exit-codes.js';
 
@@ -10,6 +11,8 @@ export interface Io {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   env: NodeJS.ProcessEnv;
+  /** Whether standard output is a regular file others may read (genkey warns, as wg does). */
+  stdoutWorldAccessible?: () => boolean;
 }
 
 /**
@@ -55,5 +58,13 @@ export function processIo(): Io {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
+    stdoutWorldAccessible: () => {
+      try {
+        const st = fstatSync(1);
+        return st.isFile() && (st.mode & 0o007) !== 0;
+      } catch {
+        return false;
+      }
+    },
   };
 }

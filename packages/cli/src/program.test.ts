@@ -76,6 +76,12 @@ describe('lanrage CLI against MemoryBackend', () => {
       [['ping', '-c', 'abc', '10.66.0.2'], /--count must be a whole number/],
       [['ping', 'abc'], /ping needs the peer's IP address/],
       [['-i', 'bad name!', 'status'], /-i\/--interface: 'bad name!' is not a valid interface name/],
+      [['--interface=-x', 'status'], /-i\/--interface: '-x' is not a valid interface name/],
+      // commands that read only the configuration check -i the same way (not INVALID_CONFIG)
+      [['-i', 'bad name!', 'logs'], /-i\/--interface: 'bad name!'/],
+      [['-i', 'bad name!', 'forget'], /-i\/--interface: 'bad name!'/],
+      [['-i', 'bad name!', 'doctor'], /-i\/--interface: 'bad name!'/],
+      [['-i', 'bad name!', 'service', 'show'], /-i\/--interface: 'bad name!'/],
       [['peer', 'add', 'not-a-key'], /public key of the peer is not a 44-character/],
       [['peer', 'add', peer, '--endpoint', '::1:51820'], /endpoint/],
       [['peer', 'add', peer, '--allowed-ips', '10.0.0.0/33'], /not a valid allowed IP/],

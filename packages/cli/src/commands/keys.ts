@@ -5,8 +5,16 @@ import { ExitCode } from '../exit-codes.js';
 /** A key on standard input is 44 characters and a newline; allow generous whitespace, never unbounded input. */
 const STDIN_KEY_BYTES = 4096;
 
+/** A secret key about to go into a file others can read: say so on stderr, as `wg genkey` does (the key is still written). */
+function warnWorldAccessible(ctx: CliContext): void {
+  if (ctx.io.stdoutWorldAccessible?.()) {
+    ctx.io.stderr('lanrage: warning: writing a secret key to a file others can read; run `umask 077` first, then write it again\n');
+  }
+}
+
 /** `lanrage genkey`: a new clamped private key on stdout, like `wg genkey`. */
 export function genkey(ctx: CliContext): ExitCode {
+  warnWorldAccessible(ctx);
   const key = generatePrivateKey();
   ctx.io.stdout(`${key.toBase64()}\n`);
   key.wipe();
@@ -15,6 +23,7 @@ export function genkey(ctx: CliContext): ExitCode {
 
 /** `lanrage genpsk`: a new preshared key on stdout, like `wg genpsk`. */
 export function genpsk(ctx: CliContext): ExitCode {
+  warnWorldAccessible(ctx);
   const key = generatePresharedKey();
   ctx.io.stdout(`${key.toBase64()}\n`);
   key.wipe();

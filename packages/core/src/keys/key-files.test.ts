@@ -130,6 +130,19 @@ describe('ensureKeys', () => {
     expect(await codeOf(ensureKeys(dir))).toBe('EMPTY_KEY_FILE');
   });
 
+  it('K6 an all-zero private or preshared key file is INVALID_KEY_FILE (to WireGuard it means "no key"), never loaded', async () => {
+    await chmod(dir, 0o700);
+    const zero = `${'A'.repeat(43)}=\n`;
+    await writeFile(join(dir, 'private.key'), zero, { mode: 0o600 });
+    expect(await codeOf(ensureKeys(dir))).toBe('INVALID_KEY_FILE');
+    expect(await codeOf(loadKeyFile(join(dir, 'private.key'), 'private'))).toBe('INVALID_KEY_FILE');
+    expect(await readFile(join(dir, 'private.key'), 'utf8')).toBe(zero); // left for the user to look at, not replaced
+    await writeFile(join(dir, 'psk'), zero, { mode: 0o600 });
+    expect(await codeOf(loadKeyFile(join(dir, 'psk'), 'preshared'))).toBe('INVALID_KEY_FILE');
+    // An all-zero public key is a valid (if useless) value of a public key file: wg prints it for a removed key.
+    expect(parseKeyFile(zero, 'public', 'f').isZero).toBe(true);
+  });
+
   it('K4 trailing whitespace is fine; BOM, comments and two keys are not', async () => {
     const k = generateKeyPair().privateKey.toBase64();
     expect(parseKeyFile(`${k}\r\n`, 'private', 'f').toBase64()).toBe(k);

@@ -13,7 +13,8 @@ export const PUBLIC_KEY_FILE = 'public.key';
 
 /**
  * Parses the text of a key file: one key, then optional trailing whitespace (K4). An empty
- * file is EMPTY_KEY_FILE, never "remove the key" as in wg (K5). The key is never echoed.
+ * file is EMPTY_KEY_FILE, never "remove the key" as in wg (K5); an all-zero private or
+ * preshared key is INVALID_KEY_FILE (K6). The key is never echoed.
  */
 export function parseKeyFile(content: Uint8Array | string, kind: KeyKind, path: string): Key {
   const text = typeof content === 'string' ? content : Buffer.from(content).toString('latin1');
@@ -22,11 +23,21 @@ export function parseKeyFile(content: Uint8Array | string, kind: KeyKind, path: 
   if (trimmed.length !== 44) {
     throw new LanrageError('INVALID_KEY_FILE', `key file ${path} does not hold exactly one key`, { details: { path } });
   }
+  let key: Key;
   try {
-    return Key.parse(trimmed, kind);
+    key = Key.parse(trimmed, kind);
   } catch (cause) {
     throw new LanrageError('INVALID_KEY_FILE', `key file ${path} does not hold a valid ${kind} key`, { cause, details: { path } });
   }
+  // All zeros is what a failed write or `wg` after a parse error leaves, and to WireGuard it
+  // means "no key" (K6): as a private key it would silently remove the interface's key.
+  if (kind !== 'public' && key.isZero) {
+    throw new LanrageError('INVALID_KEY_FILE', `key file ${path} holds an all-zero ${kind} key`, {
+      details: { path },
+      ...(kind === 'private' ? { remedy: `Move ${path} away; lanrage generates a new key (a new identity) on the next up.` } : {}),
+    });
+  }
+  return key;
 }
 
 function euid(): number | undefined {

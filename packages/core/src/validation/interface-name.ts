@@ -1,10 +1,12 @@
 import { LanrageError } from '../errors.js';
 
-const NAME_RE = /^[a-zA-Z0-9_=+.-]{1,15}$/;
+// wg-quick's set, except a leading `-`: a name is an argument of `ip` and of wireguard-go,
+// where `-f` or `--help` would be read as an option.
+const NAME_RE = /^[a-zA-Z0-9_=+.][a-zA-Z0-9_=+.-]{0,14}$/;
 
 /**
  * Linux interface names as wg-quick accepts them: 1–15 bytes (IFNAMSIZ-1) of
- * `[a-zA-Z0-9_=+.-]`, and not `.` or `..` (N1–N5). Multi-byte characters, NUL, `/`, `:`,
+ * `[a-zA-Z0-9_=+.-]`, not starting with `-`, and not `.` or `..` (N1–N5). Multi-byte characters, NUL, `/`, `:`,
  * whitespace and shell metacharacters are all outside the set. Returns the name.
  */
 export function validateInterfaceName(name: unknown): string {

@@ -40,6 +40,9 @@ describe('interface names', () => {
     ['N5 a&b', 'a&b'],
     ['N5 quote', 'a"b'],
     ['N5 caret', 'a^b'],
+    ['N5 a leading dash (an option to ip and wireguard-go)', '-wg0'],
+    ['N5 --help', '--help'],
+    ['N5 a lone dash', '-'],
   ])('%s is INVALID_INTERFACE_NAME', (_n, name) => expect(codeOf(() => validateInterfaceName(name))).toBe('INVALID_INTERFACE_NAME'));
   it('rejects non-strings', () => expect(codeOf(() => validateInterfaceName(42))).toBe('INVALID_INTERFACE_NAME'));
   it.each([
