@@ -71,6 +71,13 @@ describeWith(
     }
 
     const keys = (n: number) => Array.from({ length: n }, () => generateKeyPair().publicKey.toBase64());
+    /** A typed error as the CLI prints it in --json: the code expected, and a remedy a person can act on. */
+    const typed = (err: { code?: string; remedy?: string } | null, code: string) => {
+      expect(err?.code).toBe(code);
+      expect(err?.remedy, `${code} without a remedy`).toMatch(/\w{3,}.*\w{3,}/);
+    };
+    /** The interface's private key as WireGuard holds it ('(none)' when it has none). */
+    const deviceKey = (n: { wgDump: () => string[] }) => (n.wgDump()[0] ?? '').split('\t')[0];
     const noTemps = (dir: string) => {
       for (const sub of ['keys', 'state']) {
         const d = join(dir, sub);
@@ -116,6 +123,12 @@ describeWith(
         }
         const s = n.statusJson();
         seen.push(`${ms} ms: ${s.code === 3 ? 'not up' : (s.doc?.state ?? s.err?.code)}`);
+        // Whatever the kill left, `status` never calls an interface without a key (or link, or address) active.
+        if (s.code === 0) {
+          expect(s.doc?.state).toBe('active');
+          expect(deviceKey(n)).not.toBe('(none)');
+        } else expect([1, 3]).toContain(s.code);
+        if (s.doc?.state === 'degraded') expect(s.doc.reasons.length).toBeGreaterThan(0);
       }
       const up = n.run(['up']);
       expect(up.status, up.stderr).toBe(0);
@@ -175,12 +188,13 @@ describeWith(
       await sleep(300);
       const s = n.statusJson();
       expect(s.code).toBe(1);
-      expect(s.err).toMatchObject({ code: 'PROCESS_EXITED' });
-      expect(s.err.remedy).toBeTruthy();
+      typed(s.err, 'PROCESS_EXITED');
+      const keyBefore = n.keyText();
       const up = n.run(['up']);
       expect(up.status, up.stderr).toBe(0);
       expect(up.stderr).toContain('restored 3 peers');
       expect(n.statusJson()).toMatchObject({ code: 0, doc: { state: 'active' } });
+      expect(n.keyText()).toBe(keyBefore); // the same identity, not a new key
       record({
         id: 'F3',
         anchors: 'X2',
@@ -200,13 +214,16 @@ describeWith(
       const took = Date.now() - t0;
       expect(r.status).toBe(1);
       const err = JSON.parse(r.stderr).error;
-      expect(err.code).toBe('TIMEOUT');
+      typed(err, 'TIMEOUT');
       expect(took).toBeLessThan(8000);
+      const keyBefore = n.keyText();
       const down = n.run(['down']);
       expect(down.status, down.stderr).toBe(0);
       const up = n.run(['up']);
       expect(up.status, up.stderr).toBe(0);
       expect(up.stderr).toContain('restored 1 peer');
+      expect(n.keyText()).toBe(keyBefore);
+      expect(n.statusJson()).toMatchObject({ code: 0, doc: { state: 'active' } });
       record({
         id: 'F4',
         anchors: 'X2, E5',
@@ -227,7 +244,9 @@ describeWith(
       const full = n.run(['up', '--json']);
       expect(full.status).toBe(1);
       const e1 = JSON.parse(full.stderr).error;
+      typed(e1, 'IO_ERROR');
       expect(e1.message).toMatch(/ENOSPC|no space/i);
+      expect(e1.message).toContain(join(n.dir, 'keys'));
       expect(n.keyText()).toBeNull();
       noTemps(n.dir);
       rmSync(join(n.dir, 'filler'));
@@ -243,6 +262,7 @@ describeWith(
       const add = n.run(['peer', 'add', keys(1)[0] as string, '-a', '10.66.5.1/32', '--json']);
       expect(add.status).toBe(1); // the peer is on the interface, but it could not be saved: say so
       const e2 = JSON.parse(add.stderr).error;
+      typed(e2, 'IO_ERROR');
       expect(e2.message).toContain(n.state());
       expect(readFileSync(n.state(), 'utf8')).toBe(stateBefore); // the previous version, whole
       noTemps(n.dir);
@@ -258,6 +278,48 @@ describeWith(
         expected: 'typed error naming the file; no partial key or temp file; old state intact; `up` recovers with the same key',
         observed: `up: ${e1.code} (${e1.message.slice(0, 60)}…); peer add: ${e2.code}, state unchanged; same key after`,
       });
+    }, 60_000);
+
+    it('F12 a read-only config dir (EROFS, as root): typed errors naming the file, key and state untouched; up recovers once it is writable', async () => {
+      const n = node('lrf12');
+      sh('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', n.dir]);
+      try {
+        sh('mount', ['-o', 'remount,ro', n.dir]);
+        const fresh = n.run(['up', '--json']);
+        expect(fresh.status).toBe(1);
+        const e1 = JSON.parse(fresh.stderr).error;
+        typed(e1, 'IO_ERROR');
+        expect(e1.message).toMatch(/EROFS|read-only/i);
+        expect(n.keyText()).toBeNull();
+        sh('mount', ['-o', 'remount,rw', n.dir]);
+        expect(n.run(['up']).status).toBe(0);
+        const key = n.keyText();
+        const stateBefore = readFileSync(n.state(), 'utf8');
+        sh('mount', ['-o', 'remount,ro', n.dir]);
+        const add = n.run(['peer', 'add', keys(1)[0] as string, '-a', '10.66.12.1/32', '--json']);
+        expect(add.status).toBe(1); // on the interface, but not saved: said, not hidden
+        const e2 = JSON.parse(add.stderr).error;
+        typed(e2, 'IO_ERROR');
+        expect(e2.message).toContain(n.state());
+        expect(readFileSync(n.state(), 'utf8')).toBe(stateBefore);
+        sh('mount', ['-o', 'remount,rw', n.dir]);
+        const up = n.run(['up']);
+        expect(up.status, up.stderr).toBe(0);
+        expect(n.keyText()).toBe(key);
+        expect(n.statusJson()).toMatchObject({ code: 0, doc: { state: 'active' } });
+        noTemps(n.dir);
+        n.run(['down']);
+        record({
+          id: 'F12',
+          anchors: 'P2, C1',
+          fault: 'config dir read-only (tmpfs remounted `ro`) as root: `up` on a fresh node, then `peer add`',
+          expected: 'typed error with remedy naming the file; no key created or replaced; old state intact; `up` recovers',
+          observed: `up: ${e1.code} (${e1.message.slice(0, 50)}…); peer add: ${e2.code}, state unchanged; same key after`,
+        });
+      } finally {
+        tryRun('mount', ['-o', 'remount,rw', n.dir]);
+        tryRun('umount', [n.dir]);
+      }
     }, 60_000);
 
     it('F6 four `up`s at once on a fresh node, then three `apply`s of different files at once: serialised, one identity, state = device', async () => {
@@ -338,10 +400,16 @@ describeWith(
         const r = n.run(['up', '--listen-port', '51872', '--json']);
         expect(r.status).toBe(1);
         const err = JSON.parse(r.stderr).error;
-        expect(err.code).toBe('PORT_IN_USE');
+        typed(err, 'PORT_IN_USE');
         expect(err.message).toContain('still listens on 51871');
         const port = sh('ip', ['netns', 'exec', net.a, 'wg', 'show', 'lrf7', 'listen-port']).trim();
         expect(port).toBe('51871');
+        // the next up (on a free port) recovers, with the same key
+        const keyBefore = n.keyText();
+        const again = n.run(['up', '--listen-port', '51873']);
+        expect(again.status, again.stderr).toBe(0);
+        expect(sh('ip', ['netns', 'exec', net.a, 'wg', 'show', 'lrf7', 'listen-port']).trim()).toBe('51873');
+        expect(n.keyText()).toBe(keyBefore);
         record({
           id: 'F7',
           anchors: 'R2',
@@ -361,9 +429,10 @@ describeWith(
       const s = b.statusJson();
       expect(s.code).toBe(1);
       expect(s.err).toMatchObject({ code: 'INTERFACE_EXISTS', message: expect.stringContaining('another network namespace') });
+      typed(s.err, 'INTERFACE_EXISTS');
       const up = b.run(['up', '--json']);
       expect(up.status).toBe(1);
-      expect(JSON.parse(up.stderr).error.code).toBe('INTERFACE_EXISTS');
+      typed(JSON.parse(up.stderr).error, 'INTERFACE_EXISTS');
       const down = b.run(['down']);
       expect(down.status).toBe(1);
       expect(a.statusJson()).toMatchObject({ code: 0, doc: { state: 'active' } }); // a's interface is untouched
@@ -386,7 +455,7 @@ describeWith(
         });
         codes.push(r.status ?? -1);
         expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(4);
-        expect(JSON.parse(r.stderr).error.code).toBe('PERMISSION_DENIED');
+        typed(JSON.parse(r.stderr).error, 'PERMISSION_DENIED');
       }
       expect(existsSync(join(n.dir, 'unpriv', 'keys'))).toBe(false);
       record({

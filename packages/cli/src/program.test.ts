@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatLogRecord, generateKeyPair, Key, MemoryLogger, publicKeyFrom } from '@lanrage/core';
-import { MemoryBackend } from '@lanrage/core/testing';
+import { MemoryBackend, setDeviceConfig } from '@lanrage/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliContext } from './context.js';
 import { ExitCode } from './exit-codes.js';
@@ -220,6 +220,23 @@ describe('lanrage CLI against MemoryBackend', () => {
     expect(after.code).toBe(0);
     expect(JSON.parse(after.stdout)).toMatchObject({ state: 'active', reasons: [], linkUp: true });
     expect(JSON.parse(after.stdout).peers).toHaveLength(1);
+  });
+
+  it('an interface left with no private key (a `lanrage up` killed before it set one) is degraded, never active; up sets the kept key back', async () => {
+    await run(['up']);
+    await run(['peer', 'add', peer, '-a', '10.66.0.2/32']);
+    const before = (await backend.getDevice('lanrage0')).publicKey?.toBase64();
+    await setDeviceConfig(backend, 'lanrage0', { privateKey: null });
+    expect((await backend.getDevice('lanrage0')).publicKey).toBeNull();
+    const status = await run(['-i', 'lanrage0', 'status', '--json']);
+    expect(status.code).toBe(ExitCode.FAILED);
+    const doc = JSON.parse(status.stdout);
+    expect(doc.state).toBe('degraded');
+    expect(doc.reasons).toEqual([expect.objectContaining({ code: 'NO_PRIVATE_KEY', remedy: expect.stringContaining('lanrage up') })]);
+    const up = await run(['up']);
+    expect(up.stderr).toContain('repaired: private key (it had none)');
+    expect((await backend.getDevice('lanrage0')).publicKey?.toBase64()).toBe(before); // the same identity, from the key file
+    expect(JSON.parse((await run(['-i', 'lanrage0', 'status', '--json'])).stdout)).toMatchObject({ state: 'active', reasons: [] });
   });
 
   it('A3 an allowed IP taken from another peer is reported: a warning on stderr and in --json, and a log record', async () => {

@@ -132,7 +132,18 @@ export function fromSystemError(err: unknown, what: string): LanrageError {
       return new LanrageError('TIMEOUT', `${what}: timed out`, sys);
     case 'EADDRINUSE':
       return new LanrageError('PORT_IN_USE', `${what}: address in use`, sys);
-    default:
-      return new LanrageError('IO_ERROR', `${what}: ${e?.code ?? (e as Error)?.message ?? 'failed'}`, sys);
+    default: {
+      const remedy = e?.code ? IO_REMEDIES[e.code] : undefined;
+      return new LanrageError('IO_ERROR', `${what}: ${e?.code ?? (e as Error)?.message ?? 'failed'}`, { ...sys, ...(remedy ? { remedy } : {}) });
+    }
   }
 }
+
+/** What a person can do about the file-system errors a write meets (IO_ERROR's generic remedy names none). */
+const IO_REMEDIES: Record<string, string> = {
+  ENOSPC: 'The file system is full: free some space (df -h shows where), then run the command again.',
+  EDQUOT: 'The disk quota is used up: free some space or raise the quota, then run the command again.',
+  EROFS: 'The file system is read-only: remount it read-write, or point LANRAGE_CONFIG_DIR at a writable directory.',
+  EIO: 'The storage device reported an I/O error: check it (dmesg), then run the command again.',
+  ENOTDIR: 'A component of the path is a file, not a directory: move it away or choose another LANRAGE_CONFIG_DIR.',
+};

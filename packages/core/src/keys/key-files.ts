@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, link, lstat, open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fromSystemError, LanrageError } from '../errors.js';
-import { fsyncDir, removeStaleTemps, syncHandle, tempPathFor } from '../platform/write-file.js';
+import { fsyncDir, makeDirectory, removeStaleTemps, syncHandle, tempPathFor } from '../platform/write-file.js';
 import { Key, type KeyKind } from './key.js';
 import { generatePrivateKey, type KeyPair, publicKeyFrom } from './x25519.js';
 
@@ -47,7 +47,7 @@ function euid(): number | undefined {
 /** The key directory must be ours and closed to others (C1); it is created 0700. */
 async function ensureSafeDirectory(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
   } catch (err) {
     throw fromSystemError(err, `cannot create key directory ${dir}`);
   }

@@ -85,12 +85,28 @@ export async function removeStaleTemps(dir: string, name: string): Promise<void>
  * one left by a killed writer is removed by the next write.
  * The directory is created (0700) when missing.
  */
+/**
+ * `mkdir -p` with mode 0700 that reports the real cause: a recursive mkdir answers ENOENT for
+ * any failure on the last component (a read-only or full file system included), so on ENOENT
+ * it asks once more without recursion.
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
+  }
+}
+
 export async function replaceFileAtomically(path: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<void> {
   const dir = dirname(path);
   const tmp = tempPathFor(path);
   let fh: FileHandle | undefined;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dir);
     await removeStaleTemps(dir, basename(path));
     fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     for await (const chunk of chunks) await fh.write(chunk);
