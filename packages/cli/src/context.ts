@@ -1,5 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   type BackendChoice,
@@ -40,8 +40,11 @@ export interface GlobalOptions {
  * Appends structured JSON lines to `<configDir>/lanrage.log` (0600); never throws. Records of
  * one tick are written together by one asynchronous append (a churn burst costs one write, not
  * one synchronous write per record); what is still buffered when the process exits is written
- * then.
+ * then. Past MAX_LOG_BYTES the file is rotated to `lanrage.log.1`.
  */
+/** The log is rotated past this size: the current one becomes `lanrage.log.1` (the older `.1` goes), so it never grows without bound. */
+export const MAX_LOG_BYTES = 1024 * 1024;
+
 export class FileLogger implements Logger {
   readonly path: string;
   #failed = false;
@@ -80,6 +83,11 @@ export class FileLogger implements Logger {
         await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
         this.#ready = true;
       }
+      const size = await stat(this.path).then(
+        (st) => st.size,
+        () => 0,
+      );
+      if (size > 0 && size + text.length > MAX_LOG_BYTES) await rename(this.path, `${this.path}.1`);
       await appendFile(this.path, text, { mode: 0o600 });
     } catch {
       this.#failed = true; // logging must never fail a command (e.g. running unprivileged)
@@ -91,6 +99,13 @@ export class FileLogger implements Logger {
     if (text === null || this.#failed) return;
     try {
       mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      let size = 0;
+      try {
+        size = statSync(this.path).size;
+      } catch {
+        // no log yet
+      }
+      if (size > 0 && size + text.length > MAX_LOG_BYTES) renameSync(this.path, `${this.path}.1`);
       appendFileSync(this.path, text, { mode: 0o600 });
     } catch {
       this.#failed = true;

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileLogger } from './context.js';
+import { FileLogger, MAX_LOG_BYTES } from './context.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -26,6 +26,22 @@ describe('FileLogger', () => {
     expect(lines).toHaveLength(1000);
     expect(JSON.parse(lines[999] as string).durationMs).toBe(999);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('is rotated past 1 MiB: the full log becomes lanrage.log.1 (the older one goes), the new records start a new file', async () => {
+    const path = join(dir, 'lanrage.log');
+    await writeFile(path, `${'x'.repeat(MAX_LOG_BYTES - 10)}\n`, { mode: 0o600 });
+    await writeFile(`${path}.1`, 'oldest\n', { mode: 0o600 });
+    const logger = new FileLogger(path);
+    logger.log(record(1));
+    await logger.flush();
+    expect((await readFile(`${path}.1`, 'utf8')).startsWith('xxxx')).toBe(true);
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).durationMs)).toEqual([1]);
+    // under the limit, records are appended to the same file
+    logger.log(record(2));
+    await logger.flush();
+    expect((await readFile(path, 'utf8')).trim().split('\n')).toHaveLength(2);
   });
 
   it('what is still buffered when the process exits is written', async () => {
