@@ -81,7 +81,7 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
   it('peer add on both sides, then ping across the tunnel', () => {
     expect(lanrage(a, ['peer', 'add', pubB, '--endpoint', '10.204.0.2:51831', '--allowed-ips', '10.66.0.2/32']).code).toBe(0);
     expect(lanrage(b, ['peer', 'add', pubA, '--endpoint', '10.204.0.1:51830', '--allowed-ips', '10.66.0.1/32']).code).toBe(0);
-    const ping = lanrage(a, ['ping', '10.66.0.2', '-c', '2', '--timeout', '3000']);
+    const ping = lanrage(a, ['ping', '10.66.0.2', '-c', '2', '--wait', '3000']);
     expect(ping.code, ping.stderr).toBe(0);
     expect(ping.stdout).toMatch(/reply from 10\.66\.0\.2: seq=1 time=[0-9.]+ ms/);
     expect(ping.stdout).toContain('2 probes, 2 replies, 0% loss');
@@ -93,7 +93,7 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
     expect(JSON.parse(again.stdout)).toMatchObject({ action: 'update', changes: ['persistent keepalive 25 → 15'], warnings: [] });
     const peerB = JSON.parse(lanrage(a, ['status', '--json']).stdout).peers[0];
     expect(peerB).toMatchObject({ allowedIPs: ['10.66.0.2/32'], persistentKeepalive: 15, endpoint: '10.204.0.2:51831' });
-    const ping = lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--timeout', '3000']);
+    const ping = lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--wait', '3000']);
     expect(ping.code, ping.stdout + ping.stderr).toBe(0);
   });
 
@@ -203,7 +203,7 @@ describeWith('lanrage CLI end to end: two nodes in network namespaces (userspace
 
   it('peer remove, then down (idempotent); status exits 3 afterwards', () => {
     expect(lanrage(a, ['peer', 'remove', pubB]).code).toBe(0);
-    const unrouted = lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--timeout', '1000']);
+    const unrouted = lanrage(a, ['ping', '10.66.0.2', '-c', '1', '--wait', '1000']);
     expect(unrouted.code).toBe(1);
     expect(unrouted.stderr).toContain('hint: no peer on lrcli-a has an allowed IP covering 10.66.0.2');
     expect(lanrage(a, ['down']).code).toBe(0);

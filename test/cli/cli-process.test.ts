@@ -125,7 +125,7 @@ describeWith('the lanrage process, several at once on one interface', namespaceP
 });
 
 describeWith('the lanrage process, waiting on the network', namespacePrerequisites(), () => {
-  it('ping --timeout 200 to an address that never answers gives up after ~0.2 s, not after whole seconds', () => {
+  it('ping --wait 200 to an address that never answers gives up after ~0.2 s, not after whole seconds', () => {
     const ns = 'lrwait';
     const dir = mkdtempSync(join(tmpdir(), 'lanrage-wait-'));
     spawnSync('ip', ['netns', 'del', ns]);
@@ -140,7 +140,7 @@ describeWith('the lanrage process, waiting on the network', namespacePrerequisit
       spawnSync('ip', ['-n', ns, ...args]);
     try {
       const t0 = performance.now();
-      const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'ping', '10.98.0.2', '-c', '1', '--timeout', '200'], {
+      const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'ping', '10.98.0.2', '-c', '1', '--wait', '200'], {
         env: { ...process.env, LANRAGE_CONFIG_DIR: dir, LANRAGE_BACKEND: 'userspace', NO_COLOR: '1' },
         encoding: 'utf8',
       });

@@ -184,7 +184,7 @@ describeWith(
 
     it('traffic through both tunnels: watch reports the handshake', async () => {
       for (const ip of ['10.67.0.2', '10.68.0.2']) {
-        const r = lanrage(a, 'lrobs-a1', ['ping', ip, '-c', '3', '--timeout', '3000']);
+        const r = lanrage(a, 'lrobs-a1', ['ping', ip, '-c', '3', '--wait', '3000']);
         expect(r.code, r.stdout + r.stderr).toBe(0);
       }
       const ev = await until('a handshake event', () => watcher?.out.map((l) => JSON.parse(l)).find((e) => e.type === 'handshake'));
@@ -195,7 +195,7 @@ describeWith(
     it('the peer roams to its other address: watch reports endpoint-changed', async () => {
       // B now sends to A's second address; its source becomes 10.205.1.2, and A follows it.
       expect(lanrage(b, 'lrobs-b1', ['peer', 'set', pubA, '-e', '10.205.1.1:51840']).code).toBe(0);
-      const r = lanrage(b, 'lrobs-b1', ['ping', '10.67.0.1', '-c', '2', '--timeout', '3000']);
+      const r = lanrage(b, 'lrobs-b1', ['ping', '10.67.0.1', '-c', '2', '--wait', '3000']);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const ev = await until('an endpoint-changed event', () => watcher?.out.map((l) => JSON.parse(l)).find((e) => e.type === 'endpoint-changed'));
       expect(ev).toMatchObject({ publicKey: pubB, from: '10.205.0.2:51850', to: '10.205.1.2:51850' });

@@ -210,7 +210,7 @@ describeWith(
       expect(n.run(['peer', 'add', keys(1)[0] as string, '-a', '10.66.4.1/32']).status).toBe(0);
       process.kill(n.pid(), 'SIGSTOP');
       const t0 = Date.now();
-      const r = n.run(['-i', 'lrf4', 'status', '--json'], { LANRAGE_TIMEOUT: '2' });
+      const r = n.run(['--timeout', '2', '-i', 'lrf4', 'status', '--json']);
       const took = Date.now() - t0;
       expect(r.status).toBe(1);
       const err = JSON.parse(r.stderr).error;
@@ -227,7 +227,7 @@ describeWith(
       record({
         id: 'F4',
         anchors: 'X2, E5',
-        fault: 'SIGSTOP of wireguard-go, then `status` (LANRAGE_TIMEOUT=2), `down`, `up`',
+        fault: 'SIGSTOP of wireguard-go, then `status --timeout 2`, `down`, `up`',
         expected: 'TIMEOUT with remedy within the timeout; `down` stops it (SIGKILL after 5 s); `up` restores',
         observed: `TIMEOUT after ${(took / 1000).toFixed(1)} s; down ok; up restored 1 peer`,
       });

@@ -34,7 +34,12 @@ export interface GlobalOptions {
   interface?: string;
   backend?: BackendChoice;
   json?: boolean;
+  /** Seconds, as typed: bounds every wait on wireguard-go and DNS (the config's `timeout`). */
+  timeout?: string;
 }
+
+/** The log is rotated past this size: the current one becomes `lanrage.log.1` (the older `.1` goes), so it never grows without bound. */
+export const MAX_LOG_BYTES = 1024 * 1024;
 
 /**
  * Appends structured JSON lines to `<configDir>/lanrage.log` (0600); never throws. Records of
@@ -42,9 +47,6 @@ export interface GlobalOptions {
  * one synchronous write per record); what is still buffered when the process exits is written
  * then. Past MAX_LOG_BYTES the file is rotated to `lanrage.log.1`.
  */
-/** The log is rotated past this size: the current one becomes `lanrage.log.1` (the older `.1` goes), so it never grows without bound. */
-export const MAX_LOG_BYTES = 1024 * 1024;
-
 export class FileLogger implements Logger {
   readonly path: string;
   #failed = false;
@@ -122,24 +124,29 @@ export class FileLogger implements Logger {
   }
 }
 
-/** `-i` as typed, checked before anything else reads it: a bad name is a usage error (exit 2) in every command. */
-export function checkInterfaceFlag(opts: GlobalOptions): void {
-  if (opts.interface === undefined || isValidInterfaceName(opts.interface)) return;
-  try {
-    validateInterfaceName(opts.interface);
-  } catch (err) {
-    throw new LanrageError('INVALID_INTERFACE_NAME', `-i/--interface: ${(err as Error).message}`);
+/** `-i` and `--timeout` as typed, checked before anything else reads them: a bad value is a usage error (exit 2) in every command. */
+export function checkGlobalFlags(opts: GlobalOptions): void {
+  if (opts.interface !== undefined && !isValidInterfaceName(opts.interface)) {
+    try {
+      validateInterfaceName(opts.interface);
+    } catch (err) {
+      throw new LanrageError('INVALID_INTERFACE_NAME', `-i/--interface: ${(err as Error).message}`);
+    }
+  }
+  if (opts.timeout !== undefined && !/^[1-9][0-9]{0,3}$/.test(opts.timeout)) {
+    throw new LanrageError('INVALID_ARGUMENT', `--timeout must be a whole number of seconds from 1 to 3600, not ${JSON.stringify(opts.timeout.slice(0, 20))}`);
   }
 }
 
 export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promise<LanrageConfig> {
-  checkInterfaceFlag(opts);
+  checkGlobalFlags(opts);
   return loadConfig({
     ...(opts.config !== undefined ? { path: opts.config } : {}),
     env: ctx.io.env,
     overrides: {
       ...(opts.interface !== undefined ? { interfaceName: opts.interface } : {}),
       ...(opts.backend !== undefined ? { backend: opts.backend } : {}),
+      ...(opts.timeout !== undefined ? { timeout: opts.timeout } : {}),
     },
   });
 }
@@ -150,7 +157,7 @@ export async function loadCliConfig(ctx: CliContext, opts: GlobalOptions): Promi
  * is touched so an unprivileged run never reports "not up" or a raw EACCES instead.
  */
 export async function createManager(ctx: CliContext, opts: GlobalOptions, command: string, privileged = true): Promise<NetworkManager> {
-  checkInterfaceFlag(opts);
+  checkGlobalFlags(opts);
   // Before the configuration: as another user its directory (root's, 0700) is unreadable, and
   // that would hide the real cause behind a configuration error.
   if (privileged && !ctx.backend && (await hasNetAdmin()) === false) {

@@ -77,6 +77,8 @@ describe('lanrage CLI against MemoryBackend', () => {
       [['ping', 'abc'], /ping needs the peer's IP address/],
       [['-i', 'bad name!', 'status'], /-i\/--interface: 'bad name!' is not a valid interface name/],
       [['--interface=-x', 'status'], /-i\/--interface: '-x' is not a valid interface name/],
+      [['--timeout', 'soon', 'status'], /--timeout must be a whole number of seconds/],
+      [['status', '--timeout', '0'], /--timeout must be a whole number of seconds/],
       // commands that read only the configuration check -i the same way (not INVALID_CONFIG)
       [['-i', 'bad name!', 'logs'], /-i\/--interface: 'bad name!'/],
       [['-i', 'bad name!', 'forget'], /-i\/--interface: 'bad name!'/],
@@ -181,7 +183,7 @@ describe('lanrage CLI against MemoryBackend', () => {
     const ping = await run(['ping', '10.66.0.2', '-c', '1', '--json']);
     expect(ping.code).toBe(0);
     expect(JSON.parse(ping.stdout)).toMatchObject({ sent: 1, received: 1, minMs: 3.25 });
-    const noReply = await run(['ping', '10.66.0.9', '-c', '1', '--timeout', '100']);
+    const noReply = await run(['ping', '10.66.0.9', '-c', '1', '--wait', '100']);
     expect(noReply.code).toBe(ExitCode.FAILED);
     expect(noReply.stdout).toContain('100% loss');
 

@@ -36,6 +36,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .option('-i, --interface <name>', "interface name (default: the config's interfaceName, lanrage0)")
     .addOption(new Option('-b, --backend <backend>', 'WireGuard backend').choices(BACKENDS))
     .option('--json', 'print one JSON document on stdout (errors as JSON on stderr)')
+    .option('--timeout <seconds>', "bound every wait on wireguard-go and DNS (default: the config's timeout, 10; $LANRAGE_TIMEOUT)")
     .addHelpText('after', `\n${EXIT_CODE_HELP}\n\nPrivate and preshared keys are never taken from the command line or the environment: use files or stdin.`)
     .showSuggestionAfterError(true)
     // Every subcommand's --help lists the global options too (-i, --config, --json ...).
@@ -109,7 +110,7 @@ export function buildProgram(ctx: CliContext, result: { code: ExitCode }): Comma
     .description("measure the round trip to a peer's virtual IP through the tunnel")
     .argument('<peer-ip>')
     .option('-c, --count <n>', 'number of probes', '4')
-    .option('--timeout <ms>', 'wait this long for each reply', '2000')
+    .option('-W, --wait <ms>', 'wait this long for each reply', '2000')
     .action(run(async (ip, o, cmd) => (await commands.ping()).ping(ctx, ip, { ...globals(cmd), ...o })));
 
   program

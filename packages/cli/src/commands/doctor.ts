@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type LanrageConfig, PRIVATE_KEY_FILE } from '@lanrage/core';
 import { findExecutable, hasNetAdmin } from '@lanrage/core/platform';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { checkInterfaceFlag, loadCliConfig } from '../context.js';
+import { checkGlobalFlags, loadCliConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { colorsFor } from '../output/color.js';
 import { asLanrageError } from '../output/errors.js';
@@ -142,7 +142,7 @@ export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<C
 
 /** `lanrage doctor`: exits 1 if any check fails. */
 export async function doctor(ctx: CliContext, opts: GlobalOptions): Promise<ExitCode> {
-  checkInterfaceFlag(opts); // a mistyped -i is a usage error, not a failed configuration check
+  checkGlobalFlags(opts); // a mistyped -i is a usage error, not a failed configuration check
   const checks = await runChecks(ctx, opts);
   const ok = checks.every((c) => c.status !== 'fail');
   if (opts.json) ctx.io.stdout(toJson({ schemaVersion: SCHEMA_VERSION, ok, checks }));

@@ -8,7 +8,8 @@ import { SCHEMA_VERSION, toJson } from '../output/format.js';
 
 export interface PingOptions extends GlobalOptions {
   count?: string;
-  timeout?: string;
+  /** Milliseconds to wait for each reply (the global --timeout, in seconds, bounds waits on the interface). */
+  wait?: string;
 }
 
 /** The argument as typed when it is short printable ASCII, else a placeholder (never echo junk to a terminal). */
@@ -25,7 +26,7 @@ function positive(value: string | undefined, def: number, max: number, what: str
 /** `lanrage ping <ip>`: one line per probe and a summary; exits 1 when no probe was answered. */
 export async function ping(ctx: CliContext, ip: string, opts: PingOptions): Promise<ExitCode> {
   const count = positive(opts.count, 4, 10_000, '--count');
-  const timeout = positive(opts.timeout, 2000, 60_000, '--timeout');
+  const timeout = positive(opts.wait, 2000, 60_000, '-W/--wait');
   if (!isIP(ip)) throw new LanrageError('INVALID_ARGUMENT', `ping needs the peer's IP address (e.g. 10.66.0.2), not '${printable(ip)}'`);
   const manager = await createManager(ctx, opts, 'ping', false);
   const rtts: (number | null)[] = [];
