@@ -26,6 +26,8 @@ export interface CliContext {
   backend?: WireGuardBackend;
   /** Replaces the log file (tests). */
   logger?: Logger;
+  /** Replaces process.platform (tests drive doctor's Windows checks from Linux). */
+  platform?: NodeJS.Platform;
   version: string;
 }
 

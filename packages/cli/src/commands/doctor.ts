@@ -2,11 +2,12 @@ import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type LanrageConfig, PRIVATE_KEY_FILE } from '@lanrage/core';
+import { type LanrageConfig, PRIVATE_KEY_FILE, type WireGuardBackend } from '@lanrage/core';
 import { findExecutable, hasNetAdmin } from '@lanrage/core/platform';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { checkGlobalFlags, loadCliConfig } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { selectBackend } from '../library/select-backend.js';
 import { colorsFor } from '../output/color.js';
 import { asLanrageError } from '../output/errors.js';
 import { SCHEMA_VERSION, toJson } from '../output/format.js';
@@ -54,10 +55,52 @@ async function keyChecks(config: LanrageConfig): Promise<Check> {
   }
 }
 
+/**
+ * Windows: WireGuard for Windows (wireguard.exe, wg.exe) and an elevated prompt, as the
+ * backend checks them before it does anything; the key lives in the backend's locked store,
+ * not in a file with POSIX mode bits (which Windows never reports).
+ */
+async function windowsChecks(ctx: CliContext, config: LanrageConfig): Promise<Check[]> {
+  let backend: WireGuardBackend;
+  try {
+    backend = ctx.backend ?? (await selectBackend(config, { platform: 'win32' })).backend;
+  } catch (err) {
+    const e = asLanrageError(err);
+    return [{ name: 'WireGuard for Windows', status: 'fail', detail: e.message, remedy: e.remedy }];
+  }
+  try {
+    const a = await backend.isAvailable();
+    const checks: Check[] = [
+      a.available
+        ? { name: 'WireGuard for Windows', status: 'ok', detail: a.reason }
+        : {
+            name: 'WireGuard for Windows',
+            status: 'fail',
+            detail: a.reason,
+            remedy: /elevated/.test(a.reason)
+              ? 'Run from an elevated prompt (Run as administrator).'
+              : 'Install WireGuard for Windows (https://www.wireguard.com/install/) in its default folder under Program Files.',
+          },
+    ];
+    checks.push(
+      backend.capabilities.keyStore
+        ? {
+            name: 'key store',
+            status: 'ok',
+            detail: "private keys are kept in the tunnel service's store, created for SYSTEM and Administrators only and checked before each use",
+          }
+        : await keyChecks(config),
+    );
+    return checks;
+  } finally {
+    if (!ctx.backend) await backend.close();
+  }
+}
+
 /** Every preflight check, each with its remedy; nothing is changed. */
 export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<Check[]> {
   const checks: Check[] = [];
-  const platform = process.platform;
+  const platform = ctx.platform ?? process.platform;
   checks.push({
     name: 'platform',
     status: ['linux', 'win32', 'darwin', 'freebsd', 'openbsd'].includes(platform) ? 'ok' : 'fail',
@@ -73,7 +116,8 @@ export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<C
     checks.push({ name: 'config', status: 'fail', detail: e.message, remedy: e.remedy });
   }
 
-  const admin = await hasNetAdmin();
+  // On Windows, elevation is what the backend checks (below); POSIX privileges mean nothing there.
+  const admin = platform === 'win32' ? null : await hasNetAdmin();
   checks.push(
     admin === false
       ? {
@@ -116,8 +160,9 @@ export async function runChecks(ctx: CliContext, opts: GlobalOptions): Promise<C
     );
   }
 
+  if (config && platform === 'win32') checks.push(...(await windowsChecks(ctx, config)));
+  else if (config) checks.push(await keyChecks(config));
   if (config) {
-    checks.push(await keyChecks(config));
     if (config.listenPort !== 0) {
       const free = await udpPortFree(config.listenPort);
       const ours = free ? false : existsSync(`/var/run/wireguard/${config.interfaceName}.sock`) || existsSync(`/sys/class/net/${config.interfaceName}`);
