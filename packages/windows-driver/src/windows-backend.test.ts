@@ -328,6 +328,41 @@ describe('WindowsBackend lifecycle', () => {
     }
   });
 
+  it('an upgrade from LANrage’s Python version (its tunnel service running, no lanrage store) keeps the key and the peers and reinstalls the tunnel from the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lanrage-win-upgrade-'));
+    try {
+      const old = generateKeyPair();
+      const peers = [generateKeyPair().publicKey.toBase64(), generateKeyPair().publicKey.toBase64()];
+      win.services.set('lanrage0', ['running']);
+      win.devices.set('lanrage0', {
+        listenPort: 51820,
+        privateKey: old.privateKey.toBase64(),
+        peers: new Map([
+          [peers[0] as string, { endpoint: '192.0.2.7:51820', allowed: '10.66.0.7/32', keepalive: '25', psk: '(none)' }],
+          [peers[1] as string, { endpoint: '(none)', allowed: '10.66.0.8/32', keepalive: 'off', psk: '(none)' }],
+        ]),
+      });
+      const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir } });
+      const up = await new NetworkManager(config, { backend, checkPrivileges: false }).initialize();
+      expect(up.publicKey).toBe(old.publicKey.toBase64()); // the same identity: its peers still know it
+      const stored = parseConfig(win.fs.files.get(`${DATA}\\lanrage0.conf`) as string);
+      expect(stored.privateKey.toBase64()).toBe(old.privateKey.toBase64());
+      expect(stored.peers.map((p) => p.publicKey.toBase64()).sort()).toEqual([...peers].sort());
+      expect(stored.peers.find((p) => p.publicKey.toBase64() === peers[0])).toMatchObject({ endpoint: '192.0.2.7:51820', persistentKeepalive: 25 });
+      expect(stored.addresses).toEqual([up.address]);
+      // The service the old version installed (from its own config file) was replaced by one from the store.
+      expect(argvOf(win, 'wireguard.exe')).toEqual([
+        ['/uninstalltunnelservice', 'lanrage0'],
+        ['/installtunnelservice', `${DATA}\\lanrage0.conf`],
+      ]);
+      expect((await backend.getDevice('lanrage0')).peers).toHaveLength(2);
+      expect(logger.records.find((r) => r.event === 'windows.adopted')); // the backend's own logger.toMatchObject({ tunnel: 'lanrage0', peers: 2 });
+      expect(await backend.listDevices()).toEqual(['lanrage0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('W6 a key file that differs from the key the store keeps is refused and kept, never silently dropped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanrage-win-keys-'));
     try {

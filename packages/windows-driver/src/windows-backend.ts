@@ -60,7 +60,11 @@ const MAX_ARGV_CHARS = 24_000;
 export class WindowsBackend implements WireGuardBackend {
   /** The private key lives only in the tunnel store (SYSTEM and Administrators), never in lanrage's key files. */
   readonly #keyStore: BackendKeyStore = {
-    ensurePrivateKey: (name, adopt) => this.store.ensurePrivateKey(validateWindowsTunnelName(name), adopt),
+    ensurePrivateKey: async (name, adopt) => {
+      validateWindowsTunnelName(name);
+      await this.#serialize(name, () => this.#stored(name)); // a tunnel another program installed: its key first
+      return this.store.ensurePrivateKey(name, adopt);
+    },
   };
   /** The tunnel store keeps the private key; addresses and ICMP through Windows' own tools; no routes, stats or link reads. */
   readonly capabilities: BackendCapabilities = {
@@ -285,6 +289,45 @@ export class WindowsBackend implements WireGuardBackend {
     });
   }
 
+  /**
+   * The stored config of `name`; for a tunnel service of that name that runs but that lanrage
+   * never installed (LANrage's Python version, the WireGuard app), the running tunnel's private
+   * key, listen port and peers are taken into the store first, so an upgrade keeps the node's
+   * identity and its peers. Its service was installed from another config: it is reinstalled
+   * from the store by the next setUp(true) (no installed hash is recorded for it). null when
+   * no such tunnel runs. Runs inside #serialize.
+   */
+  async #stored(name: string): Promise<TunnelConfig | null> {
+    const stored = await this.store.load(name);
+    if (stored || this.#platform !== 'win32') return stored;
+    if ((await this.#query(name)).state !== 'running') return null;
+    const live = await this.#dump(name);
+    if (!live.privateKey) {
+      throw new LanrageError('INTERFACE_EXISTS', `tunnel ${name} runs, installed by another program, and its private key cannot be read`, {
+        remedy: `Remove it from an elevated prompt (wireguard.exe /uninstalltunnelservice ${name}), then run lanrage up again; or use another interface name (-i).`,
+      });
+    }
+    const config: TunnelConfig = {
+      privateKey: live.privateKey,
+      ...(live.listenPort !== 0 ? { listenPort: live.listenPort } : {}),
+      addresses: [],
+      peers: live.peers.map((p) => ({
+        publicKey: p.publicKey,
+        ...(p.presharedKey ? { presharedKey: p.presharedKey } : {}),
+        allowedIPs: [...p.allowedIPs],
+        ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+        ...(p.persistentKeepalive ? { persistentKeepalive: p.persistentKeepalive } : {}),
+      })),
+    };
+    await this.store.save(name, config);
+    emit(this.#logger, 'warn', 'windows.adopted', {
+      tunnel: name,
+      peers: config.peers.length,
+      reason: 'a running tunnel lanrage did not install; its key and peers are kept',
+    });
+    return config;
+  }
+
   /** `/uninstalltunnelservice`, then waits until the service is gone; idempotent. */
   async deleteInterface(name: string): Promise<void> {
     validateWindowsTunnelName(name);
@@ -322,7 +365,7 @@ export class WindowsBackend implements WireGuardBackend {
     if (norm.fwmark !== undefined && norm.fwmark !== 0) throw new LanrageError('UNSUPPORTED', 'Windows has no firewall mark (fwmark)');
     if (norm.privateKey === null) throw new LanrageError('UNSUPPORTED', 'a Windows tunnel cannot run without a private key');
     await this.#serialize(name, async () => {
-      const stored = await this.store.load(name);
+      const stored = await this.#stored(name);
       if (!stored) throw new LanrageError('INTERFACE_NOT_FOUND', `tunnel ${name} does not exist`);
       const live = await this.#dump(name);
       const peers = new Map(stored.peers.map((p) => [p.publicKey.toHex(), p]));
@@ -445,7 +488,7 @@ export class WindowsBackend implements WireGuardBackend {
     validateWindowsTunnelName(name);
     const addresses = [...new Set(cidrs.map((c) => parseInterfaceAddress(c).text))];
     await this.#serialize(name, async () => {
-      const stored = await this.store.load(name);
+      const stored = await this.#stored(name);
       if (!stored) throw new LanrageError('INTERFACE_NOT_FOUND', `tunnel ${name} does not exist`);
       await this.store.save(name, { ...stored, addresses });
     });
@@ -458,7 +501,7 @@ export class WindowsBackend implements WireGuardBackend {
   async setMtu(name: string, mtu: number): Promise<void> {
     validateWindowsTunnelName(name);
     await this.#serialize(name, async () => {
-      const stored = await this.store.load(name);
+      const stored = await this.#stored(name);
       if (!stored) throw new LanrageError('INTERFACE_NOT_FOUND', `tunnel ${name} does not exist`);
       await this.store.save(name, { ...stored, mtu });
     });
@@ -472,7 +515,7 @@ export class WindowsBackend implements WireGuardBackend {
   async setUp(name: string, up: boolean): Promise<void> {
     validateWindowsTunnelName(name);
     await this.#serialize(name, async () => {
-      const stored = await this.store.load(name);
+      const stored = await this.#stored(name);
       if (!stored) throw new LanrageError('INTERFACE_NOT_FOUND', `tunnel ${name} does not exist`);
       const s = await this.#query(name);
       if (!up) {
