@@ -166,7 +166,7 @@ test('the async iterator streams 10,000 peers and the stats fast path reads them
   return { iterMs, statsMs };
 });
 
-test('one peer with 130,560 allowed IPs (split across messages) reads back exactly', async () => {
+test('A7 L3 one peer with 130,560 allowed IPs (split across messages) reads back exactly', async () => {
   await fresh('lrk0');
   const ips = [];
   // Written in canonical form, so the read-back compares as plain strings (cheap under emulation).

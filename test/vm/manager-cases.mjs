@@ -23,7 +23,7 @@ function ipRoutes(name) {
 }
 
 export function managerCases(test) {
-  test('model: NetworkManager on the kernel equals the model after every step (wg set behind its back, routes read with ip route)', async () => {
+  test('X3 model: NetworkManager on the kernel equals the model after every step (wg set behind its back, routes read with ip route)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanrage-vm-model-'));
     const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_ADDRESS: '10.66.0.1', LANRAGE_BACKEND: 'kernel' } });
     const manager = await createNetworkManager(config);
@@ -54,7 +54,7 @@ export function managerCases(test) {
     }
   });
 
-  test('NetworkManager: 1,000 concurrent adds then 500 concurrent removes, routes exact (ip route); reconcile finds changes made with wg set', async () => {
+  test('X3 NetworkManager: 1,000 concurrent adds then 500 concurrent removes, routes exact (ip route); reconcile finds changes made with wg set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lanrage-vm-churn-'));
     const config = await loadConfig({ env: { LANRAGE_CONFIG_DIR: dir, LANRAGE_INTERFACE: NAME, LANRAGE_ADDRESS: '10.66.0.1', LANRAGE_BACKEND: 'kernel' } });
     const manager = await createNetworkManager(config);

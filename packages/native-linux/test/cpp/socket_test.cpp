@@ -1,5 +1,5 @@
 // The socket's reply handling against a scripted fake kernel on a socketpair: stale sequence
-// numbers (L8), DUMP_INTR restarts (L1), errors in NLMSG_DONE (L12), extended acks, a dump
+// numbers (L8), DUMP_INTR restarts (L1, L2), errors in NLMSG_DONE (L12), extended acks, a dump
 // that repeats itself (L5) and truncated messages (L7).
 #include <gtest/gtest.h>
 #include <linux/genetlink.h>
@@ -162,6 +162,22 @@ TEST(WireGuardDump, RestartsOnDumpIntrAndUsesTheCleanDump) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r.value().peers.size(), 1u);
   EXPECT_EQ(r.value().peers[0].publicKey[0], 2);  // from the second, consistent dump
+}
+
+TEST(WireGuardDump, ADumpCutShortByARemovedCursorPeerIsReadAgainNeverReturnedPartial) {
+  // L2: the peer the dump's cursor points at is removed mid-dump: the kernel ends the dump
+  // early and flags it (NLM_F_DUMP_INTR). The first, partial answer (one peer) must never be
+  // returned; the device is read again and the whole, consistent one (two peers) is.
+  FakeKernel k(2, [](int i, uint32_t seq) {
+    if (i == 0) return std::vector<std::vector<uint8_t>>{deviceMessage(seq, NLM_F_DUMP_INTR, 1), done(seq)};
+    return std::vector<std::vector<uint8_t>>{deviceMessage(seq, NLM_F_MULTI, 2), deviceMessage(seq, NLM_F_MULTI, 3), done(seq)};
+  });
+  WireGuard wg(std::move(k.sock), 21);
+  auto r = wg.getDevice("wg0");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r.value().peers.size(), 2u);
+  EXPECT_EQ(r.value().peers[0].publicKey[0], 2);
+  EXPECT_EQ(r.value().peers[1].publicKey[0], 3);
 }
 
 TEST(WireGuardDump, AReplyLargerThanTheReceiveBufferGrowsItAndTheDumpIsReadAgain) {

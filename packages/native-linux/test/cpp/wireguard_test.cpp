@@ -95,6 +95,9 @@ Seen flagsOf(const std::vector<MessageBuilder>& msgs) {
 
 }  // namespace
 
+// L3, L4, A7: one peer's 130,560 allowed IPs are split by bytes over many messages (device
+// attributes in the first only), and the dump parser coalesces the adjacent same-key peers
+// back to the exact count.
 TEST(BuildSet, OnePeerWith130560AllowedIpsSplitsAndCoalesces) {
   DeviceOp op;
   op.ifname = "wg0";
@@ -127,6 +130,7 @@ TEST(BuildSet, OnePeerWith130560AllowedIpsSplitsAndCoalesces) {
   EXPECT_EQ(ends.back(), 1u);
 }
 
+// L4: a change larger than one message is split by bytes, REPLACE_PEERS in the first only.
 TEST(BuildSet, ManyPeersPackGreedilyAndReplacePeersOnlyFirst) {
   DeviceOp op;
   op.ifname = "wg0";
@@ -154,6 +158,7 @@ TEST(BuildSet, ManyPeersPackGreedilyAndReplacePeersOnlyFirst) {
   for (size_t m = 1; m < ends.size(); m++) EXPECT_GE(ends[m], ends[m - 1]);
 }
 
+// L3, L4: 10,000 peers through the packer and the parser, unchanged.
 TEST(BuildSet, TenThousandPeersRoundTrip) {
   DeviceOp op;
   op.ifname = "wg0";
