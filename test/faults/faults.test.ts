@@ -433,6 +433,10 @@ describeWith(
       const up = b.run(['up', '--json']);
       expect(up.status).toBe(1);
       typed(JSON.parse(up.stderr).error, 'INTERFACE_EXISTS');
+      expect(JSON.parse(up.stderr).error.message).toContain('another network namespace');
+      // Listing every interface in B does not show A's (the socket directory is shared, the interface is not).
+      const all = b.run(['status', '--json'], { LANRAGE_INTERFACE: '' });
+      expect(`${all.stdout}${all.stderr}`).not.toContain('lrf8');
       const down = b.run(['down']);
       expect(down.status).toBe(1);
       expect(a.statusJson()).toMatchObject({ code: 0, doc: { state: 'active' } }); // a's interface is untouched

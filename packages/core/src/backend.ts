@@ -43,7 +43,7 @@ export interface WireGuardBackend {
   /** Whether this backend can work here; when not, `reason` says why and what to do. Never throws. */
   isAvailable(): Promise<Availability>;
 
-  /** Names of the WireGuard interfaces this backend manages or can see. */
+  /** Names of the WireGuard interfaces this backend manages or can see in this network namespace. */
   listDevices(): Promise<string[]>;
 
   /**

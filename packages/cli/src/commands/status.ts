@@ -98,7 +98,8 @@ async function readNamed(manager: Awaited<ReturnType<typeof createManager>>, nam
 
 /** Whether the user named one interface (-i or LANRAGE_INTERFACE); else status shows them all, as `wg show` does. */
 function namedOne(ctx: CliContext, opts: GlobalOptions): boolean {
-  return opts.interface !== undefined || ctx.io.env.LANRAGE_INTERFACE !== undefined;
+  const env = ctx.io.env.LANRAGE_INTERFACE;
+  return opts.interface !== undefined || (env !== undefined && env !== ''); // empty = unset, as loadConfig reads it
 }
 
 function errorOf(s: Extract<InterfaceStatus, { state: 'error' }>): LanrageError {

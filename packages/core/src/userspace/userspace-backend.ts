@@ -133,7 +133,11 @@ export class UserspaceBackend implements WireGuardBackend {
     }
     const names = entries.filter((e) => e.endsWith('.sock')).map((e) => e.slice(0, -5));
     const states = await Promise.all(names.map((n) => probeSocket(this.socketPath(n))));
-    return names.filter((_, i) => states[i] === 'live' || states[i] === 'denied').sort();
+    const live = names.filter((_, i) => states[i] === 'live' || states[i] === 'denied');
+    // The socket directory is shared by every network namespace: a socket whose tun device is
+    // not here belongs to another namespace's interface, not to this one's list.
+    const here = await Promise.all(live.map((n) => this.#link.linkExists(n).catch(() => true)));
+    return live.filter((_, i) => here[i]).sort();
   }
 
   /**
@@ -143,7 +147,10 @@ export class UserspaceBackend implements WireGuardBackend {
   async createInterface(name: string): Promise<void> {
     validateInterfaceName(name);
     const state = await probeSocket(this.socketPath(name));
-    if (state === 'live' || state === 'denied') throw new LanrageError('INTERFACE_EXISTS', `interface ${name} already exists`);
+    if (state === 'live' || state === 'denied') {
+      if (!(await this.#link.linkExists(name))) throw foreignNamespace(name, this.socketPath(name));
+      throw new LanrageError('INTERFACE_EXISTS', `interface ${name} already exists`);
+    }
     if (await this.#link.linkExists(name)) throw new LanrageError('INTERFACE_EXISTS', `a network interface named ${name} already exists`);
     this.#connections.get(name)?.close();
     this.#connections.delete(name);
