@@ -23,7 +23,10 @@ export interface BackendSelection {
  * - Input is validated once, at the API edge (NetworkManager, `applyDesired`, PeerCoalescer, or
  *   an embedder's own `prepareDeviceConfig`): `setDevice` takes the normalised form (keys
  *   parsed, prefixes canonical, host names resolved) and trusts it; backends do not validate it
- *   again. Interface names and MTUs are checked where they enter (the config, the manager).
+ *   again. Interface names and MTUs are checked where they enter (the config, the manager, the
+ *   command line). Where a name becomes something the operating system reads (a socket or file
+ *   path, an `ip` or wireguard-go argument, a kernel buffer), the backend refuses a bad one
+ *   there too (INVALID_INTERFACE_NAME): that is the boundary's safety, not a second validation.
  * - A name that is not an existing interface gives INTERFACE_NOT_FOUND; an existing link that
  *   is not WireGuard gives NOT_WIREGUARD. Missing privileges give PERMISSION_DENIED.
  * - No secret key ever appears in an error, a log record, an argv or an environment variable.

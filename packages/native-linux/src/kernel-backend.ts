@@ -9,7 +9,6 @@ import {
   type Logger,
   type PeerStats,
   type PeerStatus,
-  validateInterfaceName,
   type WireGuardBackend,
 } from '@lanrage/core';
 import { emit, linkBackendCapabilities, type NormalizedDeviceConfig, type PartialApplyDetails, parseIp, type RouteDelta } from '@lanrage/core/backend';
@@ -54,7 +53,6 @@ export class KernelBackend implements WireGuardBackend {
   #removalSupport: Promise<boolean> | undefined;
   /** Reused for every small change: the addon copies it before setDevice returns. */
   readonly #scratch = new Uint8Array(4096);
-  #validName: string | undefined;
 
   /** INVALID_ARGUMENT for a pollMicros that is not a whole number from 0 to 100,000. */
   constructor(options: KernelBackendOptions = {}) {
@@ -99,7 +97,6 @@ export class KernelBackend implements WireGuardBackend {
 
   /** INTERFACE_EXISTS when any link of that name exists. */
   async createInterface(name: string): Promise<void> {
-    validateInterfaceName(name);
     try {
       await this.#addon().createLink(name);
     } catch (err) {
@@ -131,7 +128,6 @@ export class KernelBackend implements WireGuardBackend {
   }
 
   async getDevice(name: string): Promise<DeviceStatus> {
-    validateInterfaceName(name);
     let dev: NativeDevice;
     try {
       dev = await this.#addon().getDevice(name);
@@ -143,7 +139,6 @@ export class KernelBackend implements WireGuardBackend {
 
   /** Every peer as a stream: one flat read, converted peer by peer (100k peers never become one array). */
   async *iteratePeers(name: string): AsyncGenerator<PeerStatus> {
-    validateInterfaceName(name);
     let dev: NativeDevice;
     try {
       dev = await this.#addon().getDevice(name);
@@ -155,7 +150,6 @@ export class KernelBackend implements WireGuardBackend {
 
   /** The monitoring fast path: a dump without allowed IPs, converted to stats only. */
   async getStats(name: string): Promise<PeerStats[]> {
-    validateInterfaceName(name);
     let dev: NativeDevice;
     try {
       dev = await this.#addon().getDevice(name, true);
@@ -228,10 +222,6 @@ export class KernelBackend implements WireGuardBackend {
     // the addon in one synchronous stretch (no await in between); the rest in time slices.
     let enc: EncodedConfig | null;
     try {
-      if (name !== this.#validName) {
-        validateInterfaceName(name);
-        this.#validName = name; // churn names the same interface every time: check it once
-      }
       enc = encodeConfigNow(config, this.#scratch);
     } catch (err) {
       return Promise.reject(err);

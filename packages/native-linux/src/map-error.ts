@@ -23,6 +23,13 @@ const BY_CODE: Record<string, LanrageErrorCode> = {
 export function mapNativeError(err: unknown, context: string, opts: { genl?: boolean } = {}): LanrageError {
   if (err instanceof LanrageError) return err;
   const e = err as Partial<NativeError>;
+  // The addon refuses a name its fixed-size buffers cannot take (N4): the one check the kernel
+  // backend makes, since its callers pass names validated at the API edge. The name is not echoed.
+  if (e?.code === 'INVALID_INTERFACE_NAME') {
+    return new LanrageError('INVALID_INTERFACE_NAME', 'not a valid interface name: 1-15 bytes of letters, digits, _ = + . and -, not starting with -', {
+      cause: err,
+    });
+  }
   if (typeof e?.code !== 'string' || typeof e.errno !== 'number') {
     return new LanrageError('INTERNAL', `${context}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }

@@ -1,4 +1,4 @@
-import { LanrageError, type LinkState, validateInterfaceName } from '@lanrage/core';
+import { LanrageError, type LinkState } from '@lanrage/core';
 import type { LinkControl, RouteDelta } from '@lanrage/core/backend';
 import { addressToNative, prefixText, prefixToNative } from './convert.js';
 import { mapNativeError } from './map-error.js';
@@ -19,7 +19,6 @@ export class RtnlLinks implements LinkControl {
 
   /** The link, or null when there is none of that name. */
   async findLink(name: string): Promise<NativeLink | null> {
-    validateInterfaceName(name);
     try {
       return await this.#native().getLink(name);
     } catch (err) {
@@ -50,7 +49,6 @@ export class RtnlLinks implements LinkControl {
   }
 
   async #call<T>(name: string, what: string, fn: (n: NativeBackend) => Promise<T>): Promise<T> {
-    validateInterfaceName(name); // a name that reaches the addon's fixed-size buffers is checked first
     try {
       return await fn(this.#native());
     } catch (err) {
@@ -89,7 +87,6 @@ export class RtnlLinks implements LinkControl {
    * routes carrying lanrage's protocol number are removed. An empty delta sends nothing.
    */
   async changeRoutes(name: string, delta: RouteDelta): Promise<void> {
-    validateInterfaceName(name);
     const add = delta.add.map(prefixToNative);
     const remove = delta.remove.map(prefixToNative);
     if (add.length === 0 && remove.length === 0) return;

@@ -18,6 +18,7 @@ import { acquireInterfaceLock, type ReleaseLock } from '../platform/interface-lo
 import { hasNetAdmin } from '../platform/privileges.js';
 import type { DeviceStatus, KeyInput, PeerConfig } from '../types.js';
 import { type Cidr, cidrContains, parseInterfaceAddress } from '../validation/cidr.js';
+import { validateInterfaceName } from '../validation/interface-name.js';
 import { parseIp } from '../validation/ip.js';
 import { validateListenPort, validateMtu } from '../validation/numbers.js';
 import { interfaceAddress } from './address.js';
@@ -182,6 +183,9 @@ export class NetworkManager {
         remedy: "Use createNetworkManager() from the 'lanrage' package, which picks the backend for this platform, or pass { backend }.",
       });
     }
+    // The one check of the name on the library's path (backends trust it): a configuration
+    // from loadConfig passed it already; one built by hand is checked here.
+    validateInterfaceName(config?.interfaceName);
     this.config = config;
     this.#logger = options.logger ?? noopLogger;
     this.#checkPrivileges = options.checkPrivileges;

@@ -83,7 +83,8 @@ void applyLinkEvent(std::unordered_map<std::string, uint32_t>& cache, const nl::
 }
 
 bool validInterfaceName(const std::string& name) {
-  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  // The rule of validateInterfaceName in @lanrage/core, kept equal by test/native/interface-name.test.ts.
+  if (name.empty() || name.size() > 15 || name == "." || name == ".." || name[0] == '-') return false;
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '=' || c == '+' || c == '.' || c == '-';
     if (!ok) return false;  // also rejects an embedded NUL

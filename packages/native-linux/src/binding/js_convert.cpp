@@ -9,7 +9,12 @@ namespace lanrage::binding {
 std::string nameArg(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsString()) throw Napi::TypeError::New(info.Env(), "interface name must be a string");
   std::string name = info[i].As<Napi::String>().Utf8Value();
-  if (!validInterfaceName(name)) throw Napi::TypeError::New(info.Env(), "invalid interface name");
+  if (!validInterfaceName(name)) {
+    // The code lets the TypeScript side type it (INVALID_INTERFACE_NAME) without matching a message.
+    Napi::Error e = Napi::TypeError::New(info.Env(), "invalid interface name");
+    e.Value().Set("code", Napi::String::New(info.Env(), "INVALID_INTERFACE_NAME"));
+    throw e;
+  }
   return name;
 }
 

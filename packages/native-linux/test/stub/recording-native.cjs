@@ -6,9 +6,16 @@
 const calls = [];
 // What listRoutes resolves with.
 const routes = [];
+// The addon refuses a name its buffers cannot take before anything else, synchronously (N4).
+const nameArg = (name) => {
+  if (typeof name !== 'string' || !/^[a-zA-Z0-9_=+.][a-zA-Z0-9_=+.-]{0,14}$/.test(name) || name === '.' || name === '..') {
+    throw Object.assign(new TypeError('invalid interface name'), { code: 'INVALID_INTERFACE_NAME' });
+  }
+};
 const noDevice = (name) => Object.assign(new Error(`no link ${name}: No such device`), { code: 'ENODEV', errno: 19, syscall: 'netlink' });
 class NativeBackend {
   setDevice(name, bytes, length) {
+    nameArg(name);
     calls.push({ name, bytes: Uint8Array.from(bytes.subarray(0, length)) });
     if (name === 'lrt-partial') {
       return Promise.reject(
@@ -23,14 +30,17 @@ class NativeBackend {
     return Promise.resolve(1);
   }
   getLink(name) {
+    nameArg(name);
     calls.push({ name, getLink: true });
     return name === 'lrt-missing' ? Promise.reject(noDevice(name)) : Promise.resolve({ index: 7, name, kind: 'wireguard', mtu: 1420, up: true });
   }
   listRoutes(name) {
+    nameArg(name);
     calls.push({ name, listRoutes: true });
     return Promise.resolve(routes);
   }
   changeRoutes(name, add, remove) {
+    nameArg(name);
     calls.push({ name, add, remove });
     return name === 'lrt-missing' ? Promise.reject(noDevice(name)) : Promise.resolve();
   }
