@@ -184,7 +184,8 @@ describeWith(
       expect(n.run(['up']).status).toBe(0);
       const ks = keys(3);
       for (const [i, k] of ks.entries()) expect(n.run(['peer', 'add', k, '-a', `10.66.3.${i}/32`]).status).toBe(0);
-      process.kill(n.pid(), 'SIGKILL');
+      const killed = n.pid();
+      process.kill(killed, 'SIGKILL');
       await sleep(300);
       const s = n.statusJson();
       expect(s.code).toBe(1);
@@ -192,6 +193,10 @@ describeWith(
       const keyBefore = n.keyText();
       const up = n.run(['up']);
       expect(up.status, up.stderr).toBe(0);
+      // The dead process's pid file and socket were replaced: one live wireguard-go, its own pid.
+      expect(n.pid()).not.toBe(killed);
+      expect(() => process.kill(n.pid(), 0)).not.toThrow();
+      expect(sh('pgrep', ['-f', 'wireguard-go -f lrf3$']).trim().split('\n')).toEqual([String(n.pid())]);
       expect(up.stderr).toContain('restored 3 peers');
       expect(n.statusJson()).toMatchObject({ code: 0, doc: { state: 'active' } });
       expect(n.keyText()).toBe(keyBefore); // the same identity, not a new key
