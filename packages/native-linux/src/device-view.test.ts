@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamPeers, toDeviceStatus, toPeerStats } from './device-view.js';
+import { type StatsMemo, streamPeers, toDeviceStatus, toPeerStats } from './device-view.js';
 import type { NativeDevice } from './native.js';
 
 /** A flat device as the addon returns it: peer 0 idle (v4), peer 1 busy (v6, preshared key). */
@@ -76,5 +76,62 @@ describe('converting the addon flat device', () => {
     const streamed = [];
     for await (const p of streamPeers(device())) streamed.push(p.allowedIPs);
     expect(streamed).toEqual([['10.0.0.0/24'], ['10.0.0.9/32', 'fd00::/64']]);
+  });
+
+  describe('the stats fast path with the previous read of the interface', () => {
+    /** Reads `dev` with `memo`; returns the stats and this read's memo. */
+    async function read(dev: NativeDevice, memo?: StatsMemo) {
+      let next: StatsMemo | undefined;
+      const stats = await toPeerStats(dev, memo, (m) => {
+        next = m;
+      });
+      return { stats, memo: next ?? (memo as StatsMemo) }; // an unchanged device keeps the memo it had
+    }
+    const view = (stats: Awaited<ReturnType<typeof toPeerStats>>) =>
+      stats.map((s) => [s.publicKey, s.endpoint, s.lastHandshake?.getTime(), s.rxBytes, s.txBytes]);
+
+    it('gives what a read without it gives, and the same strings for unchanged peers', async () => {
+      const first = await read(device());
+      const second = await read(device(), first.memo);
+      expect(view(second.stats)).toEqual(view(await toPeerStats(device())));
+      expect(second.memo).toBe(first.memo);
+      expect(second.stats.map((s) => s.publicKey)).toEqual(first.memo.keyText);
+      expect(second.stats[1]?.endpoint).toBe('[2001:db8::1]:443');
+    });
+
+    it('a peer that roamed gets its new endpoint; one that went away and another that came get theirs', async () => {
+      const first = await read(device());
+      const roamed = device();
+      roamed.endpoints.set([2, 0, 0x00, 0x35, 198, 51, 100, 7], 0);
+      roamed.endpoints.fill(0, 20, 40); // peer 1: no endpoint any more
+      const second = await read(roamed, first.memo);
+      expect(second.stats.map((s) => s.endpoint)).toEqual(['198.51.100.7:53', null]);
+      // Peer 1 replaced by another key at the same place; the device grew by one.
+      const other = device();
+      const grown: NativeDevice = {
+        ...other,
+        count: 3,
+        keys: new Uint8Array(96),
+        endpoints: new Uint8Array(60),
+        handshakeSec: new Float64Array([0, 1_700_000_000, 0]),
+        handshakeNsec: new Float64Array([0, 250_000_000, 0]),
+        rxBytes: new BigUint64Array([0n, 7n, 0n]),
+        txBytes: new BigUint64Array([0n, 8n, 9n]),
+      };
+      grown.keys.set(other.keys);
+      grown.keys.fill(0x44, 32, 64);
+      grown.keys.fill(0x45, 64, 96);
+      grown.endpoints.set(other.endpoints);
+      grown.endpoints.set([2, 0, 0x00, 0x50, 203, 0, 113, 9], 40);
+      const third = await read(grown, second.memo);
+      expect(view(third.stats)).toEqual([
+        [Buffer.alloc(32, 0x21).toString('base64'), '192.0.2.1:51820', undefined, 0n, 0n],
+        [Buffer.alloc(32, 0x44).toString('base64'), '[2001:db8::1]:443', 1_700_000_000_250, 7n, 8n],
+        [Buffer.alloc(32, 0x45).toString('base64'), '203.0.113.9:80', undefined, 0n, 9n],
+      ]);
+      // And shrunk back to one peer.
+      const one: NativeDevice = { ...device(), count: 1, keys: grown.keys.slice(0, 32), endpoints: grown.endpoints.slice(0, 20) };
+      expect(view((await read(one, third.memo)).stats)).toEqual([[Buffer.alloc(32, 0x21).toString('base64'), '192.0.2.1:51820', undefined, 0n, 0n]]);
+    });
   });
 });
