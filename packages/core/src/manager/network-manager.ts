@@ -611,11 +611,6 @@ export class NetworkManager {
     await this.#state?.flush();
   }
 
-  /**
-   * ADDRESS_CONFLICT for an allowed IP that covers this node's own address more narrowly than
-   * the interface's prefix (a peer whose /32 is ours: two nodes share an address). A prefix as
-   * wide as the virtual subnet or wider (a gateway) is allowed.
-   */
   /** apply's own check of a validated change, before anything is sent (dry runs too): no peer may take this node's address. */
   readonly #checkChange = async (change: NormalizedDeviceConfig): Promise<void> => {
     if (!this.#ownAddress()) return;
@@ -627,6 +622,11 @@ export class NetworkManager {
     }
   };
 
+  /**
+   * ADDRESS_CONFLICT for an allowed IP that covers this node's own address more narrowly than
+   * the interface's prefix (a peer whose /32 is ours: two nodes share an address). A prefix as
+   * wide as the virtual subnet or wider (a gateway) is allowed.
+   */
   #refuseOwnAddress(allowed: readonly Cidr[], key: string): void {
     const own = this.#ownAddress();
     if (!own) return;
